@@ -1,0 +1,23 @@
+/**
+ * gpugrad's public API: the one door users and the upper floors (experiments, CLI, report) come through.
+ * Importing it probes WebGPU once and chooses the default device (see src/tensor/device.ts).
+ */
+import { initDevices, webgpuRuntime } from './tensor/device.js';
+import { setPoolStats } from './tensor/memory.js';
+
+export { Tensor, type NestedArray } from './tensor/tensor.js';
+export * from './tensor/creation.js';
+export * from './tensor/ops/index.js';
+export { manualSeed, Generator, defaultGenerator } from './tensor/random.js';
+export { tidy, keep, memory, startScope, endScope, type MemoryReport } from './tensor/memory.js';
+export {
+  setDevice, getDevice, hasWebGPU, deviceInfo, shutdown, sync, initWebGPU, webgpuRuntime, HOW_TO_GET_WEBGPU,
+} from './tensor/device.js';
+export { GpugradError } from './kernels/errors.js';
+export type { DType, DeviceName, TypedArray } from './kernels/backend.js';
+
+await initDevices();
+setPoolStats(() => {
+  const rt = webgpuRuntime();
+  return rt ? { pooledBytes: rt.storage.pooledBytes, allocatedBytes: rt.storage.allocatedBytes } : null;
+});

@@ -1,0 +1,42 @@
+/** The scalar definitions of every elementwise op: the reference the WGSL kernels are checked against. */
+import type { BinaryOp, UnaryOp } from '../backend.js';
+
+export const unaryFns: Record<UnaryOp, (x: number) => number> = {
+  neg: (x) => -x,
+  abs: Math.abs,
+  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN),
+  exp: Math.exp,
+  log: Math.log,
+  sqrt: Math.sqrt,
+  sin: Math.sin,
+  cos: Math.cos,
+  tanh: Math.tanh,
+  sigmoid: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
+  relu: (x) => (x > 0 ? x : x === 0 || x < 0 ? 0 : NaN),
+  step: (x) => (x > 0 ? 1 : x <= 0 ? 0 : NaN),
+  reciprocal: (x) => 1 / x,
+  square: (x) => x * x,
+  floor: Math.floor,
+  identity: (x) => x,
+};
+
+/** pow follows C's powf: a negative base with an integer exponent keeps its sign; otherwise NaN. */
+function pow(a: number, b: number): number {
+  return Math.pow(a, b);
+}
+
+export const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow,
+  maximum: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)),
+  minimum: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)),
+  eq: (a, b) => (a === b ? 1 : 0),
+  ne: (a, b) => (a !== b ? 1 : 0),
+  lt: (a, b) => (a < b ? 1 : 0),
+  le: (a, b) => (a <= b ? 1 : 0),
+  gt: (a, b) => (a > b ? 1 : 0),
+  ge: (a, b) => (a >= b ? 1 : 0),
+};

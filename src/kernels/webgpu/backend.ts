@@ -1,0 +1,175 @@
+/**
+ * The WebGPU backend: turns the backend contract's ops into dispatches of the kernels in `../wgsl/`, recorded by the
+ * runtime into one batch. Each op chooses its kernel variant here, where shapes are known.
+ */
+import type {
+  AdamStep, Backend, BinaryOp, DType, ReduceOp, Storage, TypedArray, UnaryOp, View,
+} from '../backend.js';
+import { GpugradError } from '../errors.js';
+import { collapseDims, sizeOf } from '../shape.js';
+import { adamKernel } from '../wgsl/adam.js';
+import { binaryKernel, supportsBinary } from '../wgsl/binary.js';
+import { type AccessMode, EXTRA_PARAM, type KernelSpec, MAX_RANK, type WgslType } from '../wgsl/common.js';
+import { fillKernel } from '../wgsl/fill.js';
+import { matmulKernel } from '../wgsl/matmul.js';
+import { reduceKernel } from '../wgsl/reduce.js';
+import { scatterCopyKernel } from '../wgsl/scatter-copy.js';
+import { supportsUnary, unaryKernel } from '../wgsl/unary.js';
+import { whereKernel } from '../wgsl/where.js';
+import type { PooledBuffer } from './pool.js';
+import { Runtime } from './runtime.js';
+
+export class GpuStorage implements Storage {
+  released = false;
+  constructor(readonly backend: WebGPUBackend, readonly buf: PooledBuffer, readonly length: number, readonly dtype: DType) {}
+}
+
+const wgslType = (d: DType): WgslType => {
+  if (d === 'float64') throw new GpugradError('webgpu: float64 is not available on WebGPU; use the cpu device for float64');
+  return d === 'float32' ? 'f32' : 'i32';
+};
+
+const buf = (s: Storage) => (s as GpuStorage).buf;
+const EW_WG = 64;
+
+export class WebGPUBackend implements Backend {
+  readonly name = 'webgpu' as const;
+  constructor(readonly runtime: Runtime) {}
+
+  describe() { return this.runtime.describe(); }
+  supportsDType(d: DType) { return d !== 'float64'; }
+
+  alloc(length: number, dtype: DType): Storage {
+    wgslType(dtype);
+    return new GpuStorage(this, this.runtime.storage.acquire(length * 4), length, dtype);
+  }
+
+  upload(data: TypedArray, dtype: DType): Storage {
+    const s = this.alloc(data.length, dtype);
+    const typed = dtype === 'int32'
+      ? (data instanceof Int32Array ? data : Int32Array.from(data, Math.trunc))
+      : (data instanceof Float32Array ? data : Float32Array.from(data));
+    if (typed.length > 0) this.runtime.write(buf(s), typed);
+    return s;
+  }
+
+  async read(s: Storage): Promise<TypedArray> {
+    const bytes = await this.runtime.read(buf(s), s.length * 4);
+    return s.dtype === 'int32' ? new Int32Array(bytes) : new Float32Array(bytes);
+  }
+
+  release(s: Storage): void {
+    const g = s as GpuStorage;
+    if (g.released) throw new GpugradError('internal: storage released twice');
+    g.released = true;
+    this.runtime.storage.release(g.buf);
+  }
+
+  flush() { this.runtime.flush(); }
+
+  private out(length: number, dtype: DType): GpuStorage { return this.alloc(length, dtype) as GpuStorage; }
+
+  /**
+   * Dispatches an elementwise kernel over `shape` reading `views`: collapses dimensions, picks each input's access
+   * mode, fills the parameter block, and launches one invocation per element.
+   */
+  private elementwise(make: (modes: AccessMode[]) => KernelSpec, shape: readonly number[], views: readonly View[],
+    out: GpuStorage, extra: number[] = [], floatExtra = false, outputViews = 0): void {
+    const n = sizeOf(shape);
+    if (n === 0) return;
+    const c = collapseDims(shape, views.map((v) => v.strides));
+    if (c.shape.length > MAX_RANK) {
+      throw new GpugradError(`webgpu: a view of rank ${c.shape.length} after merging dimensions exceeds ${MAX_RANK}; call .contiguous() first`);
+    }
+    const modes: AccessMode[] = c.strides.map((s) =>
+      s.every((x) => x === 0) ? 's' : c.shape.length === 1 && s[0] === 1 ? 'c' : 'g');
+    const params = new Array<number>(EXTRA_PARAM + extra.length).fill(0);
+    params[0] = n;
+    params[1] = c.shape.length;
+    c.shape.forEach((d, i) => { params[2 + i] = d; });
+    views.forEach((v, j) => {
+      params[8 + 7 * j] = v.offset;
+      c.strides[j].forEach((s, i) => { params[9 + 7 * j + i] = s; });
+    });
+    extra.forEach((x, i) => { params[EXTRA_PARAM + i] = x; });
+    const floats = floatExtra ? extra.map((_, i) => EXTRA_PARAM + i) : [];
+    const inputs = views.slice(0, views.length - outputViews).map((v) => buf(v.storage));
+    this.runtime.dispatch(make(modes), [...inputs, out.buf], params, Math.ceil(n / EW_WG), floats);
+  }
+
+  fill(length: number, value: number, dtype: DType): Storage {
+    const out = this.out(length, dtype);
+    if (length === 0) return out;
+    const bits = new Uint32Array(dtype === 'int32' ? new Int32Array([value]).buffer : new Float32Array([value]).buffer)[0];
+    const params = new Array<number>(EXTRA_PARAM + 1).fill(0);
+    params[0] = length;
+    params[EXTRA_PARAM] = bits;
+    this.runtime.dispatch(fillKernel(wgslType(dtype)), [out.buf], params, Math.ceil(length / EW_WG));
+    return out;
+  }
+
+  copy(x: View, dtype: DType = x.storage.dtype): Storage {
+    const out = this.out(sizeOf(x.shape), dtype);
+    const tin = wgslType(x.storage.dtype), tout = wgslType(dtype);
+    this.elementwise(([m]) => unaryKernel('identity', tin, tout, m), x.shape, [x], out);
+    return out;
+  }
+
+  copyInto(src: View, dst: View): void {
+    const t = wgslType(src.storage.dtype);
+    const out = dst.storage as GpuStorage;
+    // the destination's strides ride in the second input's parameter slot; its buffer is the output binding
+    this.elementwise(([ms, md]) => scatterCopyKernel(t, ms, md), src.shape, [src, dst], out, [], false, 1);
+  }
+
+  unary(op: UnaryOp, x: View): Storage {
+    const t = wgslType(x.storage.dtype);
+    if (!supportsUnary(op, t)) throw new GpugradError(`${op}: not defined for ${x.storage.dtype} tensors; convert to float32 first`);
+    const out = this.out(sizeOf(x.shape), x.storage.dtype);
+    this.elementwise(([m]) => unaryKernel(op, t, t, m), x.shape, [x], out);
+    return out;
+  }
+
+  binary(op: BinaryOp, a: View, b: View, outShape: readonly number[]): Storage {
+    const t = wgslType(a.storage.dtype);
+    if (!supportsBinary(op, t)) throw new GpugradError(`${op}: not defined for ${a.storage.dtype} tensors; convert to float32 first`);
+    const out = this.out(sizeOf(outShape), a.storage.dtype);
+    this.elementwise(([ma, mb]) => binaryKernel(op, t, ma, mb), outShape, [a, b], out);
+    return out;
+  }
+
+  where(cond: View, a: View, b: View, outShape: readonly number[]): Storage {
+    const tc = wgslType(cond.storage.dtype), t = wgslType(a.storage.dtype);
+    const out = this.out(sizeOf(outShape), a.storage.dtype);
+    this.elementwise((m) => whereKernel(tc, t, m.join('')), outShape, [cond, a, b], out);
+    return out;
+  }
+
+  reduce(op: ReduceOp, x: Storage, outer: number, reduce: number, inner: number): Storage {
+    const isArg = op === 'argmax' || op === 'argmin';
+    const outputs = outer * inner;
+    const out = this.out(outputs, isArg ? 'int32' : x.dtype);
+    if (outputs === 0) return out;
+    const variant = outputs >= 1024 || reduce <= 32 ? 'thread' : 'group';
+    const groups = variant === 'thread' ? Math.ceil(outputs / 64) : outputs;
+    this.runtime.dispatch(reduceKernel(op, wgslType(x.dtype), variant), [buf(x), out.buf], [outputs, reduce, inner], groups);
+    return out;
+  }
+
+  matmul(a: View, b: View, batch: number, m: number, k: number, n: number): Storage {
+    if (k === 0 || batch * m * n === 0) return this.fill(batch * m * n, 0, 'float32');
+    const out = this.out(batch * m * n, 'float32');
+    const tn = Math.ceil(n / 4), tm = Math.ceil(m / 4);
+    const params = [batch, m, k, n, a.offset, a.strides[0], a.strides[1], a.strides[2],
+      b.offset, b.strides[0], b.strides[1], b.strides[2], tn, tm];
+    this.runtime.dispatch(matmulKernel(), [buf(a.storage), buf(b.storage), out.buf], params, Math.ceil((batch * tn * tm) / 64));
+    return out;
+  }
+
+  adam(param: Storage, grad: Storage, m: Storage, v: Storage, s: AdamStep): void {
+    const n = param.length;
+    if (n === 0) return;
+    this.runtime.dispatch(adamKernel(), [buf(grad), buf(param), buf(m), buf(v)],
+      [n, s.lr, s.beta1, s.beta2, s.eps, s.weightDecay, s.bc1, s.bc2], Math.ceil(n / 64), [1, 2, 3, 4, 5, 6, 7]);
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * A buffer pool by size class. Released buffers go back to their class and are handed out again; nothing is destroyed
+ * until `trim()`, which waits for the queue first, so a buffer is never freed while recorded or in-flight work still uses it.
+ *
+ * Reuse is safe without waiting: kernels and copies run in queue order, so a buffer taken by a later dispatch is written
+ * only after earlier dispatches that read it. The one hazard — `queue.writeBuffer` overtaking recorded, unsubmitted work —
+ * is handled by the runtime (it submits first when the target buffer was used by the open batch).
+ */
+export interface PooledBuffer {
+  buffer: GPUBuffer;
+  bytes: number; // capacity (size class)
+  /** id of the batch that last used this buffer (see Runtime.batchId) */
+  lastBatch: number;
+}
+
+/** Size classes: powers of two up to 1 MiB, then whole MiB. Minimum 16 bytes (WebGPU cannot bind empty buffers). */
+export function sizeClass(bytes: number): number {
+  const b = Math.max(16, bytes);
+  if (b <= 1 << 20) return 2 ** Math.ceil(Math.log2(b));
+  return Math.ceil(b / (1 << 20)) * (1 << 20);
+}
+
+export class BufferPool {
+  private free = new Map<number, PooledBuffer[]>();
+  allocatedBytes = 0;
+  pooledBytes = 0;
+  buffersCreated = 0;
+
+  constructor(private device: GPUDevice, private usage: number, private label: string) {}
+
+  acquire(bytes: number): PooledBuffer {
+    const cls = sizeClass(bytes);
+    const list = this.free.get(cls);
+    const hit = list?.pop();
+    if (hit) {
+      this.pooledBytes -= cls;
+      return hit;
+    }
+    const buffer = this.device.createBuffer({ size: cls, usage: this.usage, label: `${this.label}:${cls}` });
+    this.allocatedBytes += cls;
+    this.buffersCreated++;
+    return { buffer, bytes: cls, lastBatch: -1 };
+  }
+
+  release(b: PooledBuffer): void {
+    let list = this.free.get(b.bytes);
+    if (!list) this.free.set(b.bytes, (list = []));
+    list.push(b);
+    this.pooledBytes += b.bytes;
+  }
+
+  /** Destroys every pooled (free) buffer. Call only when the queue is idle. */
+  trim(): void {
+    for (const list of this.free.values()) for (const b of list) { b.buffer.destroy(); this.allocatedBytes -= b.bytes; }
+    this.free.clear();
+    this.pooledBytes = 0;
+  }
+}

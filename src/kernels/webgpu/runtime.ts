@@ -1,0 +1,252 @@
+/**
+ * The WebGPU runtime: owns the Dawn instance, adapter and device; caches pipelines; pools buffers; and records
+ * consecutive dispatches into one command encoder (one compute pass) that is submitted only at a sync point (a
+ * readback, an upload into a buffer the open batch uses) or when the batch fills — never once per op.
+ *
+ * Why the Dawn instance lives here: the object returned by `webgpu`'s `create()` must stay strongly referenced while
+ * any adapter or device from it is alive. If V8 collects it, Dawn's event pump touches freed memory and the process
+ * dies at random after busy JavaScript. `shutdown()` releases it on purpose so Node can exit.
+ */
+import { GpugradError } from '../errors.js';
+import { type KernelSpec, PARAM_WORDS } from '../wgsl/common.js';
+import { BufferPool, type PooledBuffer } from './pool.js';
+
+const SLOTS = 1024; // parameter blocks (and so dispatches) per batch
+const SLOT_BYTES = PARAM_WORDS * 4;
+const WG_MAX = 65535;
+
+export interface AdapterDescription {
+  vendor: string; architecture: string; device: string; description: string;
+}
+
+export class Runtime {
+  /** strongly held: see the file comment */
+  private gpu: GPU | null;
+  readonly adapter: GPUAdapter;
+  readonly device: GPUDevice;
+  readonly info: AdapterDescription;
+  readonly storage: BufferPool;
+  private staging: BufferPool;
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private layouts = new Map<string, GPUBindGroupLayout>();
+  private pipelineLayouts = new Map<string, GPUPipelineLayout>();
+
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private paramBuf: GPUBuffer;
+  private paramHost = new Uint32Array(SLOTS * PARAM_WORDS);
+  private paramF32 = new Float32Array(this.paramHost.buffer);
+  private slot = 0;
+  /** incremented at every submit; buffers remember the batch that last used them */
+  batchId = 0;
+  private lastError: string | null = null;
+
+  stats = { dispatches: 0, submits: 0, pipelinesCompiled: 0, readbacks: 0 };
+
+  private constructor(gpu: GPU, adapter: GPUAdapter, device: GPUDevice) {
+    this.gpu = gpu;
+    this.adapter = adapter;
+    this.device = device;
+    const i = adapter.info;
+    this.info = { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description };
+    const S = GPUBufferUsage;
+    this.storage = new BufferPool(device, S.STORAGE | S.COPY_SRC | S.COPY_DST, 'storage');
+    this.staging = new BufferPool(device, S.MAP_READ | S.COPY_DST, 'staging');
+    this.paramBuf = device.createBuffer({ size: SLOTS * SLOT_BYTES, usage: S.UNIFORM | S.COPY_DST, label: 'params' });
+    device.addEventListener('uncapturederror', (e) => {
+      this.lastError = (e as GPUUncapturedErrorEvent).error.message;
+    });
+  }
+
+  /** Creates the runtime, or returns null (with the reason) when no adapter exists. */
+  static async create(flags: string[] = []): Promise<{ runtime: Runtime | null; reason?: string }> {
+    let mod: typeof import('webgpu');
+    try {
+      mod = await import('webgpu');
+    } catch (e) {
+      return { runtime: null, reason: `the 'webgpu' package could not be loaded (${(e as Error).message})` };
+    }
+    Object.assign(globalThis, mod.globals);
+    const gpu = mod.create(flags);
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) return { runtime: null, reason: 'Dawn found no WebGPU adapter (no Vulkan driver)' };
+    const want = (n: keyof GPUSupportedLimits) => adapter.limits[n] as number;
+    const requiredFeatures: GPUFeatureName[] = [];
+    if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+    const device = await adapter.requestDevice({
+      requiredFeatures,
+      requiredLimits: {
+        maxStorageBuffersPerShaderStage: want('maxStorageBuffersPerShaderStage'),
+        maxComputeWorkgroupStorageSize: want('maxComputeWorkgroupStorageSize'),
+        maxStorageBufferBindingSize: want('maxStorageBufferBindingSize'),
+        maxBufferSize: want('maxBufferSize'),
+        maxComputeInvocationsPerWorkgroup: want('maxComputeInvocationsPerWorkgroup'),
+        maxComputeWorkgroupSizeX: want('maxComputeWorkgroupSizeX'),
+      },
+    });
+    return { runtime: new Runtime(gpu, adapter, device) };
+  }
+
+  describe(): string {
+    const i = this.info;
+    return `WebGPU: ${[i.vendor, i.architecture, i.description || i.device].filter(Boolean).join(' / ')}`;
+  }
+
+  get isSwiftShader(): boolean { return this.info.architecture === 'swiftshader'; }
+
+  private layoutFor(inputs: number, outputs: number): GPUPipelineLayout {
+    const key = `${inputs}:${outputs}`;
+    let pl = this.pipelineLayouts.get(key);
+    if (pl) return pl;
+    const entries: GPUBindGroupLayoutEntry[] = [
+      { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
+    ];
+    for (let i = 0; i < inputs; i++) {
+      entries.push({ binding: 1 + i, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'read-only-storage' } });
+    }
+    for (let i = 0; i < outputs; i++) {
+      entries.push({ binding: 1 + inputs + i, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } });
+    }
+    const bgl = this.device.createBindGroupLayout({ entries, label: `layout ${key}` });
+    this.layouts.set(key, bgl);
+    pl = this.device.createPipelineLayout({ bindGroupLayouts: [bgl] });
+    this.pipelineLayouts.set(key, pl);
+    return pl;
+  }
+
+  pipeline(spec: KernelSpec): GPUComputePipeline {
+    let p = this.pipelines.get(spec.key);
+    if (p) return p;
+    const module = this.device.createShaderModule({ code: spec.source, label: spec.key });
+    p = this.device.createComputePipeline({
+      layout: this.layoutFor(spec.inputs, spec.outputs),
+      compute: { module, entryPoint: 'main' },
+      label: spec.key,
+    });
+    this.pipelines.set(spec.key, p);
+    this.stats.pipelinesCompiled++;
+    return p;
+  }
+
+  /** Number of workgroups along x and y for `groups` workgroups in all (2-D grid beyond 65 535). */
+  static grid(groups: number): [number, number] {
+    if (groups <= WG_MAX) return [Math.max(groups, 1), 1];
+    const y = Math.ceil(groups / WG_MAX);
+    return [Math.ceil(groups / y), y];
+  }
+
+  /**
+   * Records one dispatch. `params` fills the parameter block (numbers are written as u32 unless listed in
+   * `floatParams`, which are written as f32 bits; negative integers are written as i32 bits).
+   */
+  dispatch(spec: KernelSpec, buffers: PooledBuffer[], params: readonly number[], groups: number | [number, number, number],
+    floatParams: readonly number[] = []): void {
+    if (buffers.length !== spec.inputs + spec.outputs) {
+      throw new GpugradError(`internal: kernel ${spec.key} takes ${spec.inputs + spec.outputs} buffers, got ${buffers.length}`);
+    }
+    if (params.length > PARAM_WORDS) throw new GpugradError(`internal: kernel ${spec.key} has too many parameters`);
+    const pipeline = this.pipeline(spec);
+    if (this.slot === SLOTS) this.flush();
+    const base = this.slot * PARAM_WORDS;
+    for (let i = 0; i < params.length; i++) this.paramHost[base + i] = params[i] >>> 0;
+    for (const i of floatParams) this.paramF32[base + i] = params[i];
+    const entries: GPUBindGroupEntry[] = [
+      { binding: 0, resource: { buffer: this.paramBuf, offset: this.slot * SLOT_BYTES, size: SLOT_BYTES } },
+    ];
+    for (let i = 0; i < buffers.length; i++) {
+      entries.push({ binding: i + 1, resource: { buffer: buffers[i].buffer } });
+      buffers[i].lastBatch = this.batchId;
+    }
+    this.slot++;
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const pass = this.computePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    const [x, y, z] = typeof groups === 'number' ? [...Runtime.grid(groups), 1] : groups;
+    pass.dispatchWorkgroups(x, y, z);
+    this.stats.dispatches++;
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    if (!this.pass) {
+      this.encoder ??= this.device.createCommandEncoder();
+      this.pass = this.encoder.beginComputePass();
+    }
+    return this.pass;
+  }
+
+  private commandEncoder(): GPUCommandEncoder {
+    if (this.pass) { this.pass.end(); this.pass = null; }
+    return (this.encoder ??= this.device.createCommandEncoder());
+  }
+
+  copy(src: PooledBuffer, dst: PooledBuffer, bytes: number, srcOffset = 0, dstOffset = 0): void {
+    src.lastBatch = dst.lastBatch = this.batchId;
+    this.commandEncoder().copyBufferToBuffer(src.buffer, srcOffset, dst.buffer, dstOffset, bytes);
+  }
+
+  /** Submits the open batch, if any. */
+  flush(): void {
+    if (!this.encoder) return;
+    if (this.pass) { this.pass.end(); this.pass = null; }
+    if (this.slot > 0) this.device.queue.writeBuffer(this.paramBuf, 0, this.paramHost, 0, this.slot * PARAM_WORDS);
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.slot = 0;
+    this.batchId++;
+    this.stats.submits++;
+  }
+
+  /** Writes host data into a pooled buffer, submitting first if the open batch uses that buffer. */
+  write(dst: PooledBuffer, data: ArrayBufferView, dstOffset = 0): void {
+    if (dst.lastBatch === this.batchId && this.encoder) this.flush();
+    this.device.queue.writeBuffer(dst.buffer, dstOffset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Copies `bytes` of a buffer back to the host (submits the open batch). */
+  async read(src: PooledBuffer, bytes: number): Promise<ArrayBuffer> {
+    const stage = this.staging.acquire(bytes);
+    const size = Math.ceil(bytes / 4) * 4;
+    if (size > 0) this.copy(src, stage, size);
+    this.flush();
+    this.stats.readbacks++;
+    await stage.buffer.mapAsync(GPUMapMode.READ, 0, stage.bytes);
+    const out = stage.buffer.getMappedRange(0, stage.bytes).slice(0, bytes);
+    stage.buffer.unmap();
+    this.staging.release(stage);
+    this.throwIfError();
+    return out;
+  }
+
+  /** Waits until the GPU has finished everything submitted so far. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.throwIfError();
+  }
+
+  private throwIfError(): void {
+    if (this.lastError) {
+      const msg = this.lastError;
+      this.lastError = null;
+      throw new GpugradError(`webgpu: the device reported an error: ${msg}`);
+    }
+  }
+
+  /** Destroys pooled buffers that nobody holds (after waiting for the queue). */
+  async trim(): Promise<void> {
+    await this.sync();
+    this.storage.trim();
+    this.staging.trim();
+  }
+
+  /** Releases the device and the Dawn instance so that Node can exit. The runtime is unusable afterwards. */
+  shutdown(): void {
+    if (!this.gpu) return;
+    this.flush();
+    this.device.destroy();
+    this.gpu = null;
+  }
+
+  get isShutDown(): boolean { return this.gpu === null; }
+}

@@ -1,0 +1,69 @@
+/** Elementwise binary ops with broadcasting (broadcast inputs arrive with stride 0). */
+import type { BinaryOp } from '../backend.js';
+import {
+  type AccessMode, type KernelSpec, type WgslType, NAN_F32, accessExpr, bindings, main1d, paramsWgsl, stridedIndexWgsl, memoKernel } from './common.js';
+
+export const WG = 64;
+
+const floatOps: Record<BinaryOp, string> = {
+  add: 'x + y',
+  sub: 'x - y',
+  mul: 'x * y',
+  div: 'x / y',
+  pow: 'pow_signed(x, y)',
+  maximum: 'select(max(x, y), x + y, is_nan(x) || is_nan(y))', // NaN wins, as PyTorch
+  minimum: 'select(min(x, y), x + y, is_nan(x) || is_nan(y))',
+  eq: 'select(0.0, 1.0, x == y)',
+  ne: 'select(0.0, 1.0, x != y)',
+  lt: 'select(0.0, 1.0, x < y)',
+  le: 'select(0.0, 1.0, x <= y)',
+  gt: 'select(0.0, 1.0, x > y)',
+  ge: 'select(0.0, 1.0, x >= y)',
+};
+
+const intOps: Partial<Record<BinaryOp, string>> = {
+  add: 'x + y', sub: 'x - y', mul: 'x * y', div: 'select(0, x / y, y != 0)', maximum: 'max(x, y)', minimum: 'min(x, y)',
+  eq: 'select(0, 1, x == y)', ne: 'select(0, 1, x != y)', lt: 'select(0, 1, x < y)', le: 'select(0, 1, x <= y)',
+  gt: 'select(0, 1, x > y)', ge: 'select(0, 1, x >= y)',
+};
+
+/** WGSL's pow is undefined for a negative base; this one follows C's powf (and is exact for squares). */
+const powWgsl = /* wgsl */ `
+fn pow_signed(x: f32, y: f32) -> f32 {
+  if (y == 2.0) { return x * x; }
+  if (y == 1.0) { return x; }
+  if (y == 0.0) { return 1.0; }
+  if (y == 0.5) { return sqrt(x); }
+  if (x > 0.0) { return exp2(y * log2(x)); }
+  if (x == 0.0) { return select(f32_inf(), 0.0, y > 0.0); }
+  if (is_nan(x)) { return x; }
+  if (floor(y) != y) { return ${NAN_F32}; }
+  let r = exp2(y * log2(-x));
+  return select(r, -r, abs(y % 2.0) == 1.0);
+}
+`;
+
+export function supportsBinary(op: BinaryOp, t: WgslType): boolean {
+  return t === 'f32' || op in intOps;
+}
+
+function binaryKernelSource(op: BinaryOp, t: WgslType, modeA: AccessMode, modeB: AccessMode): KernelSpec {
+  const expr = (t === 'f32' ? floatOps : intOps)[op]!;
+  return {
+    key: `binary:${op}:${t}:${modeA}${modeB}`,
+    inputs: 2,
+    outputs: 1,
+    source: `${paramsWgsl}
+${bindings([{ name: 'a', type: t }, { name: 'b', type: t }], [{ name: 'out', type: t }])}
+${stridedIndexWgsl}
+${t === 'f32' ? powWgsl : ''}
+${main1d(WG)}
+  if (idx >= P(0u)) { return; }
+  let x = a[${accessExpr(modeA, 0)}];
+  let y = b[${accessExpr(modeB, 1)}];
+  out[idx] = ${expr};
+}`,
+  };
+}
+
+export const binaryKernel = memoKernel(binaryKernelSource);

@@ -1,0 +1,101 @@
+/**
+ * What every kernel shares: the binding layout, the parameter block and the 2-D dispatch grid.
+ *
+ * Binding layout (explicit, one bind group): @binding(0) the parameter block (uniform), then the inputs as read-only
+ * storage, then the outputs as read-write storage. Shapes and strides travel in the parameter block rather than being
+ * baked into the source: one cached pipeline then serves every shape (SwiftShader compiles a kernel in 10–30 ms, which
+ * per-shape specialisation would pay on every new shape the tests and experiments use). Kernels specialise on what
+ * changes the code path (dtype, op, whether an input is contiguous), which is few variants.
+ *
+ * Grids larger than 65 535 workgroups spill into y: the linear invocation index is
+ * `gid.y * (num_workgroups.x * WG) + gid.x`.
+ */
+export type WgslType = 'f32' | 'i32';
+
+export interface KernelSpec {
+  /** unique per generated source: the pipeline cache key */
+  key: string;
+  /** number of read-only storage inputs and read-write outputs, in binding order after the parameter block */
+  inputs: number;
+  outputs: number;
+  source: string;
+}
+
+export const PARAM_WORDS = 64; // 256 bytes, the uniform offset alignment
+
+/** The parameter block: 64 32-bit words read by index; floats are bit-cast. */
+export const paramsWgsl = /* wgsl */ `
+struct Params { v: array<vec4<u32>, ${PARAM_WORDS / 4}> };
+@group(0) @binding(0) var<uniform> params: Params;
+fn P(i: u32) -> u32 { return params.v[i >> 2u][i & 3u]; }
+fn Pi(i: u32) -> i32 { return bitcast<i32>(P(i)); }
+fn Pf(i: u32) -> f32 { return bitcast<f32>(P(i)); }
+// Infinity and NaN cannot be written as WGSL constants (const-evaluation rejects them): build them at run time.
+fn f32_inf() -> f32 { var bits = 0x7f800000u; return bitcast<f32>(bits); }
+fn f32_nan() -> f32 { var bits = 0x7fc00000u; return bitcast<f32>(bits); }
+// x != x is folded away by some compilers (fast math); test the bits instead.
+fn is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+`;
+
+export function bindings(inputs: { name: string; type: string }[], outputs: { name: string; type: string }[]): string {
+  let b = 1;
+  const lines: string[] = [];
+  for (const x of inputs) lines.push(`@group(0) @binding(${b++}) var<storage, read> ${x.name}: array<${x.type}>;`);
+  for (const x of outputs) lines.push(`@group(0) @binding(${b++}) var<storage, read_write> ${x.name}: array<${x.type}>;`);
+  return lines.join('\n');
+}
+
+/** The entry point signature for a 1-D problem laid on the 2-D grid; declares `idx` (the linear invocation index). */
+export function main1d(wg: number): string {
+  return `@compute @workgroup_size(${wg})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let idx = gid.y * (nwg.x * ${wg}u) + gid.x;`;
+}
+
+export const NAN_F32 = 'f32_nan()';
+export const INF_F32 = 'f32_inf()';
+
+/** WGSL for a strided read index: `off + sum(coord[d] * stride[d])` from a linear index over `shape`. */
+export const MAX_RANK = 6;
+
+/**
+ * Strided access for elementwise kernels. Parameter words: 0 = element count, 1 = rank, 2..7 = the output shape,
+ * then for input j: word 8 + 7j = offset, 9 + 7j .. 14 + 7j = strides. Words from 29 on are the kernel's own.
+ * Each input has a mode, chosen on the host after collapsing dimensions:
+ *  'c' contiguous (offset + i), 's' a single broadcast element (offset), 'g' general strides.
+ */
+export type AccessMode = 'c' | 's' | 'g';
+export const EXTRA_PARAM = 29;
+
+export const stridedIndexWgsl = /* wgsl */ `
+fn strided_index(i: u32, base: u32) -> u32 {
+  var rem = i;
+  var at = P(base);
+  let rank = P(1u);
+  for (var d = rank; d > 0u; d--) {
+    let s = P(1u + d);
+    at += (rem % s) * P(base + d);
+    rem = rem / s;
+  }
+  return at;
+}
+`;
+
+/** WGSL expression for the element index of input `j` at linear output index `i`. */
+export function accessExpr(mode: AccessMode, j: number, i = 'idx'): string {
+  const base = 8 + 7 * j;
+  if (mode === 'c') return `(P(${base}u) + ${i})`;
+  if (mode === 's') return `P(${base}u)`;
+  return `strided_index(${i}, ${base}u)`;
+}
+
+/** Memoises a kernel generator on its arguments, so a hot loop does not rebuild WGSL strings per dispatch. */
+export function memoKernel<A extends (string | number | boolean)[]>(gen: (...args: A) => KernelSpec): (...args: A) => KernelSpec {
+  const cache = new Map<string, KernelSpec>();
+  return (...args: A) => {
+    const k = args.join('|');
+    let s = cache.get(k);
+    if (!s) cache.set(k, (s = gen(...args)));
+    return s;
+  };
+}

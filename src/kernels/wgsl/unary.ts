@@ -1,0 +1,69 @@
+/** Elementwise unary ops (and the dtype-converting copy, op `identity` with another output type). */
+import type { UnaryOp } from '../backend.js';
+import {
+  type AccessMode, type KernelSpec, type WgslType, accessExpr, bindings, main1d, paramsWgsl, stridedIndexWgsl, memoKernel } from './common.js';
+
+export const WG = 64;
+
+/** WGSL for each op on a value `x` of type T. Written to keep NaN where PyTorch keeps it. */
+const floatOps: Record<UnaryOp, string> = {
+  neg: '-x',
+  abs: 'abs(x)',
+  sign: 'select(select(select(0.0, -1.0, x < 0.0), 1.0, x > 0.0), x, is_nan(x))',
+  exp: 'exp(x)',
+  log: 'log(x)',
+  sqrt: 'sqrt(x)',
+  sin: 'sin(x)',
+  cos: 'cos(x)',
+  tanh: 'tanh_safe(x)',
+  sigmoid: 'sigmoid_safe(x)',
+  relu: 'select(x, 0.0, x <= 0.0)',
+  step: 'select(0.0, 1.0, x > 0.0)',
+  reciprocal: '1.0 / x',
+  square: 'x * x',
+  floor: 'floor(x)',
+  identity: 'x',
+};
+
+const intOps: Partial<Record<UnaryOp, string>> = {
+  neg: '-x', abs: 'abs(x)', sign: 'sign(x)', relu: 'max(x, 0)', step: 'select(0, 1, x > 0)', square: 'x * x',
+  identity: 'x', floor: 'x',
+};
+
+const helpers = /* wgsl */ `
+fn tanh_safe(x: f32) -> f32 {
+  // tanh via exp(-2|x|): no overflow for large |x| (some drivers' tanh returns NaN there)
+  let e = exp(-2.0 * abs(x));
+  return select(sign(x) * (1.0 - e) / (1.0 + e), x, is_nan(x));
+}
+fn sigmoid_safe(x: f32) -> f32 {
+  let e = exp(-abs(x));
+  return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
+}
+`;
+
+export function supportsUnary(op: UnaryOp, t: WgslType): boolean {
+  return t === 'f32' || op in intOps;
+}
+
+/** `inType` → `outType`: a conversion when they differ (only with op identity). */
+function unaryKernelSource(op: UnaryOp, inType: WgslType, outType: WgslType, mode: AccessMode): KernelSpec {
+  const expr = (inType === 'f32' ? floatOps : intOps)[op]!;
+  const convert = inType === outType ? expr : `${outType}(${expr})`;
+  return {
+    key: `unary:${op}:${inType}:${outType}:${mode}`,
+    inputs: 1,
+    outputs: 1,
+    source: `${paramsWgsl}
+${bindings([{ name: 'a', type: inType }], [{ name: 'out', type: outType }])}
+${stridedIndexWgsl}
+${helpers}
+${main1d(WG)}
+  if (idx >= P(0u)) { return; }
+  let x = a[${accessExpr(mode, 0)}];
+  out[idx] = ${convert};
+}`,
+  };
+}
+
+export const unaryKernel = memoKernel(unaryKernelSource);

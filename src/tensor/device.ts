@@ -1,0 +1,81 @@
+/**
+ * Devices: the CPU reference backend is always there; WebGPU is probed once when the library loads.
+ * Choice: `GPUGRAD_DEVICE=webgpu|cpu`, or `setDevice(...)`; automatic = WebGPU when an adapter exists, else the CPU
+ * with one line on stderr saying so.
+ */
+import type { Backend, DeviceName } from '../kernels/backend.js';
+import { CpuBackend } from '../kernels/cpu/backend.js';
+import { GpugradError } from '../kernels/errors.js';
+import { WebGPUBackend } from '../kernels/webgpu/backend.js';
+import { Runtime } from '../kernels/webgpu/runtime.js';
+
+const cpu = new CpuBackend();
+let webgpu: WebGPUBackend | null = null;
+let webgpuReason = 'WebGPU was not initialised';
+let current: DeviceName = 'cpu';
+
+export const HOW_TO_GET_WEBGPU =
+  'On Linux without a GPU, install SwiftShader (a CPU Vulkan driver) with `scripts/setup-swiftshader.sh` and run with ' +
+  'VK_ICD_FILENAMES pointing at its vk_swiftshader_icd.json (the npm scripts do this for you); on a machine with a GPU, ' +
+  'install its Vulkan driver. Or use the CPU backend: GPUGRAD_DEVICE=cpu.';
+
+/** Probes WebGPU once; returns whether an adapter was found. */
+export async function initWebGPU(): Promise<boolean> {
+  if (webgpu && !webgpu.runtime.isShutDown) return true;
+  if (process.env.GPUGRAD_WEBGPU === '0') { webgpuReason = 'GPUGRAD_WEBGPU=0 turned WebGPU off'; return false; }
+  const flags = (process.env.GPUGRAD_DAWN_FLAGS ?? '').split(' ').filter(Boolean);
+  const { runtime, reason } = await Runtime.create(flags);
+  if (!runtime) { webgpuReason = reason ?? 'no adapter'; return false; }
+  webgpu = new WebGPUBackend(runtime);
+  process.once('beforeExit', () => shutdown());
+  return true;
+}
+
+/** Chooses the default device from GPUGRAD_DEVICE (or automatically) after probing WebGPU. */
+export async function initDevices(): Promise<void> {
+  const want = process.env.GPUGRAD_DEVICE;
+  if (want && want !== 'cpu' && want !== 'webgpu' && want !== 'auto') {
+    throw new GpugradError(`GPUGRAD_DEVICE=${want} is not a device; use webgpu, cpu or auto`);
+  }
+  const ok = want === 'cpu' ? false : await initWebGPU();
+  if (want === 'webgpu' && !ok) throw new GpugradError(`GPUGRAD_DEVICE=webgpu but ${webgpuReason}. ${HOW_TO_GET_WEBGPU}`);
+  current = ok ? 'webgpu' : 'cpu';
+  if (!want && !ok && !process.env.GPUGRAD_QUIET) {
+    process.stderr.write(`gpugrad: no WebGPU adapter (${webgpuReason}); running on the CPU backend\n`);
+  }
+}
+
+export function setDevice(name: DeviceName): void {
+  getBackend(name);
+  current = name;
+}
+
+export function getDevice(): DeviceName { return current; }
+
+export function hasWebGPU(): boolean { return webgpu !== null && !webgpu.runtime.isShutDown; }
+
+export function getBackend(name: DeviceName = current): Backend {
+  if (name === 'cpu') return cpu;
+  if (name === 'webgpu') {
+    if (!webgpu || webgpu.runtime.isShutDown) {
+      throw new GpugradError(`device webgpu is not available: ${webgpuReason}. ${HOW_TO_GET_WEBGPU}`);
+    }
+    return webgpu;
+  }
+  throw new GpugradError(`device '${name as string}' is not a device; use 'webgpu' or 'cpu'`);
+}
+
+/** The WebGPU runtime (for benchmarks and diagnostics), or null. */
+export function webgpuRuntime(): Runtime | null { return hasWebGPU() ? webgpu!.runtime : null; }
+
+/** A one-line description of a device, e.g. `WebGPU: google / swiftshader / SwiftShader driver 5.0.0`. */
+export function deviceInfo(name: DeviceName = current): string { return getBackend(name).describe(); }
+
+/** Waits for all submitted GPU work (a no-op on CPU). */
+export async function sync(): Promise<void> { if (hasWebGPU()) await webgpu!.runtime.sync(); }
+
+/** Releases the WebGPU device and Dawn instance so the process can exit. Safe to call twice. */
+export function shutdown(): void {
+  if (webgpu) webgpu.runtime.shutdown();
+  if (current === 'webgpu') current = 'cpu';
+}

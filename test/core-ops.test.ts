@@ -1,0 +1,148 @@
+/** Every core op on WebGPU against the CPU reference, over random shapes: size 1, odd sizes, broadcasting both ways,
+ * sizes that do not divide the workgroup, empty tensors, and more than 65 535 workgroups. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { assertClose, compareDevices, g, randomArray, sizeOf } from './helpers.js';
+
+const unaryOps = ['neg', 'abs', 'sign', 'exp', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'square'] as const;
+const positiveOps = ['log', 'sqrt', 'reciprocal'] as const;
+const shapes = [[1], [7], [65], [3, 5], [2, 3, 7], [1, 1, 129]];
+
+// WGSL only promises sin/cos to an absolute 2^-11 on [-π, π]; everything else is checked far tighter.
+const unaryTol = (op: string) => (op === 'sin' || op === 'cos' ? { atol: 5e-4, rtol: 0 } : { atol: 2e-6, rtol: 2e-5 });
+for (const op of unaryOps) {
+  test(`unary ${op} matches the CPU on odd shapes`, async () => {
+    for (const [i, shape] of shapes.entries()) {
+      await compareDevices(`${op} ${shape}`, [{ data: randomArray(sizeOf(shape), i, -3, 3), shape }], (x) => x[op](),
+        unaryTol(op));
+    }
+  });
+}
+for (const op of positiveOps) {
+  test(`unary ${op} matches the CPU on positive inputs`, async () => {
+    for (const [i, shape] of shapes.entries()) {
+      await compareDevices(`${op} ${shape}`, [{ data: randomArray(sizeOf(shape), i, 0.1, 5), shape }], (x) => x[op](),
+        { atol: 1e-6, rtol: 2e-5 });
+    }
+  });
+}
+
+const binaryOps = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'eq', 'lt', 'gt', 'ne', 'le', 'ge'] as const;
+const pairs: [number[], number[]][] = [
+  [[5], [5]], [[3, 1], [1, 4]], [[1], [2, 3]], [[2, 3, 4], [4]], [[4, 1, 3], [1, 5, 1]], [[7, 9], [7, 1]], [[], [3, 2]],
+];
+for (const op of binaryOps) {
+  test(`binary ${op} broadcasts like NumPy on both sides`, async () => {
+    for (const [i, [sa, sb]] of pairs.entries()) {
+      const a = randomArray(sizeOf(sa), 10 + i).map((v) => Math.round(v * 2) / 2);
+      const b = randomArray(sizeOf(sb), 20 + i).map((v) => Math.round(v * 2) / 2 || 0.5);
+      await compareDevices(`${op} ${sa} ${sb}`, [{ data: a, shape: sa }, { data: b, shape: sb }], (x, y) => x[op](y));
+    }
+  });
+}
+
+test('pow handles negative bases with integer exponents and NaN otherwise', async () => {
+  const [out] = await compareDevices('pow', [{ data: [-2, -2, 2, 0, 3, -1.5], shape: [6] }, { data: [2, 3, 0.5, 2, -1, 0.5], shape: [6] }],
+    (a, b) => a.pow(b), { atol: 1e-6 });
+  assertClose(out.slice(0, 5), [4, -8, Math.SQRT2, 0, 1 / 3], { atol: 1e-6 });
+  assert.ok(Number.isNaN(out[5]));
+});
+
+test('scalar operands and int32 arithmetic', async () => {
+  await compareDevices('scalar', [{ data: [1, 2, 3], shape: [3] }], (x) => x.mul(2).add(0.5).sub(1).div(4));
+  await compareDevices('int', [{ data: [1, -7, 9], shape: [3], dtype: 'int32' }, { data: [2, 2, -4], shape: [3], dtype: 'int32' }],
+    (a, b) => [a.add(b), a.mul(b), a.div(b), a.maximum(b), a.neg(), a.abs()]);
+});
+
+test('where broadcasts condition and both branches', async () => {
+  await compareDevices('where', [
+    { data: [1, 0, 1], shape: [3] }, { data: randomArray(6, 1), shape: [2, 3] }, { data: [5, 6], shape: [2, 1] },
+  ], (c, a, b) => g.where(c, a, b));
+});
+
+test('NaN propagates through add, maximum, relu, sum and max (no exception)', async () => {
+  await compareDevices('nan', [{ data: [NaN, 1, 2, Infinity, -Infinity], shape: [5] }, { data: [0, NaN, 1, 1, 1], shape: [5] }],
+    (a, b) => [a.add(b), a.maximum(b), a.relu(), a.sum(), a.max(), a.sign(), a.tanh(), a.sigmoid()]);
+});
+
+const reduceCases: [number[], number[] | undefined, boolean][] = [
+  [[7], undefined, false], [[3, 5], [0], false], [[3, 5], [1], true], [[2, 3, 4], [0, 2], false],
+  [[2, 3, 4], [1], true], [[4, 1, 6], [0, 1], true], [[5, 300], [1], false], [[3000, 3], [0], false],
+  [[2, 0, 3], [1], false], [[1], [0], true], [[9, 33, 2], [0, 1, 2], false],
+];
+for (const op of ['sum', 'mean', 'max', 'min'] as const) {
+  test(`reduction ${op} over any axes, with keepDim`, async () => {
+    for (const [i, [shape, axes, keep]] of reduceCases.entries()) {
+      if (op !== 'sum' && sizeOf(shape) === 0) continue;
+      await compareDevices(`${op} ${shape} ${axes}`, [{ data: randomArray(sizeOf(shape), 40 + i), shape }],
+        (x) => x[op](axes, keep), { atol: 1e-4, rtol: 1e-4 });
+    }
+  });
+}
+
+test('argmax/argmin pick the first extreme, over an axis or flat', async () => {
+  const data = [1, 3, 3, 0, -1, -1, 2, 2];
+  const out = await compareDevices('arg', [{ data, shape: [2, 4] }],
+    (x) => [x.argmax(1), x.argmin(1), x.argmax(), x.argmax(0, true)]);
+  assert.equal([...out[0]], [1, 2]);
+  assert.equal([...out[1]], [3, 0]);
+  assert.equal([...out[2]], [1]);
+  const big = randomArray(5000 * 3, 5);
+  await compareDevices('argmax big', [{ data: big, shape: [5000, 3] }], (x) => [x.argmax(0), x.argmax(1)]);
+});
+
+test('matmul: 2-D, batched, broadcast batch, transposed views, vectors, odd sizes', async () => {
+  const cases: [number[], number[]][] = [
+    [[1, 1], [1, 1]], [[5, 7], [7, 3]], [[33, 17], [17, 65]], [[2, 5, 6], [2, 6, 3]], [[3, 4, 5], [5, 2]],
+    [[4, 1, 3, 2], [5, 2, 7]], [[6], [6, 4]], [[4, 6], [6]], [[6], [6]], [[0, 3], [3, 2]],
+  ];
+  for (const [i, [sa, sb]] of cases.entries()) {
+    await compareDevices(`matmul ${sa} ${sb}`, [{ data: randomArray(sizeOf(sa), 60 + i), shape: sa }, { data: randomArray(sizeOf(sb), 70 + i), shape: sb }],
+      (a, b) => a.matmul(b), { atol: 1e-4, rtol: 1e-4 });
+  }
+  await compareDevices('matmul transposed', [{ data: randomArray(35, 1), shape: [7, 5] }, { data: randomArray(15, 2), shape: [3, 5] }],
+    (a, b) => a.T.matmul(a).matmul(b.T), { atol: 1e-4, rtol: 1e-4 });
+});
+
+test('views: reshape, permute, slice, expand, concat, stack, flatten, squeeze', async () => {
+  await compareDevices('views', [{ data: randomArray(24, 3), shape: [2, 3, 4] }], (x) => [
+    x.reshape(4, 6), x.permute(2, 0, 1).contiguous(), x.slice(2, 1, 3), x.slice(1, -2).add(1), x.transpose(0, 2).reshape(-1),
+    g.concat([x, x.mul(2)], 1), g.stack([x, x], 0), x.flatten(1), x.narrow(0, 1, 1).squeeze(0), x.unsqueeze(1).expand(2, 5, 3, 4),
+    x.permute(1, 2, 0).sum(0),
+  ]);
+});
+
+test('softmax and logSoftmax are stable for large inputs', async () => {
+  const data = [1000, 1001, 1002, -5, 0, 5];
+  const [sm, lsm] = await compareDevices('softmax', [{ data, shape: [2, 3] }], (x) => [x.softmax(1), x.logSoftmax(1)], { atol: 1e-5 });
+  assertClose(sm.slice(0, 3), [0.09003057, 0.24472847, 0.66524096], { atol: 1e-6 });
+  assert.ok(lsm.every(Number.isFinite));
+});
+
+test('elementwise over more than 65 535 workgroups (2-D grid)', async () => {
+  const n = 65535 * 64 + 1000;
+  const data = randomArray(n, 9);
+  const [out] = await compareDevices('big add', [{ data, shape: [n] }], (x) => [x.mul(2).add(1)]);
+  assert.is(out.length, n);
+  const [s] = await compareDevices('big sum', [{ data, shape: [n] }], (x) => [x.sum()], { atol: 1e-1, rtol: 1e-4 });
+  assert.ok(Number.isFinite(s[0]));
+});
+
+test('creation: zeros, ones, full, arange, linspace, seeded rand/randn/randint agree across devices', async () => {
+  for (const device of ['cpu', ...(g.hasWebGPU() ? ['webgpu'] : [])] as g.DeviceName[]) {
+    g.manualSeed(7);
+    const r = await g.rand([5], { device }).data();
+    const n = await g.randn([4], { device }).data();
+    const i = await g.randint(0, 10, [6], { device }).data();
+    g.manualSeed(7);
+    assertClose(await g.rand([5], { device: 'cpu' }).data(), r);
+    assertClose(await g.randn([4], { device: 'cpu' }).data(), n);
+    assert.equal([...(await g.randint(0, 10, [6], { device: 'cpu' }).data())], [...i]);
+    assert.equal([...(await g.arange(5, undefined, 1, { device }).data())], [0, 1, 2, 3, 4]);
+    assertClose(await g.linspace(-1, 1, 5, { device }).data(), [-1, -0.5, 0, 0.5, 1]);
+    assert.equal([...(await g.full([2, 2], 3, { device }).data())], [3, 3, 3, 3]);
+    assert.equal(await g.tensor([[1, 2], [3, 4]], { device }).toArray(), [[1, 2], [3, 4]]);
+  }
+});
+
+test.run();
