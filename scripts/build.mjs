@@ -1,4 +1,4 @@
-// Builds dist/ with esbuild: every .ts under src/, test/, bench/ and examples/ is transpiled one-to-one (no bundling,
+// Builds dist/ (or $GPUGRAD_DIST) with esbuild: every .ts under src/, test/, bench/ and examples/ is transpiled one-to-one (no bundling,
 // so the library has one module instance per process). Type-checking is separate: `npm run typecheck`.
 import { build } from 'esbuild';
 import { readdirSync, rmSync, statSync } from 'node:fs';
@@ -14,10 +14,11 @@ const walk = (dir) => {
   }
 };
 for (const r of roots) { try { walk(r); } catch { /* missing folder */ } }
-rmSync('dist', { recursive: true, force: true, maxRetries: 3 });
+const outdir = process.env.GPUGRAD_DIST ?? 'dist';
+rmSync(outdir, { recursive: true, force: true, maxRetries: 3 });
 await build({
   entryPoints: files,
-  outdir: 'dist',
+  outdir,
   outbase: '.',
   format: 'esm',
   platform: 'node',

@@ -1,4 +1,4 @@
-// Runs the uvu suites in dist/test on the real WebGPU adapter (SwiftShader without a GPU) and ends with the line
+// Runs the uvu suites in dist/test (or $GPUGRAD_DIST/test; an optional argument filters the files by regex) on the real WebGPU adapter (SwiftShader without a GPU) and ends with the line
 // `N passed, M failed`. Set GPUGRAD_TEST_DEVICE=cpu to run only the CPU half (the WebGPU comparisons then fail loudly,
 // by design: CI must not pass with WebGPU silently missing).
 import { spawn } from 'node:child_process';
@@ -6,7 +6,7 @@ import { gpuEnv } from './env.mjs';
 
 const pattern = process.argv[2] ?? '\.test\.js$';
 const env = { ...gpuEnv(), GPUGRAD_QUIET: '1', GPUGRAD_REQUIRE_WEBGPU: process.env.GPUGRAD_REQUIRE_WEBGPU ?? '1' };
-const child = spawn(process.execPath, ['--enable-source-maps', 'node_modules/uvu/bin.js', 'dist/test', pattern], { env });
+const child = spawn(process.execPath, ['--enable-source-maps', 'node_modules/uvu/bin.js', `${process.env.GPUGRAD_DIST ?? 'dist'}/test`, pattern], { env });
 let out = '';
 child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
 child.stderr.on('data', (d) => { out += d; process.stderr.write(d); });
