@@ -4,7 +4,8 @@
 import { spawn } from 'node:child_process';
 import { gpuEnv } from './env.mjs';
 
-const pattern = process.argv[2] ?? '\.test\.js$';
+const filter = process.argv[2];
+const pattern = filter ? `^(?=.*(?:${filter})).*\\.test\\.js$` : '\\.test\\.js$';
 const env = { ...gpuEnv(), GPUGRAD_QUIET: '1', GPUGRAD_REQUIRE_WEBGPU: process.env.GPUGRAD_REQUIRE_WEBGPU ?? '1' };
 const child = spawn(process.execPath, ['--enable-source-maps', 'node_modules/uvu/bin.js', `${process.env.GPUGRAD_DIST ?? 'dist'}/test`, pattern], { env });
 let out = '';

@@ -40,6 +40,7 @@ export class Runtime {
   /** incremented at every submit; buffers remember the batch that last used them */
   batchId = 0;
   private lastError: string | null = null;
+  private pendingFlush: Promise<void> | null = null;
 
   stats = { dispatches: 0, submits: 0, pipelinesCompiled: 0, readbacks: 0 };
 
@@ -208,7 +209,8 @@ export class Runtime {
     const stage = this.staging.acquire(bytes);
     const size = Math.ceil(bytes / 4) * 4;
     if (size > 0) this.copy(src, stage, size);
-    this.flush();
+    // Reads started in the same tick (Promise.all over many tensors) share one submit.
+    await (this.pendingFlush ??= Promise.resolve().then(() => { this.pendingFlush = null; this.flush(); }));
     this.stats.readbacks++;
     await stage.buffer.mapAsync(GPUMapMode.READ, 0, stage.bytes);
     const out = stage.buffer.getMappedRange(0, stage.bytes).slice(0, bytes);

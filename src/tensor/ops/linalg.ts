@@ -28,7 +28,10 @@ function matmul2(a0: Tensor, b0: Tensor): Tensor {
   const m = a.shape[a.ndim - 2], k = a.shape[a.ndim - 1];
   const k2 = b.shape[b.ndim - 2], n = b.shape[b.ndim - 1];
   check(k === k2, 'matmul', `shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} do not align (${k} ≠ ${k2})`);
-  const batchShape = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const ba = a.shape.slice(0, -2), bb = b.shape.slice(0, -2);
+  check(ba.every((d, i) => { const e = bb[bb.length - ba.length + i]; return e === undefined || d === e || d === 1 || e === 1; }),
+    'matmul', () => `batch dimensions of ${fmtShape(a.shape)} and ${fmtShape(b.shape)} do not broadcast (${fmtShape(ba)} vs ${fmtShape(bb)})`);
+  const batchShape = broadcastShapes('matmul', ba, bb);
   const batch = sizeOf(batchShape);
   const va = broadcastView(a, [...batchShape, m, k]);
   const vb = broadcastView(b, [...batchShape, k, n]);
