@@ -11,7 +11,11 @@ export interface PooledBuffer {
   bytes: number; // capacity (size class)
   /** id of the batch that last used this buffer (see Runtime.batchId) */
   lastBatch: number;
+  /** unique, for bind-group caching */
+  id: number;
 }
+
+let nextBufferId = 1;
 
 /** Size classes: powers of two up to 1 MiB, then whole MiB. Minimum 16 bytes (WebGPU cannot bind empty buffers). */
 export function sizeClass(bytes: number): number {
@@ -39,7 +43,7 @@ export class BufferPool {
     const buffer = this.device.createBuffer({ size: cls, usage: this.usage, label: `${this.label}:${cls}` });
     this.allocatedBytes += cls;
     this.buffersCreated++;
-    return { buffer, bytes: cls, lastBatch: -1 };
+    return { buffer, bytes: cls, lastBatch: -1, id: nextBufferId++ };
   }
 
   release(b: PooledBuffer): void {
