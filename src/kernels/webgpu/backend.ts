@@ -9,7 +9,7 @@ import { GpugradError } from '../errors.js';
 import { collapseDims, sizeOf } from '../shape.js';
 import { adamKernel } from '../wgsl/adam.js';
 import { binaryKernel, supportsBinary } from '../wgsl/binary.js';
-import { type AccessMode, EXTRA_PARAM, type KernelSpec, MAX_RANK, type WgslType } from '../wgsl/common.js';
+import { type AccessMode, ELEMS_PER_THREAD, EXTRA_PARAM, type KernelSpec, MAX_RANK, type WgslType } from '../wgsl/common.js';
 import { fillKernel } from '../wgsl/fill.js';
 import { matmulKernel } from '../wgsl/matmul.js';
 import { reduceKernel } from '../wgsl/reduce.js';
@@ -30,7 +30,8 @@ const wgslType = (d: DType): WgslType => {
 };
 
 const buf = (s: Storage) => (s as GpuStorage).buf;
-const EW_WG = 64;
+/** elements per workgroup of the elementwise kernels (64 invocations × ELEMS_PER_THREAD) */
+const EW_BLOCK = 64 * ELEMS_PER_THREAD;
 
 export class WebGPUBackend implements Backend {
   readonly name = 'webgpu' as const;
@@ -94,7 +95,7 @@ export class WebGPUBackend implements Backend {
     extra.forEach((x, i) => { params[EXTRA_PARAM + i] = x; });
     const floats = floatExtra ? extra.map((_, i) => EXTRA_PARAM + i) : [];
     const inputs = views.slice(0, views.length - outputViews).map((v) => buf(v.storage));
-    this.runtime.dispatch(make(modes), [...inputs, out.buf], params, Math.ceil(n / EW_WG), floats);
+    this.runtime.dispatch(make(modes), [...inputs, out.buf], params, Math.ceil(n / EW_BLOCK), floats);
   }
 
   fill(length: number, value: number, dtype: DType): Storage {
@@ -104,7 +105,7 @@ export class WebGPUBackend implements Backend {
     const params = new Array<number>(EXTRA_PARAM + 1).fill(0);
     params[0] = length;
     params[EXTRA_PARAM] = bits;
-    this.runtime.dispatch(fillKernel(wgslType(dtype)), [out.buf], params, Math.ceil(length / EW_WG));
+    this.runtime.dispatch(fillKernel(wgslType(dtype)), [out.buf], params, Math.ceil(length / EW_BLOCK));
     return out;
   }
 

@@ -1,7 +1,7 @@
 /** Elementwise binary ops with broadcasting (broadcast inputs arrive with stride 0). */
 import type { BinaryOp } from '../backend.js';
 import {
-  type AccessMode, type KernelSpec, type WgslType, NAN_F32, accessExpr, bindings, main1d, paramsWgsl, stridedIndexWgsl, memoKernel } from './common.js';
+  type AccessMode, type KernelSpec, type WgslType, NAN_F32, accessExpr, bindings, mainElementwise, paramsWgsl, stridedIndexWgsl, memoKernel } from './common.js';
 
 export const WG = 64;
 
@@ -57,12 +57,9 @@ function binaryKernelSource(op: BinaryOp, t: WgslType, modeA: AccessMode, modeB:
 ${bindings([{ name: 'a', type: t }, { name: 'b', type: t }], [{ name: 'out', type: t }])}
 ${stridedIndexWgsl}
 ${t === 'f32' ? powWgsl : ''}
-${main1d(WG)}
-  if (idx >= P(0u)) { return; }
-  let x = a[${accessExpr(modeA, 0)}];
-  let y = b[${accessExpr(modeB, 1)}];
-  out[idx] = ${expr};
-}`,
+${mainElementwise(WG, `    let x = a[${accessExpr(modeA, 0)}];
+    let y = b[${accessExpr(modeB, 1)}];
+    out[idx] = ${expr};`)}`,
   };
 }
 

@@ -3,7 +3,7 @@
  * its slab of the output). The destination's offset and strides use the second input's parameter slot.
  */
 import {
-  type AccessMode, type KernelSpec, type WgslType, accessExpr, bindings, main1d, memoKernel, paramsWgsl, stridedIndexWgsl,
+  type AccessMode, type KernelSpec, type WgslType, accessExpr, bindings, mainElementwise, memoKernel, paramsWgsl, stridedIndexWgsl,
 } from './common.js';
 
 export const WG = 64;
@@ -16,10 +16,7 @@ function scatterCopySource(t: WgslType, srcMode: AccessMode, dstMode: AccessMode
     source: `${paramsWgsl}
 ${bindings([{ name: 'src', type: t }], [{ name: 'dst', type: t }])}
 ${stridedIndexWgsl}
-${main1d(WG)}
-  if (idx >= P(0u)) { return; }
-  dst[${accessExpr(dstMode, 1)}] = src[${accessExpr(srcMode, 0)}];
-}`,
+${mainElementwise(WG, `    dst[${accessExpr(dstMode, 1)}] = src[${accessExpr(srcMode, 0)}];`)}`,
   };
 }
 

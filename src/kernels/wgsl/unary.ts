@@ -1,7 +1,7 @@
 /** Elementwise unary ops (and the dtype-converting copy, op `identity` with another output type). */
 import type { UnaryOp } from '../backend.js';
 import {
-  type AccessMode, type KernelSpec, type WgslType, accessExpr, bindings, main1d, paramsWgsl, stridedIndexWgsl, memoKernel } from './common.js';
+  type AccessMode, type KernelSpec, type WgslType, accessExpr, bindings, mainElementwise, paramsWgsl, stridedIndexWgsl, memoKernel } from './common.js';
 
 export const WG = 64;
 
@@ -58,11 +58,8 @@ function unaryKernelSource(op: UnaryOp, inType: WgslType, outType: WgslType, mod
 ${bindings([{ name: 'a', type: inType }], [{ name: 'out', type: outType }])}
 ${stridedIndexWgsl}
 ${helpers}
-${main1d(WG)}
-  if (idx >= P(0u)) { return; }
-  let x = a[${accessExpr(mode, 0)}];
-  out[idx] = ${convert};
-}`,
+${mainElementwise(WG, `    let x = a[${accessExpr(mode, 0)}];
+    out[idx] = ${convert};`)}`,
   };
 }
 

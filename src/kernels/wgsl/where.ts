@@ -1,6 +1,6 @@
 /** where(cond, a, b): a where cond ≠ 0, else b; all three broadcast to the output shape. `modes`: one AccessMode letter per input. */
 import {
-  type AccessMode, type KernelSpec, type WgslType, accessExpr, bindings, main1d, paramsWgsl, stridedIndexWgsl, memoKernel } from './common.js';
+  type AccessMode, type KernelSpec, type WgslType, accessExpr, bindings, mainElementwise, paramsWgsl, stridedIndexWgsl, memoKernel } from './common.js';
 
 export const WG = 64;
 
@@ -13,11 +13,8 @@ function whereKernelSource(condType: WgslType, t: WgslType, modes: string): Kern
     source: `${paramsWgsl}
 ${bindings([{ name: 'c', type: condType }, { name: 'a', type: t }, { name: 'b', type: t }], [{ name: 'out', type: t }])}
 ${stridedIndexWgsl}
-${main1d(WG)}
-  if (idx >= P(0u)) { return; }
-  let cv = c[${accessExpr(modes[0] as AccessMode, 0)}];
-  out[idx] = select(b[${accessExpr(modes[2] as AccessMode, 2)}], a[${accessExpr(modes[1] as AccessMode, 1)}], cv != ${zero});
-}`,
+${mainElementwise(WG, `    let cv = c[${accessExpr(modes[0] as AccessMode, 0)}];
+    out[idx] = select(b[${accessExpr(modes[2] as AccessMode, 2)}], a[${accessExpr(modes[1] as AccessMode, 1)}], cv != ${zero});`)}`,
   };
 }
 
