@@ -15,6 +15,8 @@ const SLOTS = 1024; // parameter blocks (and so dispatches) per batch
 const SLOT_BYTES = PARAM_WORDS * 4;
 const WG_MAX = 65535;
 const BIND_GROUP_CACHE = 8192;
+/** GPUGRAD_DEBUG=1 prints every dispatch (kernel, grid, first parameters) and every submit to stderr. */
+const DEBUG = (process.env.GPUGRAD_DEBUG ?? '0') !== '0';
 
 export interface AdapterDescription {
   vendor: string; architecture: string; device: string; description: string;
@@ -162,6 +164,7 @@ export class Runtime {
     const [x, y, z] = typeof groups === 'number' ? [...Runtime.grid(groups), 1] : groups;
     pass.dispatchWorkgroups(x, y, z);
     this.stats.dispatches++;
+    if (DEBUG) process.stderr.write(`gpugrad: dispatch ${spec.key} [${x},${y},${z}] params ${params.slice(0, 16).join(',')}\n`);
   }
 
   /**
@@ -212,6 +215,7 @@ export class Runtime {
     this.slot = 0;
     this.batchId++;
     this.stats.submits++;
+    if (DEBUG) process.stderr.write(`gpugrad: submit #${this.stats.submits}\n`);
   }
 
   /** Writes host data into a pooled buffer, submitting first if the open batch uses that buffer. */
