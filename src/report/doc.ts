@@ -1,0 +1,55 @@
+/**
+ * A report as a list of blocks, written out twice: Markdown (report.md) and a self-standing HTML page (report.html).
+ * Text may use `code`, **bold** and [links](url); everything else is escaped.
+ */
+
+export type Block =
+  | { h: 1 | 2 | 3; text: string; id?: string }
+  | { p: string }
+  | { list: string[] }
+  | { table: { head: string[]; rows: string[][] } }
+  | { figure: { svg: string; png: string; title: string; caption: string } }
+  | { raw: { md: string; html: string } };
+
+export function toMarkdown(blocks: Block[]): string {
+  const out: string[] = [];
+  for (const b of blocks) {
+    if ('h' in b) out.push(`${'#'.repeat(b.h)} ${b.text}`);
+    else if ('p' in b) out.push(b.p);
+    else if ('list' in b) out.push(b.list.map((x) => `- ${x}`).join('\n'));
+    else if ('table' in b) {
+      const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+      out.push([`| ${b.table.head.map(cell).join(' | ')} |`, `|${b.table.head.map(() => '---').join('|')}|`,
+        ...b.table.rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n'));
+    } else if ('figure' in b) out.push(`![${b.figure.title}](${b.figure.png})\n\n*${b.figure.caption}* ([SVG](${b.figure.svg}))`);
+    else out.push(b.raw.md);
+  }
+  return out.join('\n\n') + '\n';
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const inline = (s: string) => esc(s)
+  .replace(/`([^`]+)`/g, '<code>$1</code>')
+  .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>')
+  .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, '<a href="$2">$1</a>');
+
+const STYLE = `body{font-family:system-ui,'DejaVu Sans',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+table{border-collapse:collapse;margin:1em 0;font-size:.92em}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
+th{background:#f3f3f3}figure{margin:1.5em 0}figure img{max-width:100%;border:1px solid #eee}figcaption{color:#555;font-size:.9em}
+code{background:#f4f4f4;padding:0 .2em}.differs{color:#a33}.agrees{color:#2a6}h1,h2,h3{line-height:1.2}nav a{margin-right:.8em}`;
+
+export function toHtml(blocks: Block[], title: string): string {
+  const body: string[] = [];
+  for (const b of blocks) {
+    if ('h' in b) body.push(`<h${b.h}${b.id ? ` id="${esc(b.id)}"` : ''}>${inline(b.text)}</h${b.h}>`);
+    else if ('p' in b) body.push(`<p>${inline(b.p)}</p>`);
+    else if ('list' in b) body.push(`<ul>${b.list.map((x) => `<li>${inline(x)}</li>`).join('')}</ul>`);
+    else if ('table' in b) {
+      const td = (s: string) => `<td${/^differs/.test(s) ? ' class="differs"' : /^agrees/.test(s) ? ' class="agrees"' : ''}>${inline(s)}</td>`;
+      body.push(`<table><tr>${b.table.head.map((h) => `<th>${inline(h)}</th>`).join('')}</tr>${b.table.rows.map((r) => `<tr>${r.map(td).join('')}</tr>`).join('')}</table>`);
+    } else if ('figure' in b) {
+      body.push(`<figure><a href="${esc(b.figure.svg)}"><img src="${esc(b.figure.svg)}" alt="${esc(b.figure.title)}"></a><figcaption>${inline(b.figure.caption)}</figcaption></figure>`);
+    } else body.push(b.raw.html);
+  }
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><style>${STYLE}</style></head>\n<body>\n${body.join('\n')}\n</body></html>\n`;
+}

@@ -1,0 +1,165 @@
+/**
+ * The command line and the run folder: flags are checked (one line, non-zero exit), results.json and metrics.csv
+ * are written as the run goes, and a run stopped part-way resumes from its last finished epoch with its checkpoint.
+ * Uses a small stand-in experiment built from core tensor ops, so these tests do not depend on any experiment.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as g from '../src/index.js';
+import { parse, numberFlag, UsageError } from '../src/cli/args.js';
+import { decodeSafetensors, encodeSafetensors } from '../src/cli/checkpoint-file.js';
+import { deriveSeed } from '../src/cli/run-context.js';
+import { runExperiment, type RunOptions } from '../src/cli/run.js';
+import { readResults, toCsv } from '../src/cli/run-folder.js';
+import type { Experiment, Results } from '../src/experiments/types.js';
+
+const bin = join(process.cwd(), 'bin/gpugrad.js');
+const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], {
+  encoding: 'utf8', timeout: 60_000, env: { ...process.env, GPUGRAD_QUIET: '1' },
+});
+
+test('bad flags: one line on stderr and exit status 2', () => {
+  for (const args of [
+    ['run', 'fit-functions', '--bogus'],
+    ['run', 'fit-functions', '--epochs', 'x'],
+    ['run', 'fit-functions', '--epochs', '0'],
+    ['run', 'fit-functions', '--lr', '-1'],
+    ['run', 'fit-functions', '--preset', 'huge'],
+    ['run', 'fit-functions', '--device', 'tpu'],
+    ['run', 'no-such-experiment'],
+    ['run'],
+    ['frobnicate'],
+    ['list', 'extra'],
+  ]) {
+    const r = cli(...args);
+    assert.is(r.status, 2, `${args.join(' ')}: status ${r.status}, stderr ${r.stderr}`);
+    const lines = r.stderr.trim().split('\n');
+    assert.is(lines.length, 1, `${args.join(' ')}: one line, got: ${r.stderr}`);
+    assert.match(lines[0], /^gpugrad: .*--help\)$/);
+  }
+});
+
+test('--help everywhere exits 0 and says what the command does', () => {
+  for (const args of [['--help'], ['run', '--help'], ['list', '--help'], ['report', '--help'], ['run', 'all', '-h']]) {
+    const r = cli(...args);
+    assert.is(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stdout, /Usage: gpugrad/);
+  }
+});
+
+test('list names every experiment', () => {
+  const r = cli('list');
+  assert.is(r.status, 0, r.stderr);
+  for (const name of ['fit-functions', 'mnist-cnns', 'minimal-ratio', 'sensitivity']) assert.match(r.stdout, name);
+});
+
+test('argument helpers', () => {
+  const { values } = parse('run', ['--epochs', '3', '--lr', '1e-3'], { epochs: { type: 'string' }, lr: { type: 'string' } });
+  assert.is(numberFlag(values, 'epochs', 'positive-int', 'run'), 3);
+  assert.is(numberFlag(values, 'lr', 'positive', 'run'), 1e-3);
+  assert.throws(() => numberFlag({ n: '1.5' }, 'n', 'int', 'run'), (e: unknown) => e instanceof UsageError && /integer/.test((e as Error).message));
+  assert.is(deriveSeed(0, ['a', 1]), deriveSeed(0, ['a', 1]));
+  assert.is.not(deriveSeed(0, ['a', 1]), deriveSeed(1, ['a', 1]));
+});
+
+test('checkpoint files are safetensors and round-trip', () => {
+  const a = { w: { dtype: 'float32' as const, shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) }, n: { dtype: 'int32' as const, shape: [1], data: new Int32Array([7]) } };
+  const bytes = encodeSafetensors(a, { epoch: 3 });
+  const headerLen = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)));
+  assert.equal(header.w, { dtype: 'F32', shape: [2, 3], data_offsets: [0, 24] });
+  assert.is((8 + headerLen) % 8, 0);
+  const back = decodeSafetensors(bytes);
+  assert.equal(Array.from(back.arrays.w.data), [1, 2, 3, 4, 5, 6]);
+  assert.equal(Array.from(back.arrays.n.data), [7]);
+  assert.equal(back.json, { epoch: 3 });
+  assert.throws(() => decodeSafetensors(bytes.subarray(0, 20), 'cut.safetensors'), /cut.safetensors/);
+});
+
+test('metrics.csv: one long table with a series column, quoted where needed', () => {
+  const csv = toCsv({ a: [{ step: 0, loss: 1 }], b: [{ step: 0, note: 'x,y' }] });
+  assert.is(csv, 'series,step,loss,note\na,0,1,\nb,0,,"x,y"\n');
+});
+
+// A stand-in experiment: each "epoch" adds 1 to a state tensor and logs it; it can be told to fail after an epoch.
+let failAfter = Infinity;
+const seen: number[] = [];
+const fake: Experiment<{ epochs: number }> = {
+  name: 'fake', section: '0-0', title: 'Stand-in', description: 'test', data: [],
+  presets: { full: { epochs: 4 }, quick: { epochs: 4 }, test: { epochs: 4 } },
+  flags: { epochs: 'epochs' },
+  async run(ctx) {
+    for (const name of ['a', 'b']) {
+      const unit = ctx.unit(name);
+      if (unit.finished) continue;
+      const restored = await unit.restore();
+      let state = restored ? restored.tensors.state : g.zeros([3]);
+      for (let e = unit.epochsDone; e < ctx.config.epochs; e++) {
+        seen.push(e);
+        const next = state.add(1); state.dispose(); state = next;
+        ctx.log('epochs', { unit: name, epoch: e + 1, value: (await state.data())[0], rng: ctx.rng(name, e).random() });
+        await unit.epochDone(e + 1, { tensors: { state }, json: { e } });
+        if (name === 'b' && e + 1 >= failAfter) throw new Error('simulated kill');
+      }
+      ctx.final({ [`${name}.value`]: (await state.data())[0] });
+      await unit.finish();
+      state.dispose();
+    }
+  },
+  figures: () => [],
+};
+
+test('a run folder holds results.json (config, device, metrics, final) and metrics.csv', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'gpugrad-cli-')), 'run');
+  const opts: RunOptions = { seed: 5, runsDir: 'unused', out, resume: false, preset: 'test' };
+  await runExperiment(fake, opts, g.deviceInfo());
+  const r: Results = readResults(out);
+  assert.is(r.status, 'finished');
+  assert.is(r.seed, 5);
+  assert.equal(r.config, { epochs: 4 });
+  assert.is(r.library.name, 'gpugrad');
+  assert.match(r.adapter, /WebGPU|CPU/);
+  assert.is(r.series.epochs.length, 8);
+  assert.equal(r.final, { 'a.value': 4, 'b.value': 4 });
+  assert.ok(r.wallTimeS > 0);
+  assert.match(readFileSync(join(out, 'metrics.csv'), 'utf8'), /^series,unit,epoch,value,rng\nepochs,a,1,1,/);
+  // --epochs overrides the preset's setting
+  const out2 = join(out, '..', 'run2');
+  await runExperiment(fake, { ...opts, out: out2, epochs: 2 }, g.deviceInfo());
+  assert.is(readResults(out2).series.epochs.length, 4);
+});
+
+test('--resume continues from the last finished epoch, with the checkpointed state and the same seeds', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'gpugrad-cli-')), 'run');
+  const opts: RunOptions = { seed: 1, runsDir: 'unused', out, resume: false, preset: 'test' };
+  failAfter = 2;
+  seen.length = 0;
+  await runExperiment(fake, opts, g.deviceInfo()).then(() => assert.unreachable('should fail'), (e) => assert.match(e.message, 'simulated kill'));
+  const killed = readResults(out);
+  assert.is(killed.status, 'failed');
+  assert.equal(killed.units.a, { epochsDone: 4, finished: true, checkpoint: killed.units.a.checkpoint });
+  assert.is(killed.units.b.epochsDone, 2);
+  assert.ok(existsSync(join(out, killed.units.b.checkpoint!)));
+  failAfter = Infinity;
+  seen.length = 0;
+  await runExperiment(fake, { ...opts, resume: true }, g.deviceInfo());
+  assert.equal(seen, [2, 3], 'unit a is skipped, unit b restarts at epoch 2');
+  const r = readResults(out);
+  assert.is(r.status, 'finished');
+  assert.is(r.attempts, 2);
+  assert.equal(r.final, { 'a.value': 4, 'b.value': 4 }, 'the state continued from the checkpoint');
+  const rows = r.series.epochs.filter((x) => x.unit === 'b');
+  assert.equal(rows.map((x) => x.epoch), [1, 2, 3, 4], 'no epoch logged twice');
+  // the same derived seeds as an uninterrupted run
+  const fresh = join(out, '..', 'fresh');
+  await runExperiment(fake, { ...opts, out: fresh }, g.deviceInfo());
+  assert.equal(readResults(fresh).series.epochs.map((x) => x.rng), r.series.epochs.map((x) => x.rng));
+  // a second run into a folder that holds one is refused
+  await runExperiment(fake, opts, g.deviceInfo()).then(() => assert.unreachable('should refuse'), (e) => assert.match(e.message, /already holds a run/));
+});
+
+test.run();
