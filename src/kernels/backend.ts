@@ -73,6 +73,13 @@ export interface Backend {
   copy(x: View, dtype?: DType): Storage;
   /** Writes the elements of `src` into `dst` (a strided view of an existing storage, same shape): in place. */
   copyInto(src: View, dst: View): void;
+  /**
+   * Batch assembly from a dataset kept on the device as bytes (src/data/): `table` is an int32 storage whose words
+   * each pack 4 bytes (little-endian) of a [rows, rowLen] byte table; `rows` holds int32 row numbers. Output element
+   * b * rowLen + j (b < count) is byte j of row rows[start + b], mapped through `lut` (256 float32 values) into
+   * float32, or kept as an int32 when `lut` is null (labels). Reference: cpu/gather.ts.
+   */
+  gatherBytes(table: Storage, rows: Storage, start: number, count: number, rowLen: number, lut: Storage | null): Storage;
   unary(op: UnaryOp, x: View): Storage;
   /** `a` and `b` are already broadcast to `outShape` (stride 0 where broadcast). Comparisons keep the input dtype. */
   binary(op: BinaryOp, a: View, b: View, outShape: readonly number[]): Storage;

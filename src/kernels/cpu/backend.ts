@@ -8,6 +8,7 @@ import type {
 } from '../backend.js';
 import { sizeOf } from '../shape.js';
 import { binaryFns, unaryFns } from './elementwise.js';
+import { gatherBytes } from './gather.js';
 
 export class CpuStorage implements Storage {
   constructor(readonly backend: CpuBackend, readonly data: TypedArray, readonly dtype: DType) {}
@@ -70,6 +71,12 @@ export class CpuBackend implements Backend {
     const conv = dtype === 'int32' && x.storage.dtype !== 'int32' ? Math.trunc : (v: number) => v;
     forEachIndex(x.shape, [x], (i, [j]) => { out[i] = conv(src[j]); });
     return new CpuStorage(this, out, dtype);
+  }
+
+  gatherBytes(table: Storage, rows: Storage, start: number, count: number, rowLen: number, lut: Storage | null): Storage {
+    const out = gatherBytes(arr(table) as Int32Array, arr(rows) as Int32Array, start, count, rowLen,
+      lut ? arr(lut) as Float32Array : null);
+    return new CpuStorage(this, out, lut ? 'float32' : 'int32');
   }
 
   copyInto(src: View, dst: View): void {

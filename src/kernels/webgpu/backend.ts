@@ -11,6 +11,7 @@ import { adamKernel } from '../wgsl/adam.js';
 import { binaryKernel, supportsBinary } from '../wgsl/binary.js';
 import { type AccessMode, ELEMS_PER_THREAD, EXTRA_PARAM, type KernelSpec, MAX_RANK, type WgslType } from '../wgsl/common.js';
 import { fillKernel } from '../wgsl/fill.js';
+import { gatherBytesKernel } from '../wgsl/gather-bytes.js';
 import { matmulKernel } from '../wgsl/matmul.js';
 import { reduceKernel } from '../wgsl/reduce.js';
 import { scatterCopyKernel } from '../wgsl/scatter-copy.js';
@@ -113,6 +114,15 @@ export class WebGPUBackend implements Backend {
     const out = this.out(sizeOf(x.shape), dtype);
     const tin = wgslType(x.storage.dtype), tout = wgslType(dtype);
     this.elementwise(([m]) => unaryKernel('identity', tin, tout, m), x.shape, [x], out);
+    return out;
+  }
+
+  gatherBytes(table: Storage, rows: Storage, start: number, count: number, rowLen: number, lut: Storage | null): Storage {
+    const n = count * rowLen;
+    const out = this.out(n, lut ? 'float32' : 'int32');
+    if (n === 0) return out;
+    const inputs = lut ? [buf(table), buf(rows), buf(lut)] : [buf(table), buf(rows)];
+    this.runtime.dispatch(gatherBytesKernel(lut ? 'f32' : 'i32'), [...inputs, out.buf], [n, rowLen, start], Math.ceil(n / EW_BLOCK));
     return out;
   }
 
