@@ -15,6 +15,11 @@ export {
 } from './tensor/device.js';
 export { GpugradError } from './kernels/errors.js';
 export type { DType, DeviceName, TypedArray } from './kernels/backend.js';
+export {
+  MNIST, CIFAR10, loadMNIST, loadCIFAR10, type MnistOptions, type Cifar10Options, ImageDataset, type DatasetSplits,
+  DataLoader, type DataLoaderOptions, type Batch, f1, f2, functionDataset, type FunctionData, randomLabels,
+  defaultCacheDir,
+} from './data/index.js';
 
 await initDevices();
 setPoolStats(() => {

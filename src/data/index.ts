@@ -1,0 +1,20 @@
+/** The data floor: MNIST and CIFAR-10 readers (with download and cache), the function datasets, random labels and
+ * the device-side DataLoader. */
+import { loadCIFAR10 } from './cifar10.js';
+import { loadMNIST } from './mnist.js';
+
+export { ImageDataset, type ImageDatasetInit, type DatasetSplits, randomLabels } from './dataset.js';
+export { DataLoader, type DataLoaderOptions, type Batch } from './loader.js';
+export { ResidentDataset, PIXEL_TABLE } from './resident.js';
+export { f1, f2, functionDataset, type FunctionData } from './functions.js';
+export { parseIdx, readIdxFile, type IdxArray } from './idx.js';
+export { loadMNIST, defaultMnistDir, MNIST_FILES, MNIST_CLASSES, type MnistOptions } from './mnist.js';
+export {
+  loadCIFAR10, ensureCifar10, readCifar10Folder, parseCifarBatch, cifarRecordCount,
+  CIFAR10_URL, CIFAR10_MD5, CIFAR10_ARCHIVE, CIFAR10_FOLDER, CIFAR10_CLASSES, type Cifar10Options,
+} from './cifar10.js';
+export { defaultCacheDir, download, md5File, extractFolder, DownloadError, type DownloadOptions } from './download.js';
+
+/** torchvision's names for the loaders. */
+export const MNIST = loadMNIST;
+export const CIFAR10 = loadCIFAR10;
