@@ -94,4 +94,26 @@ export interface Backend {
 
   /** In-place Adam update of param, m and v from grad (all contiguous, same length). */
   adam(param: Storage, grad: Storage, m: Storage, v: Storage, step: AdamStep): void;
+
+  // ---- vision (src/kernels/cpu/vision.ts is the reference; storages are contiguous, read from element 0) ----------
+  /** out [N,O,outH,outW] = conv(x [N,C,H,W], w [O,C/groups,kH,kW]) + bias [O] (bias may be null). */
+  conv2d(x: Storage, w: Storage, bias: Storage | null, g: Conv2dGeom): Storage;
+  /** dx [N,C,H,W] from gradOut [N,O,outH,outW] and w (gather form: each input element sums what it touched). */
+  conv2dBackwardInput(gradOut: Storage, w: Storage, g: Conv2dGeom): Storage;
+  /** dw [O,C/groups,kH,kW] from x and gradOut (a GEMM whose K is batch × output pixels). */
+  conv2dBackwardWeight(x: Storage, gradOut: Storage, g: Conv2dGeom): Storage;
+  /** Max pooling [N,C,H,W] → [N,C,outH,outW], with the int32 index (h·W + w in its plane) of each maximum. */
+  maxPool2d(x: Storage, g: Pool2dGeom): { out: Storage; indices: Storage };
+  /** dx [N,C,H,W]: each input element sums the output gradients whose index chose it. */
+  maxPool2dBackward(gradOut: Storage, indices: Storage, g: Pool2dGeom): Storage;
+  /** out [N,C,outH,outW] = x [N,C,H,W] at the indices (the adjoint of maxPool2dBackward). */
+  poolGather(x: Storage, indices: Storage, g: Pool2dGeom): Storage;
+  /** Inverted dropout: element i is kept (and scaled by 1/(1-p)) when dropoutHash(i, seed) ≥ p·2³². */
+  dropout(x: Storage, p: number, seed: readonly [number, number]): Storage;
+  /** Mean over the batch of −log softmax(logits [B,C])[label] → [1]; labels are int32 [B]. */
+  crossEntropy(logits: Storage, labels: Storage, batch: number, classes: number): Storage;
+  /** (softmax(logits) − onehot(labels)) · gradOut[0] / B → [B,C]. */
+  crossEntropyBackward(logits: Storage, labels: Storage, gradOut: Storage, batch: number, classes: number): Storage;
+  /** int32 [1]: how many rows have argmax(logits) (the first maximum) equal to their label. */
+  countCorrect(logits: Storage, labels: Storage, batch: number, classes: number): Storage;
 }

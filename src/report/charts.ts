@@ -40,8 +40,7 @@ export interface ChartOptions {
 }
 
 function encodeAxis(a: Axis): Spec {
-  const scale: Spec = { zero: a.zero ?? false };
-  if (a.log) scale.type = 'log';
+  const scale: Spec = a.log ? { type: 'log' } : { zero: a.zero ?? false };
   if (a.domain) scale.domain = a.domain;
   return {
     field: a.field,

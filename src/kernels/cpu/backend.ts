@@ -4,10 +4,11 @@
  * Written to be read, not to be fast.
  */
 import type {
-  AdamStep, Backend, BinaryOp, DType, ReduceOp, Storage, TypedArray, UnaryOp, View,
+  AdamStep, Backend, BinaryOp, Conv2dGeom, DType, Pool2dGeom, ReduceOp, Storage, TypedArray, UnaryOp, View,
 } from '../backend.js';
 import { sizeOf } from '../shape.js';
 import { binaryFns, unaryFns } from './elementwise.js';
+import * as vision from './vision.js';
 import { gatherBytes } from './gather.js';
 
 export class CpuStorage implements Storage {
@@ -158,5 +159,41 @@ export class CpuBackend implements Backend {
       const mHat = mm[i] / s.bc1, vHat = vv[i] / s.bc2;
       p[i] -= (s.lr * mHat) / (Math.sqrt(vHat) + s.eps);
     }
+  }
+
+  // ---- vision: the loops live in ./vision.ts ----
+  private wrap(data: TypedArray): Storage {
+    return new CpuStorage(this, data, data instanceof Int32Array ? 'int32' : data instanceof Float64Array ? 'float64' : 'float32');
+  }
+  conv2d(x: Storage, w: Storage, bias: Storage | null, g: Conv2dGeom): Storage {
+    return this.wrap(vision.conv2d(arr(x), arr(w), bias && arr(bias), g));
+  }
+  conv2dBackwardInput(gradOut: Storage, w: Storage, g: Conv2dGeom): Storage {
+    return this.wrap(vision.conv2dBackwardInput(arr(gradOut), arr(w), g));
+  }
+  conv2dBackwardWeight(x: Storage, gradOut: Storage, g: Conv2dGeom): Storage {
+    return this.wrap(vision.conv2dBackwardWeight(arr(x), arr(gradOut), g));
+  }
+  maxPool2d(x: Storage, g: Pool2dGeom): { out: Storage; indices: Storage } {
+    const r = vision.maxPool2d(arr(x), g);
+    return { out: this.wrap(r.out), indices: this.wrap(r.indices) };
+  }
+  maxPool2dBackward(gradOut: Storage, indices: Storage, g: Pool2dGeom): Storage {
+    return this.wrap(vision.maxPool2dBackward(arr(gradOut), arr(indices), g));
+  }
+  poolGather(x: Storage, indices: Storage, g: Pool2dGeom): Storage {
+    return this.wrap(vision.poolGather(arr(x), arr(indices), g));
+  }
+  dropout(x: Storage, p: number, seed: readonly [number, number]): Storage {
+    return this.wrap(vision.dropout(arr(x), p, seed));
+  }
+  crossEntropy(logits: Storage, labels: Storage, batch: number, classes: number): Storage {
+    return this.wrap(vision.crossEntropy(arr(logits), arr(labels), batch, classes));
+  }
+  crossEntropyBackward(logits: Storage, labels: Storage, gradOut: Storage, batch: number, classes: number): Storage {
+    return this.wrap(vision.crossEntropyBackward(arr(logits), arr(labels), arr(gradOut), batch, classes));
+  }
+  countCorrect(logits: Storage, labels: Storage, batch: number, classes: number): Storage {
+    return this.wrap(vision.countCorrect(arr(logits), arr(labels), batch, classes));
   }
 }

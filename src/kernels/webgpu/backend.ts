@@ -3,7 +3,7 @@
  * runtime into one batch. Each op chooses its kernel variant here, where shapes are known.
  */
 import type {
-  AdamStep, Backend, BinaryOp, DType, ReduceOp, Storage, TypedArray, UnaryOp, View,
+  AdamStep, Backend, BinaryOp, Conv2dGeom, DType, Pool2dGeom, ReduceOp, Storage, TypedArray, UnaryOp, View,
 } from '../backend.js';
 import { GpugradError } from '../errors.js';
 import { collapseDims, sizeOf } from '../shape.js';
@@ -19,6 +19,7 @@ import { supportsUnary, unaryKernel } from '../wgsl/unary.js';
 import { whereKernel } from '../wgsl/where.js';
 import type { PooledBuffer } from './pool.js';
 import { Runtime } from './runtime.js';
+import { VisionKernels } from './vision.js';
 
 export class GpuStorage implements Storage {
   released = false;
@@ -36,7 +37,13 @@ const EW_BLOCK = 64 * ELEMS_PER_THREAD;
 
 export class WebGPUBackend implements Backend {
   readonly name = 'webgpu' as const;
-  constructor(readonly runtime: Runtime) {}
+  /** the vision ops' dispatch code (./vision.ts) */
+  private vision: VisionKernels;
+  constructor(readonly runtime: Runtime) {
+    this.vision = new VisionKernels({
+      runtime, out: (n, d) => this.out(n, d), reduce: (...a) => this.reduce(...a), release: (st) => this.release(st),
+    });
+  }
 
   describe() { return this.runtime.describe(); }
   supportsDType(d: DType) { return d !== 'float64'; }
@@ -56,7 +63,8 @@ export class WebGPUBackend implements Backend {
   }
 
   async read(s: Storage): Promise<TypedArray> {
-    const bytes = await this.runtime.read(buf(s), s.length * 4);
+    // a pending cross-entropy label check is read in the same submit, and throws if a label was out of range
+    const [bytes] = await Promise.all([this.runtime.read(buf(s), s.length * 4), this.vision.checkStatus()]);
     return s.dtype === 'int32' ? new Int32Array(bytes) : new Float32Array(bytes);
   }
 
@@ -182,5 +190,23 @@ export class WebGPUBackend implements Backend {
     if (n === 0) return;
     this.runtime.dispatch(adamKernel(), [buf(grad), buf(param), buf(m), buf(v)],
       [n, s.lr, s.beta1, s.beta2, s.eps, s.weightDecay, s.bc1, s.bc2], Math.ceil(n / 64), [1, 2, 3, 4, 5, 6, 7]);
+  }
+
+  // ---- vision ops: see ./vision.ts ----
+  conv2d(x: Storage, w: Storage, bias: Storage | null, g: Conv2dGeom) { return this.vision.conv2d(x, w, bias, g); }
+  conv2dBackwardInput(gy: Storage, w: Storage, g: Conv2dGeom) { return this.vision.conv2dBackwardInput(gy, w, g); }
+  conv2dBackwardWeight(x: Storage, gy: Storage, g: Conv2dGeom) { return this.vision.conv2dBackwardWeight(x, gy, g); }
+  maxPool2d(x: Storage, g: Pool2dGeom) { return this.vision.maxPool2d(x, g); }
+  maxPool2dBackward(gy: Storage, indices: Storage, g: Pool2dGeom) { return this.vision.maxPool2dBackward(gy, indices, g); }
+  poolGather(x: Storage, indices: Storage, g: Pool2dGeom) { return this.vision.poolGather(x, indices, g); }
+  dropout(x: Storage, p: number, seed: readonly [number, number]) { return this.vision.dropout(x, p, seed); }
+  crossEntropy(logits: Storage, labels: Storage, batch: number, classes: number) {
+    return this.vision.crossEntropy(logits, labels, batch, classes);
+  }
+  crossEntropyBackward(logits: Storage, labels: Storage, gradOut: Storage, batch: number, classes: number) {
+    return this.vision.crossEntropyBackward(logits, labels, gradOut, batch, classes);
+  }
+  countCorrect(logits: Storage, labels: Storage, batch: number, classes: number) {
+    return this.vision.countCorrect(logits, labels, batch, classes);
   }
 }

@@ -4,4 +4,5 @@ export * from './reduce.js';
 export * from './linalg.js';
 export * from './views.js';
 export * from './activation.js';
+export * from './vision.js';
 export type { TensorLike } from './util.js';

@@ -1,0 +1,101 @@
+/**
+ * Figures and reports: a Vega-Lite chart becomes a valid SVG (with its title, definition label and axis titles as
+ * text) and a PNG whose text really is drawn; the report puts our numbers beside the seed's and says where they differ.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Resvg } from '@resvg/resvg-js';
+import { line, melt, panels, scatter, thin } from '../src/report/charts.js';
+import { fontFiles, toPng, toSvg } from '../src/report/render.js';
+import { comparison, formatValue } from '../src/report/run-report.js';
+import { toHtml, toMarkdown } from '../src/report/doc.js';
+import { assembleReport } from '../src/report/assemble.js';
+import type { Results } from '../src/experiments/types.js';
+
+/** Checks the PNG signature and reads the IHDR width and height. */
+export function pngSize(png: Uint8Array): { width: number; height: number } {
+  const sig = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  assert.equal(Array.from(png.subarray(0, 8)), sig, 'PNG signature');
+  assert.is(new TextDecoder().decode(png.subarray(12, 16)), 'IHDR');
+  const dv = new DataView(png.buffer, png.byteOffset);
+  return { width: dv.getUint32(16), height: dv.getUint32(20) };
+}
+
+/** Parses an SVG (resvg rejects malformed XML) and returns its text content. */
+export function svgText(svg: string): string {
+  assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  assert.ok(new Resvg(svg).width > 0, 'resvg parses it');
+  return [...svg.matchAll(/<text[^>]*>(.*?)<\/text>/g)].map((m) => m[1].replace(/<[^>]+>/g, ' ')).join(' | ');
+}
+
+const rows = Array.from({ length: 50 }, (_, i) => ({ step: i, loss: Math.exp(-i / 10), model: i % 2 ? 'deep' : 'shallow' }));
+
+test('a line chart renders to SVG with title, definition, axis titles and legend, and to a PNG', async () => {
+  const svg = await toSvg({ name: 'x', title: 'Loss of f1', definition: 'task', spec: line(rows, { x: { field: 'step', title: 'iteration' }, y: { field: 'loss', title: 'MSE', log: true }, color: { field: 'model', title: 'model' } }) }, ['quick preset']);
+  const text = svgText(svg);
+  for (const s of ['Loss of f1', 'definition: task', 'quick preset', 'iteration', 'MSE', 'deep', 'shallow']) assert.ok(text.includes(s), `${s} in ${text}`);
+  const png = toPng(svg);
+  const { width, height } = pngSize(png);
+  assert.ok(width > 600 && height > 400, `${width}x${height}`);
+});
+
+test('PNG text is drawn (a font is found): a text-only SVG gets dark pixels', () => {
+  const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40"><text x="5" y="30" font-family="sans-serif" font-size="24">Loss 0.1</text></svg>';
+  const r = new Resvg(svg, { background: 'white', font: fontFiles().length ? { loadSystemFonts: false, fontFiles: fontFiles(), sansSerifFamily: 'DejaVu Sans', defaultFontFamily: 'DejaVu Sans' } : { loadSystemFonts: true } });
+  const px = r.render().pixels;
+  let dark = 0;
+  for (let i = 0; i < px.length; i += 4) if (px[i] < 128) dark++;
+  assert.ok(dark > 50, `only ${dark} dark pixels: no font reached resvg`);
+  pngSize(toPng(svg));
+});
+
+test('scatter, panels, thin and melt', async () => {
+  const spec = panels([
+    scatter(rows, { x: { field: 'step', title: 'a' }, y: { field: 'loss', title: 'b' }, color: { field: 'model', title: 'm' }, label: 'model' }),
+    line(melt(rows, ['step'], { loss: 'loss' }, 'what'), { x: { field: 'step', title: 'c' }, y: { field: 'value', title: 'd' }, dash: { field: 'what', title: 'w' } }),
+  ]);
+  svgText(await toSvg({ name: 'p', title: 'Panels', definition: 'seed variant', spec }));
+  const t = thin(rows, 10, 'model');
+  assert.ok(t.length <= 22 && t.length >= 18, `${t.length}`);
+  assert.is(t.filter((r) => r.model === 'deep').at(-1)!.step, 49, 'keeps the last point');
+});
+
+test('reports: our numbers beside the seed\'s, agreement judged, Markdown and HTML', () => {
+  const r = { experiment: 'mnist-cnns', final: { 'cnnA.testAcc': 0.9841, 'cnnB.testAcc': 0.95, 'cnnA.params': 371581 } } as unknown as Results;
+  const t = comparison(r);
+  const row = (q: string) => t.rows.find((x) => x[0].startsWith(q))!;
+  assert.equal(row('CNN-A test').slice(1, 3), ['98.41 %', '98.37 %']);
+  assert.match(row('CNN-A test')[3], /^agrees/);
+  assert.match(row('CNN-B test accuracy, last epoch')[3], /^differs.*dropout/);
+  assert.match(row('CNN-A parameters')[3], /^agrees/);
+  assert.match(row('CNN-B parameters')[3], /not measured/);
+  assert.is(formatValue(4.92e-4, 'exp'), '4.92e-4');
+  const blocks = [{ h: 1 as const, text: 'T' }, { table: t }, { p: 'a `b` **c** [d](e.html) <x>' }];
+  assert.match(toMarkdown(blocks), /\| CNN-A test accuracy, last epoch \| 98.41 % \| 98.37 % \| agrees/);
+  const html = toHtml(blocks, 'T');
+  assert.match(html, /<code>b<\/code> <strong>c<\/strong> <a href="e.html">d<\/a> &lt;x&gt;/);
+  assert.match(html, /class="differs"/);
+});
+
+test('gpugrad report assembles the runs it finds into one page (and lists the experiments not run)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gpugrad-report-'));
+  const run = join(dir, 'mnist-cnns', '2026-01-01T00-00-00Z');
+  mkdirSync(run, { recursive: true });
+  const results = {
+    format: 1, experiment: 'mnist-cnns', section: '1-2', title: 'MNIST CNNs', status: 'failed', preset: 'test', config: { epochs: 1 }, seed: 0,
+    device: 'cpu', adapter: 'CPU', library: { name: 'gpugrad', version: '0' }, node: 'v20', startedAt: '2026', updatedAt: '2026',
+    wallTimeS: 1, attempts: 1, series: {}, final: { 'cnnA.params': 371581 }, notes: ['a note'], units: {}, savepoint: { rows: {}, finalKeys: [] },
+  };
+  writeFileSync(join(run, 'results.json'), JSON.stringify(results));
+  const page = await assembleReport(dir, { redraw: false });
+  const html = readFileSync(page, 'utf8');
+  assert.match(html, /mnist-cnns/);
+  assert.match(html, /371581/);
+  assert.match(html, /a note/);
+  assert.match(readFileSync(join(dir, 'report.md'), 'utf8'), /\| fit-functions \| — \| not run/);
+});
+
+test.run();
