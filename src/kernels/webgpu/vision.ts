@@ -1,0 +1,193 @@
+/**
+ * The WebGPU side of the vision ops: fills each kernel's parameter block, picks its variant from the shape and the
+ * adapter, and dispatches. WebGPUBackend's vision methods delegate here (kept apart so backend.ts stays short).
+ *
+ * Variants can be forced for tests and benchmarks with `forceVariant(kernel, name)`: every variant must pass the same
+ * tests, whatever the heuristics would pick for the shapes at hand.
+ */
+import type { Conv2dGeom, Pool2dGeom, Storage } from '../backend.js';
+import { GpugradError } from '../errors.js';
+import { dropoutThreshold } from '../cpu/vision.js';
+import { ELEMS_PER_THREAD } from '../wgsl/common.js';
+import { type Conv2dVariant, channelsPerThread, conv2dKernel, conv2dVariants } from '../wgsl/conv2d.js';
+import { conv2dBackwardInputKernel } from '../wgsl/conv2d-backward-input.js';
+import { conv2dBackwardWeightKernel } from '../wgsl/conv2d-backward-weight.js';
+import { countCorrectKernel } from '../wgsl/count-correct.js';
+import { crossEntropyKernel } from '../wgsl/cross-entropy.js';
+import { crossEntropyBackwardKernel } from '../wgsl/cross-entropy-backward.js';
+import { dropoutKernel } from '../wgsl/dropout.js';
+import { maxPool2dKernel } from '../wgsl/maxpool2d.js';
+import { maxPool2dBackwardKernel } from '../wgsl/maxpool2d-backward.js';
+import { poolGatherKernel } from '../wgsl/pool-gather.js';
+import type { PooledBuffer } from './pool.js';
+import type { Runtime } from './runtime.js';
+
+/** The kernels with variants, and their names. */
+export const kernelVariants = {
+  conv2d: conv2dVariants,
+} as const;
+export type VariantKernel = keyof typeof kernelVariants;
+
+const forced: Partial<Record<VariantKernel, string>> = {};
+
+/** Forces a variant of `kernel` (null: back to the heuristics). For tests and benchmarks. */
+export function forceVariant<K extends VariantKernel>(kernel: K, variant: (typeof kernelVariants)[K][number] | null): void {
+  if (variant === null) delete forced[kernel];
+  else forced[kernel] = variant;
+}
+
+/** The minimal view of the backend this module needs. */
+export interface VisionHost {
+  runtime: Runtime;
+  out(length: number, dtype: 'float32' | 'int32'): Storage & { buf: PooledBuffer };
+  reduce(op: 'sum', x: Storage, outer: number, reduce: number, inner: number): Storage;
+  release(s: Storage): void;
+}
+
+const buf = (s: Storage) => (s as unknown as { buf: PooledBuffer }).buf;
+const EW_BLOCK = 64 * ELEMS_PER_THREAD;
+
+function geomParams(g: Conv2dGeom): number[] {
+  return [g.batch, g.inC, g.inH, g.inW, g.outC, g.kH, g.kW, g.outH, g.outW, g.strideH, g.strideW, g.padH, g.padW,
+    g.dilationH, g.dilationW, g.groups, g.inC / g.groups, g.outC / g.groups];
+}
+
+const poolParams = (g: Pool2dGeom, n: number) =>
+  [n, g.inH, g.inW, g.outH, g.outW, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW];
+
+export class VisionKernels {
+  /** Where the cross-entropy kernels report a bad label; checked at the next read-back (see `checkStatus`). */
+  private status: (Storage & { buf: PooledBuffer }) | null = null;
+  private statusPending = false;
+  private statusClasses = 0;
+
+  constructor(private host: VisionHost) {}
+
+  private get rt() { return this.host.runtime; }
+
+  /** How many invocations keep this adapter busy: SwiftShader splits a dispatch into 16 tasks; GPUs want far more. */
+  private get busyThreads(): number { return this.rt.isSwiftShader ? 2048 : 65536; }
+
+  conv2d(x: Storage, w: Storage, bias: Storage | null, g: Conv2dGeom): Storage {
+    const pixels = g.batch * g.outH * g.outW;
+    const out = this.host.out(pixels * g.outC, 'float32');
+    if (out.length === 0) return out;
+    const og = g.outC / g.groups;
+    const variant = (forced.conv2d as Conv2dVariant | undefined) ?? (og >= 24 ? 'o8' : 'o4');
+    const tilesO = Math.ceil(og / channelsPerThread(variant)), tilesP = Math.ceil(pixels / 4);
+    const padded = g.padH > 0 || g.padW > 0;
+    const bufs = [buf(x), buf(w), ...(bias ? [buf(bias)] : []), out.buf];
+    this.rt.dispatch(conv2dKernel(variant, padded, bias !== null), bufs, [...geomParams(g), tilesO, tilesP, pixels],
+      Math.ceil((g.groups * tilesO * tilesP) / 64));
+    return out;
+  }
+
+  conv2dBackwardInput(gy: Storage, w: Storage, g: Conv2dGeom): Storage {
+    const pixels = g.batch * g.inH * g.inW;
+    const dx = this.host.out(pixels * g.inC, 'float32');
+    if (dx.length === 0) return dx;
+    const tilesC = Math.ceil(g.inC / g.groups / 4), tilesP = Math.ceil(pixels / 4);
+    const unit = g.strideH === 1 && g.strideW === 1;
+    this.rt.dispatch(conv2dBackwardInputKernel(unit), [buf(gy), buf(w), dx.buf], [...geomParams(g), tilesC, tilesP, pixels],
+      Math.ceil((g.groups * tilesC * tilesP) / 64));
+    return dx;
+  }
+
+  conv2dBackwardWeight(x: Storage, gy: Storage, g: Conv2dGeom): Storage {
+    const og = g.outC / g.groups, ckk = (g.inC / g.groups) * g.kH * g.kW;
+    const weights = g.outC * ckk;
+    const pixels = g.batch * g.outH * g.outW;
+    const tilesO = Math.ceil(og / 4), tilesC = Math.ceil(ckk / 4);
+    const tiles = g.groups * tilesO * tilesC;
+    // Split K (the pixels) into S chunks: enough invocations to fill the device, chunks of at least 32 pixels.
+    const S = Math.max(1, Math.min(Math.ceil(this.busyThreads / tiles), Math.ceil(pixels / 32)));
+    const chunk = Math.ceil(pixels / S);
+    const splits = Math.ceil(pixels / chunk);
+    const partial = this.host.out(splits * weights, 'float32');
+    if (weights === 0) return partial;
+    this.rt.dispatch(conv2dBackwardWeightKernel(g.padH > 0 || g.padW > 0), [buf(x), buf(gy), partial.buf],
+      [...geomParams(g), tilesO, tilesC, pixels, chunk, splits, weights], Math.ceil((splits * tiles) / 64));
+    if (splits === 1) return partial;
+    const dw = this.host.reduce('sum', partial, 1, splits, weights);
+    this.host.release(partial);
+    return dw;
+  }
+
+  maxPool2d(x: Storage, g: Pool2dGeom): { out: Storage; indices: Storage } {
+    const n = g.batch * g.channels * g.outH * g.outW;
+    const out = this.host.out(n, 'float32'), indices = this.host.out(n, 'int32');
+    if (n > 0) this.rt.dispatch(maxPool2dKernel(), [buf(x), out.buf, indices.buf], poolParams(g, n), Math.ceil(n / EW_BLOCK));
+    return { out, indices };
+  }
+
+  maxPool2dBackward(gy: Storage, indices: Storage, g: Pool2dGeom): Storage {
+    const n = g.batch * g.channels * g.inH * g.inW;
+    const dx = this.host.out(n, 'float32');
+    if (n > 0) this.rt.dispatch(maxPool2dBackwardKernel(), [buf(gy), buf(indices), dx.buf], poolParams(g, n), Math.ceil(n / EW_BLOCK));
+    return dx;
+  }
+
+  poolGather(x: Storage, indices: Storage, g: Pool2dGeom): Storage {
+    const n = g.batch * g.channels * g.outH * g.outW;
+    const out = this.host.out(n, 'float32');
+    if (n > 0) {
+      this.rt.dispatch(poolGatherKernel(), [buf(x), buf(indices), out.buf], [n, g.inH * g.inW, g.outH * g.outW], Math.ceil(n / EW_BLOCK));
+    }
+    return out;
+  }
+
+  dropout(x: Storage, p: number, seed: readonly [number, number]): Storage {
+    const n = x.length;
+    const out = this.host.out(n, 'float32');
+    if (n > 0) {
+      this.rt.dispatch(dropoutKernel(), [buf(x), out.buf], [n, seed[0], seed[1], dropoutThreshold(p), 1 / (1 - p)],
+        Math.ceil(n / EW_BLOCK), [4]);
+    }
+    return out;
+  }
+
+  private statusBuffer(classes: number): PooledBuffer {
+    if (!this.status) {
+      this.status = this.host.out(4, 'int32');
+      this.rt.write(this.status.buf, new Int32Array(4));
+    }
+    this.statusPending = true;
+    this.statusClasses = classes;
+    return this.status.buf;
+  }
+
+  crossEntropy(logits: Storage, labels: Storage, batch: number, classes: number): Storage {
+    const out = this.host.out(1, 'float32');
+    this.rt.dispatch(crossEntropyKernel(), [buf(logits), buf(labels), out.buf, this.statusBuffer(classes)], [batch, classes], 1);
+    return out;
+  }
+
+  crossEntropyBackward(logits: Storage, labels: Storage, gradOut: Storage, batch: number, classes: number): Storage {
+    const out = this.host.out(batch * classes, 'float32');
+    this.rt.dispatch(crossEntropyBackwardKernel(), [buf(logits), buf(labels), buf(gradOut), out.buf, this.statusBuffer(classes)],
+      [batch, classes], Math.ceil(batch / 64));
+    return out;
+  }
+
+  countCorrect(logits: Storage, labels: Storage, batch: number, classes: number): Storage {
+    const out = this.host.out(1, 'int32');
+    this.rt.dispatch(countCorrectKernel(), [buf(logits), buf(labels), out.buf], [batch, classes], 1);
+    return out;
+  }
+
+  /**
+   * Called by every read-back: when a cross-entropy kernel ran since the last check, reads its status words in the
+   * same submit as the data and throws if a label was out of range (then clears the flag).
+   */
+  async checkStatus(): Promise<void> {
+    if (!this.statusPending || !this.status) return;
+    this.statusPending = false;
+    const words = new Int32Array(await this.rt.read(this.status.buf, 12));
+    if (words[0] !== 0) {
+      this.rt.write(this.status.buf, new Int32Array(4));
+      throw new GpugradError(`crossEntropy: label ${words[1]} of row ${words[2]} is out of range for ` +
+        `${this.statusClasses} classes (labels must be class indices in [0, ${this.statusClasses})); ` +
+        'found on the GPU, so the loss and its gradient are NaN');
+    }
+  }
+}
