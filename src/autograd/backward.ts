@@ -1,0 +1,201 @@
+/**
+ * Reverse mode: walk the recorded graph from the result back to the leaves, in reverse topological order, calling each
+ * op's rule from the rule table to turn the gradient of its output into gradients of its inputs.
+ *
+ * Semantics (as PyTorch):
+ * - `loss.backward()` adds into `.grad` of every leaf that requires a gradient: calling it twice without clearing
+ *   accumulates; `zeroGrad` (optimizers, modules) clears. Leaf gradients are kept out of `tidy` scopes.
+ * - The graph is freed after a backward; walking it again is an error unless the first call passed `retainGraph`.
+ * - Without `createGraph` the rules run with recording off and each intermediate gradient is disposed as soon as the
+ *   last op needing it has run. With `createGraph` the rules are recorded like any other ops (the gradient has a graph
+ *   of its own, so it can be differentiated again) and intermediates are left to the enclosing `tidy`.
+ */
+import { GpugradError, check, fmtShape } from '../kernels/errors.js';
+import { shapesEqual } from '../kernels/shape.js';
+import { onesLike } from '../tensor/creation.js';
+import { keep, tidy, track } from '../tensor/memory.js';
+import { add, clone } from '../tensor/ops/index.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { enableGrad, noGrad, nodeOf, topologicalOrder } from './graph.js';
+import { type RuleContext, getRule } from './rules/registry.js';
+
+export interface BackwardOptions {
+  /** keep the graph so that backward can walk it again (default: createGraph) */
+  retainGraph?: boolean;
+  /** record the backward pass itself, so the gradients can be differentiated again (default false) */
+  createGraph?: boolean;
+}
+
+interface RunOptions extends BackwardOptions {
+  /** when given, the gradients of these tensors are returned instead of being added into leaves' `.grad` */
+  targets?: readonly Tensor[];
+}
+
+/**
+ * The gradients waiting to be used, with a count of the places holding each gradient tensor (one tensor can be the
+ * gradient of several inputs: `add` passes its output gradient on unchanged). A gradient no place holds any more is
+ * disposed at once, unless it was handed in by the caller or the backward pass is being recorded.
+ */
+class GradStore {
+  private pending = new Map<Tensor, Tensor>();
+  private holds = new Map<Tensor, number>();
+  constructor(private readonly disposeFreed: boolean, private readonly external: ReadonlySet<Tensor>) {}
+
+  private hold(g: Tensor): void { this.holds.set(g, (this.holds.get(g) ?? 0) + 1); }
+
+  release(g: Tensor): void {
+    const n = (this.holds.get(g) ?? 0) - 1;
+    if (n > 0) { this.holds.set(g, n); return; }
+    this.holds.delete(g);
+    this.discard(g);
+  }
+
+  /** Disposes a tensor a rule produced but nothing uses (unless something holds it). */
+  discard(g: Tensor): void {
+    if (this.disposeFreed && !this.holds.has(g) && !this.external.has(g)) g.dispose();
+  }
+
+  /** Adds `g` into the pending gradient of `t`. */
+  add(t: Tensor, g: Tensor): void {
+    this.hold(g);
+    const prev = this.pending.get(t);
+    if (!prev) { this.pending.set(t, g); return; }
+    const sum = add(prev, g);
+    this.hold(sum);
+    this.pending.set(t, sum);
+    this.release(prev);
+    this.release(g);
+  }
+
+  /** Removes and returns the gradient of `t` (still held: the caller releases it or takes ownership). */
+  take(t: Tensor): Tensor | undefined {
+    const g = this.pending.get(t);
+    this.pending.delete(t);
+    return g;
+  }
+
+  pendingTensors(): Tensor[] { return [...this.pending.keys()]; }
+
+  /**
+   * Takes `g` out of the store's hands, to become a `.grad` or a returned gradient: the tensor itself when no one else
+   * holds it and it is dense, else a fresh contiguous copy (so no two owners share one tensor object).
+   */
+  own(g: Tensor): Tensor {
+    const dense = g.isContiguous && g.offset === 0 && g.storage.length === g.size;
+    if (dense && (this.holds.get(g) ?? 0) <= 1 && !this.external.has(g)) {
+      this.holds.delete(g);
+      return g;
+    }
+    const copy = clone(g);
+    this.release(g);
+    return copy;
+  }
+}
+
+/**
+ * The one backward walk behind `tensor.backward()` and `grad()`. `seeds[i]` is the gradient of `roots[i]`.
+ * Returns the gradients of `targets` (when given), else adds into the leaves' `.grad`.
+ */
+export function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], external: ReadonlySet<Tensor>,
+  options: RunOptions = {}): Map<Tensor, Tensor> {
+  const createGraph = options.createGraph ?? false;
+  const retainGraph = options.retainGraph ?? createGraph;
+  const walk = () => {
+    const order = topologicalOrder(roots); // inputs before outputs
+    const targets = options.targets ? new Set(options.targets) : null;
+    // Which tensors need a gradient: everything requiring grad, or (for grad()) only what leads to a target.
+    const needed = new Set<Tensor>();
+    if (targets) {
+      for (const t of targets) needed.add(t);
+      for (const t of order) if (nodeOf(t)!.inputs.some((i) => needed.has(i))) needed.add(t);
+    }
+    const needs = (t: Tensor) => (targets ? needed.has(t) : t.requiresGrad);
+
+    const store = new GradStore(!createGraph, external);
+    roots.forEach((r, i) => { if (needs(r)) store.add(r, seeds[i]); });
+    const found = new Map<Tensor, Tensor>();
+
+    for (let k = order.length - 1; k >= 0; k--) {
+      const t = order[k];
+      const g = store.take(t);
+      if (!g) continue;
+      if (targets?.has(t)) found.set(t, createGraph ? g : clone(g));
+      if (!targets && t.retainsGrad) accumulateInto(t, clone(g), createGraph);
+      const node = nodeOf(t)!;
+      check(!node.freed, 'backward', () => `the graph through '${node.op}' (output ${fmtShape(t.shape)}) was already ` +
+        'freed by an earlier backward(); pass {retainGraph: true} to the first call to walk the graph twice');
+      const needsGrad = node.inputs.map(needs);
+      const grads = runRule(node.op, g, { inputs: node.inputs, output: t, saved: node.saved, needsGrad }, createGraph);
+      grads.forEach((gi, i) => {
+        if (!gi) return;
+        if (needsGrad[i]) store.add(node.inputs[i], gi);
+      });
+      grads.forEach((gi) => { if (gi) store.discard(gi); });
+      if (!retainGraph) { node.freed = true; node.saved = {}; }
+      store.release(g);
+    }
+
+    // What is left pending are leaves (and roots that are leaves themselves).
+    for (const t of store.pendingTensors()) {
+      const g = store.own(store.take(t)!);
+      if (targets) { if (targets.has(t)) found.set(t, g); else if (!createGraph) g.dispose(); }
+      else accumulateInto(t, g, createGraph);
+    }
+    return found;
+  };
+  return createGraph ? enableGrad(walk) : noGrad(walk);
+}
+
+/** Runs one rule, checks what it returned, and (when not recording) disposes the rule's own intermediates. */
+function runRule(op: string, g: Tensor, ctx: RuleContext, createGraph: boolean): (Tensor | null)[] {
+  const rule = getRule(op);
+  if (!rule) throw new GpugradError(`backward: no backward rule for op '${op}'; define one with defineRule('${op}', ...) in src/autograd/rules/`);
+  let grads: (Tensor | null)[];
+  try {
+    grads = createGraph ? rule(g, ctx) : tidy(() => rule(g, ctx));
+  } catch (e) {
+    if (e instanceof GpugradError) throw new GpugradError(`backward of '${op}' (output ${fmtShape(ctx.output.shape)}): ${e.message}`);
+    throw e;
+  }
+  if (grads.length !== ctx.inputs.length) {
+    throw new GpugradError(`internal: the backward rule of '${op}' returned ${grads.length} gradients for ${ctx.inputs.length} inputs`);
+  }
+  grads.forEach((gi, i) => {
+    if (gi && !shapesEqual(gi.shape, ctx.inputs[i].shape)) {
+      throw new GpugradError(`internal: the backward rule of '${op}' gave a gradient of shape ${fmtShape(gi.shape)} ` +
+        `for input ${i} of shape ${fmtShape(ctx.inputs[i].shape)}`);
+    }
+  });
+  return grads;
+}
+
+/** `t.grad += g`, keeping the result out of tidy scopes (it must outlive the training step that made it). */
+function accumulateInto(t: Tensor, g: Tensor, createGraph: boolean): void {
+  const old = t.grad;
+  if (!old) { t.grad = keep(g); return; }
+  t.grad = keep(add(old, g));
+  if (createGraph) { track(old); track(g); } // may be part of a recorded graph: the enclosing scope frees them
+  else { old.dispose(); g.dispose(); }
+}
+
+/** `tensor.backward(grad?, options)`: see the file comment. */
+export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions = {}): void {
+  check(root.requiresGrad, 'backward', `the tensor ${fmtShape(root.shape)} does not require a gradient: nothing it was ` +
+    'computed from has requiresGrad (mark leaves with requiresGrad_(), and do not compute it inside noGrad)');
+  const seed = seedFor('backward', root, grad);
+  // the seed is the store's to dispose (or to keep: when the root is itself a leaf, it becomes root.grad)
+  runBackward([root], [seed], new Set(grad ? [grad] : []), options);
+}
+
+/** The gradient to start from: `grad` (checked) or 1 for a one-element output. */
+export function seedFor(op: string, root: Tensor, grad: Tensor | undefined): Tensor {
+  if (grad) {
+    check(shapesEqual(grad.shape, root.shape), op, `the gradient has shape ${fmtShape(grad.shape)} but the output has ` +
+      `shape ${fmtShape(root.shape)}; they must match`);
+    check(grad.device === root.device, op, `the gradient is on ${grad.device} but the output is on ${root.device}`);
+    return grad;
+  }
+  check(root.size === 1, op, `the output has shape ${fmtShape(root.shape)} (${root.size} elements); without a gradient ` +
+    'argument it must be a scalar: reduce it first (.sum() or .mean()) or pass a gradient of the same shape');
+  return onesLike(root);
+}

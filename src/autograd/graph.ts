@@ -1,0 +1,95 @@
+/**
+ * The recorded graph. While grad mode is on, every differentiable op on a tensor that requires a gradient calls
+ * `record(...)` (through src/tensor/autograd-seam.ts), which hangs a `Node` on the op's output:
+ *
+ *     y = x.mul(w)   →   y.gradFn = Node { op: 'mul', inputs: [x, w], output: y, saved: {} }
+ *
+ * Following `gradFn.inputs` from a result back to the leaves walks the whole computation; `topologicalOrder` lists it so
+ * that every tensor comes after everything it was computed from.
+ */
+import type { Tensor } from '../tensor/tensor.js';
+import { GpugradError } from '../kernels/errors.js';
+
+let nextNodeId = 1;
+
+/** One recorded op: what it was, what it read, what it produced, and anything else its backward rule needs. */
+export class Node {
+  readonly id = nextNodeId++;
+  /** set by a backward() that did not retain the graph: running this node's rule again is an error */
+  freed = false;
+  constructor(
+    readonly op: string,
+    readonly inputs: readonly Tensor[],
+    readonly output: Tensor,
+    public saved: Readonly<Record<string, unknown>>,
+  ) {}
+}
+
+export const nodeOf = (t: Tensor): Node | null => (t.gradFn as Node | null) ?? null;
+
+// ---- grad mode -----------------------------------------------------------------------------------------------------
+
+let gradEnabled = true;
+
+/** Whether ops are being recorded right now. */
+export function isGradEnabled(): boolean { return gradEnabled; }
+
+function withGradMode<T>(enabled: boolean, fn: () => T, what: string): T {
+  const before = gradEnabled;
+  gradEnabled = enabled;
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    gradEnabled = before;
+  }
+  if (result instanceof Promise) {
+    throw new GpugradError(`${what}: the function returned a Promise; grad mode is switched synchronously, so await ` +
+      'outside it (e.g. `const y = noGrad(() => f(x)); await y.data()`)');
+  }
+  return result;
+}
+
+/** Runs `fn` without recording a graph (like `torch.no_grad()`): inference, parameter updates, metrics. */
+export function noGrad<T>(fn: () => T): T { return withGradMode(false, fn, 'noGrad'); }
+
+/** Runs `fn` with recording switched back on (inside a `noGrad`). */
+export function enableGrad<T>(fn: () => T): T { return withGradMode(true, fn, 'enableGrad'); }
+
+/** The engine's half of the seam: called by every differentiable op whose inputs include one that requires grad. */
+export function recordOp(op: string, inputs: readonly Tensor[], output: Tensor, saved?: Record<string, unknown>): void {
+  if (!gradEnabled) return;
+  output.requiresGrad = true;
+  output.gradFn = new Node(op, inputs, output, saved ?? {});
+}
+
+// ---- order ---------------------------------------------------------------------------------------------------------
+
+/**
+ * The non-leaf tensors reachable from `roots`, each listed after every tensor it was computed from (depth-first
+ * post-order). Iterative, with an explicit stack, so a graph thousands of ops deep does not overflow the call stack.
+ */
+export function topologicalOrder(roots: readonly Tensor[]): Tensor[] {
+  const order: Tensor[] = [];
+  const visited = new Set<Tensor>();
+  // each stack entry: a tensor and the index of the next input of its node to visit
+  const stack: { t: Tensor; next: number }[] = [];
+  const push = (t: Tensor) => {
+    if (nodeOf(t) && !visited.has(t)) { visited.add(t); stack.push({ t, next: 0 }); }
+  };
+  for (const root of roots) {
+    push(root);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      const inputs = nodeOf(top.t)!.inputs;
+      if (top.next < inputs.length) {
+        const input = inputs[top.next++];
+        if (input.requiresGrad) push(input);
+      } else {
+        stack.pop();
+        order.push(top.t);
+      }
+    }
+  }
+  return order;
+}
