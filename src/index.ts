@@ -16,6 +16,15 @@ export {
 export { GpugradError } from './kernels/errors.js';
 export type { DType, DeviceName, TypedArray } from './kernels/backend.js';
 export {
+  noGrad, enableGrad, isGradEnabled, grad, hvp, hessian, gradcheck, gradgradcheck, toDot, defineRule, definedRules,
+  type GradOptions, type BackwardOptions, type GradcheckOptions, type DotOptions, type BackwardRule, type RuleContext,
+} from './autograd/index.js';
+export {
+  Module, Linear, ReLU, Flatten, Dropout, Sequential, Conv2d, MaxPool2d, MSELoss, CrossEntropyLoss, type LayerOptions,
+  Optimizer, SGD, Adam, type SGDOptions, type AdamOptions, save, load, encodeSafetensors, decodeSafetensors,
+  type HostTensor, type LoadOptions, F,
+} from './nn/index.js';
+export {
   MNIST, CIFAR10, loadMNIST, loadCIFAR10, type MnistOptions, type Cifar10Options, ImageDataset, type DatasetSplits,
   DataLoader, type DataLoaderOptions, type Batch, f1, f2, functionDataset, type FunctionData, randomLabels,
   defaultCacheDir,
