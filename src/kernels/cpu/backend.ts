@@ -8,8 +8,8 @@ import type {
 } from '../backend.js';
 import { sizeOf } from '../shape.js';
 import { binaryFns, unaryFns } from './elementwise.js';
-import * as vision from './vision.js';
 import { gatherBytes } from './gather.js';
+import * as vision from './vision.js';
 
 export class CpuStorage implements Storage {
   constructor(readonly backend: CpuBackend, readonly data: TypedArray, readonly dtype: DType) {}
