@@ -29,8 +29,8 @@ export class DownloadError extends GpugradError {
 
 const OFFLINE_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET']);
 
-/** GET `url`, following up to 5 redirects; resolves with a 200 response. */
-function get(url: string, timeoutMs: number, redirects = 5): Promise<http.IncomingMessage> {
+/** GET `url`, following up to 5 redirects; resolves with a 200 response. Sets `stalled` when the idle timeout fired. */
+function get(url: string, timeoutMs: number, state: { stalled: boolean }, redirects = 5): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const client = url.startsWith('https:') ? https : http;
     const req = client.get(url, (res) => {
@@ -38,7 +38,7 @@ function get(url: string, timeoutMs: number, redirects = 5): Promise<http.Incomi
       if (status >= 300 && status < 400 && res.headers.location) {
         res.resume();
         if (redirects === 0) { reject(new DownloadError(`too many redirects at ${url}`)); return; }
-        get(new URL(res.headers.location, url).toString(), timeoutMs, redirects - 1).then(resolve, reject);
+        get(new URL(res.headers.location, url).toString(), timeoutMs, state, redirects - 1).then(resolve, reject);
         return;
       }
       if (status !== 200) {
@@ -49,7 +49,10 @@ function get(url: string, timeoutMs: number, redirects = 5): Promise<http.Incomi
       resolve(res);
     });
     // an idle socket (no bytes for timeoutMs) fails the request, before or during the body
-    req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no data for ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })));
+    req.setTimeout(timeoutMs, () => {
+      state.stalled = true;
+      req.destroy(Object.assign(new Error(`no data for ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' }));
+    });
     req.on('error', (e: NodeJS.ErrnoException) => {
       reject(new DownloadError(`cannot reach ${url} (${e.code ?? e.message})`, OFFLINE_CODES.has(e.code ?? '')));
     });
@@ -85,7 +88,9 @@ export interface DownloadOptions {
 export async function download(url: string, dest: string, options: DownloadOptions = {}): Promise<void> {
   await mkdir(dirname(dest), { recursive: true });
   const part = `${dest}.part-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const res = await get(url, options.timeoutMs ?? 30_000);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const state = { stalled: false };
+  const res = await get(url, timeoutMs, state);
   const total = Number(res.headers['content-length'] ?? 0);
   const hash = createHash('md5');
   let received = 0;
@@ -103,7 +108,8 @@ export async function download(url: string, dest: string, options: DownloadOptio
       await pipeline(res, tap, createWriteStream(part));
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      throw new DownloadError(`the connection broke after ${received} of ${total || '?'} bytes (${err.code ?? err.message})`);
+      const why = state.stalled ? `no data for ${timeoutMs / 1000} s` : err.code ?? err.message;
+      throw new DownloadError(`the connection broke after ${received} of ${total || '?'} bytes (${why})`);
     } finally {
       bar?.stop();
     }
