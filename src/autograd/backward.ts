@@ -102,6 +102,7 @@ export function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], 
   const retainGraph = options.retainGraph ?? createGraph;
   const walk = () => {
     const order = topologicalOrder(roots); // inputs before outputs
+    for (const t of order) for (const input of nodeOf(t)!.inputs) checkAlive(input, nodeOf(t)!.op);
     const targets = options.targets ? new Set(options.targets) : null;
     // Which tensors need a gradient: everything requiring grad, or (for grad()) only what leads to a target.
     const needed = new Set<Tensor>();
@@ -146,6 +147,13 @@ export function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], 
   return createGraph ? enableGrad(walk) : noGrad(walk);
 }
 
+/** A disposed tensor has lost its place in the graph (and its values): walking past it would drop gradients. */
+function checkAlive(t: Tensor, consumer: string): void {
+  check(!t.isDisposed || !t.requiresGrad, 'backward', () => `tensor #${t.id} ${fmtShape(t.shape)}, an input of ` +
+    `'${consumer}', was disposed before backward (a tidy() around the forward pass disposes the graph); call ` +
+    'backward inside the scope that computed the loss');
+}
+
 /** Runs one rule, checks what it returned, and (when not recording) disposes the rule's own intermediates. */
 function runRule(op: string, g: Tensor, ctx: RuleContext, createGraph: boolean): (Tensor | null)[] {
   const rule = getRule(op);
@@ -172,7 +180,7 @@ function runRule(op: string, g: Tensor, ctx: RuleContext, createGraph: boolean):
 /** `t.grad += g`, keeping the result out of tidy scopes (it must outlive the training step that made it). */
 function accumulateInto(t: Tensor, g: Tensor, createGraph: boolean): void {
   const old = t.grad;
-  if (!old) { t.grad = keep(g); return; }
+  if (!old || old.isDisposed) { t.grad = keep(g); return; }
   t.grad = keep(add(old, g));
   if (createGraph) { track(old); track(g); } // may be part of a recorded graph: the enclosing scope frees them
   else { old.dispose(); g.dispose(); }
