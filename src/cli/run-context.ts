@@ -90,6 +90,14 @@ export class Context<C> implements RunContext<C> {
       },
       async finish(state?: Checkpoint) {
         rec.finished = true;
+        if (!state && rec.checkpoint) {
+          // nothing to keep: the last epoch's checkpoint is not needed once the unit is finished
+          const old = rec.checkpoint;
+          delete rec.checkpoint;
+          await save();
+          await rm(join(folder.dir, old), { force: true });
+          return;
+        }
         await save(state);
       },
     };

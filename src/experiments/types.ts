@@ -29,6 +29,8 @@ export interface Experiment<C extends object = object> {
   run(ctx: RunContext<C>): Promise<void>;
   /** The figures, computed from the results alone (so a killed run and `gpugrad report` can draw them too). */
   figures(results: Results): Figure[];
+  /** Sentences for the report computed from the results (what the run showed), e.g. the ranking of the models. */
+  summarize?(results: Results): string[];
 }
 
 /** A chart: a Vega-Lite spec plus what the report says about it. */

@@ -38,9 +38,10 @@ export async function assembleReport(runsDir: string, opts: { redraw?: boolean }
     const chosen = pick(runs);
     let figures: DrawnFigure[] = [];
     let problems: string[] = [];
+    let findings: string[] = [];
     let r = chosen.results;
     try {
-      if (opts.redraw !== false) ({ results: r, figures, problems } = await writeRunReport(chosen.dir));
+      if (opts.redraw !== false) ({ results: r, figures, problems, findings } = await writeRunReport(chosen.dir));
       else figures = [];
     } catch (err) {
       problems = [`the report of ${chosen.dir} could not be written: ${(err as Error).message}`];
@@ -48,7 +49,7 @@ export async function assembleReport(runsDir: string, opts: { redraw?: boolean }
     const prefix = `${relative(runsDir, chosen.dir).split('\\').join('/')}/`;
     total += r.wallTimeS;
     overview.push([`[${name}](#${name})`, r.section, r.status, r.preset, formatDuration(r.wallTimeS), `[${prefix}](${prefix}report.html)`]);
-    sections.push(...runBlocks(r, figures, problems, prefix, 2));
+    sections.push(...runBlocks(r, figures, problems, prefix, 2, findings));
     const others = runs.filter((x) => x !== chosen).map((x) => `${relative(runsDir, x.dir)} (${x.results.status}, ${x.results.preset})`);
     if (others.length) sections.push({ p: `Other runs of ${name}: ${others.join('; ')}.` });
   }

@@ -19,7 +19,15 @@ export interface Axis {
   domain?: [number, number];
 }
 
-export interface Series { field: string; title: string; sort?: string[]; scheme?: string }
+export interface Series {
+  field: string;
+  title: string;
+  /** the order of the groups in the legend (and, with `colors`, their colours) */
+  sort?: string[];
+  scheme?: string;
+  /** colours for the groups named in `sort`, in that order (e.g. black for the ground truth) */
+  colors?: string[];
+}
 
 export interface ChartOptions {
   x: Axis;
@@ -52,7 +60,10 @@ function encodeAxis(a: Axis): Spec {
 }
 
 function encodeSeries(s: Series, channel: 'color' | 'strokeDash'): Spec {
-  return { field: s.field, type: 'nominal', title: s.title, ...(s.sort ? { sort: s.sort } : {}), ...(s.scheme && channel === 'color' ? { scale: { scheme: s.scheme } } : {}) };
+  const scale = channel !== 'color' ? undefined
+    : s.colors && s.sort ? { domain: s.sort, range: s.colors }
+      : s.scheme ? { scheme: s.scheme } : undefined;
+  return { field: s.field, type: 'nominal', title: s.title, ...(s.sort ? { sort: s.sort } : {}), ...(scale ? { scale } : {}) };
 }
 
 /** Rows with a non-positive value can not sit on a log axis: keep them out (and out of the domain). */
@@ -72,7 +83,7 @@ function encoding(o: ChartOptions): Spec {
 
 function frame(o: ChartOptions, rows: Row[]): Spec {
   return {
-    width: o.width ?? 420,
+    width: o.width ?? 480,
     height: o.height ?? 280,
     data: { values: rows },
     ...(o.panelTitle ? { title: o.panelTitle } : {}),

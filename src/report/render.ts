@@ -32,7 +32,7 @@ export async function toSvg(figure: Figure, subtitle: string[] = []): Promise<st
     background: 'white',
     padding: 12,
     ...figure.spec,
-    title: { text: figure.title, subtitle: [`definition: ${figure.definition}`, ...subtitle], anchor: 'start', subtitleColor: '#555' },
+    title: { text: figure.title, subtitle: [...wrap(`definition: ${figure.definition}`, 95), ...subtitle], anchor: 'start', subtitleColor: '#555' },
     config: {
       font: `${FONT_FAMILY}, sans-serif`,
       axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e6e6e6' },
@@ -47,6 +47,17 @@ export async function toSvg(figure: Figure, subtitle: string[] = []): Promise<st
   } finally {
     view.finalize();
   }
+}
+
+/** Breaks a long line at spaces so subtitles do not widen the figure. */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let cur = '';
+  for (const word of text.split(' ')) {
+    if (cur && cur.length + 1 + word.length > width) { lines.push(cur); cur = word; } else cur = cur ? `${cur} ${word}` : word;
+  }
+  if (cur) lines.push(cur);
+  return lines;
 }
 
 /** SVG text → PNG bytes at `scale`× the SVG's size, white background. */

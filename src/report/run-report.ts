@@ -63,8 +63,9 @@ export function comparison(r: Results): { head: string[]; rows: string[][] } {
       const agrees = tol === 0 ? ours === e.seed : rel <= tol;
       const ratio = e.seed !== 0 && ours / e.seed > 0 ? ` (×${formatValue(ours / e.seed)})` : '';
       verdict = agrees ? 'agrees' : `differs${ratio}`;
+      if (r.preset !== 'full' && !e.structural) verdict = `${r.preset} preset, not comparable${ratio ? `: ${ratio.slice(2, -1)} the seed's` : ''}`;
     }
-    const why = e.why && !verdict.startsWith('agrees') ? e.why : '';
+    const why = e.why && r.preset === 'full' && !verdict.startsWith('agrees') ? e.why : '';
     rows.push([e.quantity, formatValue(ours, e.format), typeof e.seed === 'number' ? formatValue(e.seed, e.format) : e.seed, [verdict, why].filter(Boolean).join(': ')]);
   }
   return { head: ['quantity', 'ours', 'seed report', 'note'], rows };
@@ -86,7 +87,7 @@ export function presetCaveat(r: Results): string | null {
 }
 
 /** The blocks describing one run; `prefix` is the run folder relative to the page (for the assembled report). */
-export function runBlocks(r: Results, figures: DrawnFigure[], problems: string[], prefix = '', level: 1 | 2 = 1): Block[] {
+export function runBlocks(r: Results, figures: DrawnFigure[], problems: string[], prefix = '', level: 1 | 2 = 1, findings: string[] = []): Block[] {
   const h2 = (level + 1) as 2 | 3;
   const blocks: Block[] = [
     { h: level, text: `${r.section} ${r.title} (\`${r.experiment}\`)`, id: r.experiment },
@@ -94,6 +95,7 @@ export function runBlocks(r: Results, figures: DrawnFigure[], problems: string[]
   ];
   const caveat = presetCaveat(r);
   if (caveat) blocks.push({ p: caveat });
+  if (findings.length) blocks.push({ h: h2, text: 'What this run showed' }, { list: findings });
   const cmp = comparison(r);
   if (cmp.rows.length) blocks.push({ h: h2, text: 'Our numbers beside the seed report\'s' }, { table: cmp });
   blocks.push({ h: h2, text: 'Figures' });
@@ -116,7 +118,7 @@ export function formatDuration(s: number): string {
 }
 
 /** Draws the figures and writes report.md and report.html into a run folder. */
-export async function writeRunReport(dir: string, experiment?: Experiment<any>): Promise<{ results: Results; figures: DrawnFigure[]; problems: string[] }> {
+export async function writeRunReport(dir: string, experiment?: Experiment<any>): Promise<{ results: Results; figures: DrawnFigure[]; problems: string[]; findings: string[] }> {
   const r = readResults(dir);
   let e = experiment;
   if (!e) {
@@ -124,8 +126,14 @@ export async function writeRunReport(dir: string, experiment?: Experiment<any>):
     e = await loadExperiment(r.experiment);
   }
   const { figures, problems } = await drawFigures(dir, r, e);
-  const blocks = runBlocks(r, figures, problems);
+  let findings: string[] = [];
+  try {
+    findings = e.summarize?.(r) ?? [];
+  } catch (err) {
+    problems.push(`the summary could not be computed: ${(err as Error).message}`);
+  }
+  const blocks = runBlocks(r, figures, problems, '', 1, findings);
   writeFileSync(join(dir, 'report.md'), toMarkdown(blocks));
   writeFileSync(join(dir, 'report.html'), toHtml(blocks, `gpugrad ${r.section} ${r.experiment}`));
-  return { results: r, figures, problems };
+  return { results: r, figures, problems, findings };
 }

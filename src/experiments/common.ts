@@ -1,0 +1,227 @@
+/**
+ * What several experiments share, written with the public API only: MLPs, a full-batch regression step, classifier
+ * epochs and evaluation that read back one pair of numbers per epoch (not one per step), loss logs read every k
+ * steps, checkpoints of a model and its Adam state, dataset subsets, and the dead-network test.
+ */
+import * as g from '../index.js';
+import type { Adam, ImageDataset, Module, Tensor } from '../index.js';
+import type { Checkpoint, Restored, RunContext, Unit } from './types.js';
+
+/** Linear layers of the given widths with ReLU between them (none after the last): PyTorch's default init. */
+export function mlp(widths: readonly number[], generator: g.Generator): g.Sequential {
+  const layers: Module[] = [];
+  for (let i = 0; i + 1 < widths.length; i++) {
+    layers.push(new g.Linear(widths[i], widths[i + 1], { generator }));
+    if (i + 2 < widths.length) layers.push(new g.ReLU());
+  }
+  return new g.Sequential(...layers);
+}
+
+/** The function-fitting models of 1-1 (deep is also the model of 2-2 and 2-3). */
+export const FUNCTION_MODELS = {
+  deep: [1, 5, 10, 10, 10, 10, 10, 5, 1],
+  medium: [1, 10, 18, 15, 4, 1],
+  shallow: [1, 190, 1],
+} as const;
+
+/**
+ * Scalars produced on the device each step (a loss, a gradient norm), read back together every `every` pushes: one
+ * read per block instead of a GPU round trip per step.
+ */
+export class ScalarLog {
+  private pending: Tensor[] = [];
+  constructor(readonly every = 100) {}
+  /** Takes ownership of a scalar tensor. */
+  push(t: Tensor): void { this.pending.push(g.keep(t)); }
+  get full(): boolean { return this.pending.length >= this.every; }
+  /** The values pushed since the last drain, in order. */
+  async drain(): Promise<number[]> {
+    if (!this.pending.length) return [];
+    const all = g.tidy(() => g.stack(this.pending.map((t) => t.reshape([1])), 0));
+    const values = Array.from(await all.data());
+    all.dispose();
+    for (const t of this.pending) t.dispose();
+    this.pending = [];
+    return values;
+  }
+}
+
+/** One full-batch step: the loss before the update (returned, on the device), backward, Adam. */
+export function regressionStep(model: Module, opt: Adam, x: Tensor, y: Tensor, withGradNorm = false): { loss: Tensor; gradNorm?: Tensor } {
+  return g.tidy(() => {
+    opt.zeroGrad();
+    const loss = g.F.mseLoss(model.forward(x), y);
+    loss.backward();
+    const gradNorm = withGradNorm ? g.noGrad(() => totalGradNorm(model.parameters())) : undefined;
+    opt.step();
+    return { loss: loss.detach(), gradNorm };
+  });
+}
+
+/** ‖(∂L/∂θ₁, …, ∂L/∂θₖ)‖₂ over all parameters, as a device scalar. */
+export function totalGradNorm(params: readonly Tensor[]): Tensor {
+  return g.tidy(() => {
+    let s: Tensor | null = null;
+    for (const p of params) if (p.grad) s = s ? s.add(p.grad.square().sum()) : p.grad.square().sum();
+    return s ? s.sqrt() : g.zeros([]);
+  });
+}
+
+/**
+ * A dead network outputs the same value for every input (its ReLUs are all off somewhere): its loss is then
+ * Var(y) and every weight gradient is (almost exactly) zero. Judged on the predictions' spread.
+ */
+export function isConstant(pred: ArrayLike<number>): boolean {
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < pred.length; i++) { lo = Math.min(lo, pred[i]); hi = Math.max(hi, pred[i]); }
+  return hi - lo <= 1e-6 * (1 + Math.abs(hi));
+}
+
+/** Population variance (the MSE of predicting the mean). */
+export function variance(y: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < y.length; i++) m += y[i];
+  m /= y.length;
+  let v = 0;
+  for (let i = 0; i < y.length; i++) v += (y[i] - m) ** 2;
+  return v / y.length;
+}
+
+// ---- classification ---------------------------------------------------------------------------------------------
+
+/** The first `n` samples of a dataset (the whole one when n ≥ its length). */
+export function subset(ds: ImageDataset, n: number | undefined): ImageDataset {
+  if (n === undefined || n >= ds.length) return ds;
+  return new g.ImageDataset({
+    name: `${ds.name} (first ${n})`, images: ds.images.subarray(0, n * ds.imageSize), labels: ds.labels.subarray(0, n),
+    imageShape: ds.imageShape, classes: ds.classes, files: ds.files,
+  });
+}
+
+export async function loadMnist(ctx: RunContext<unknown>, nTrain?: number, nTest?: number) {
+  const d = await g.loadMNIST(ctx.dataDir ? { dataDir: ctx.dataDir } : {});
+  return { train: subset(d.train, nTrain), test: subset(d.test, nTest) };
+}
+
+export async function loadCifar10(ctx: RunContext<unknown>, nTrain?: number, nTest?: number) {
+  const d = await g.loadCIFAR10(ctx.dataDir ? { dataDir: ctx.dataDir } : {});
+  return { train: subset(d.train, nTrain), test: subset(d.test, nTest) };
+}
+
+export interface EpochStats { loss: number; acc: number }
+
+/**
+ * One epoch of cross-entropy training (train mode). The loss and accuracy are the running means over the epoch's
+ * batches as they were trained (PyTorch's usual "train loss"); summed on the device, read once at the end.
+ */
+export async function trainEpoch(model: Module, opt: Adam, loader: g.DataLoader, onBatch?: (i: number) => void): Promise<EpochStats> {
+  model.train();
+  let sums = g.keep(g.zeros([2]));
+  let n = 0, i = 0;
+  for (const batch of loader) {
+    const next = g.tidy(() => {
+      opt.zeroGrad();
+      const logits = model.forward(batch.x);
+      const loss = g.F.crossEntropy(logits, batch.y);
+      loss.backward();
+      opt.step();
+      return g.noGrad(() => sums.add(g.stack([loss.mul(batch.y.size), g.countCorrect(logits, batch.y).cast('float32')])));
+    });
+    sums.dispose();
+    sums = g.keep(next);
+    n += batch.y.size;
+    batch.dispose();
+    onBatch?.(++i);
+  }
+  const [loss, correct] = await sums.data();
+  sums.dispose();
+  return { loss: loss / n, acc: correct / n };
+}
+
+/** Mean cross-entropy and accuracy over a whole dataset, in eval mode unless `trainMode` (the seed's dropout-on). */
+export async function evaluate(model: Module, ds: ImageDataset, { batchSize = 1000, trainMode = false } = {}): Promise<EpochStats> {
+  const wasTraining = model.training;
+  model.train(trainMode);
+  let sums = g.keep(g.zeros([2]));
+  for (const batch of new g.DataLoader(ds, { batchSize })) {
+    const next = g.noGrad(() => g.tidy(() => {
+      const logits = model.forward(batch.x);
+      return sums.add(g.stack([g.F.crossEntropy(logits, batch.y).mul(batch.y.size), g.countCorrect(logits, batch.y).cast('float32')]));
+    }));
+    sums.dispose();
+    sums = g.keep(next);
+    batch.dispose();
+  }
+  const [loss, correct] = await sums.data();
+  sums.dispose();
+  model.train(wasTraining);
+  return { loss: loss / ds.length, acc: correct / ds.length };
+}
+
+/** A loader whose shuffle for epoch `epoch` depends only on the run's seed and the labels (so a resume repeats it). */
+export function epochLoader(ctx: RunContext<unknown>, ds: ImageDataset, batchSize: number, ...labels: (string | number)[]): g.DataLoader {
+  return new g.DataLoader(ds, { batchSize, shuffle: true, seed: ctx.seedFor(...labels, 'shuffle') });
+}
+
+// ---- checkpoints --------------------------------------------------------------------------------------------------
+
+/** A model's parameters and its Adam state, for unit.epochDone(). */
+export function trainingState(model: Module, opt: Adam, json: Record<string, unknown> = {}): Checkpoint {
+  const tensors: Record<string, Tensor> = {};
+  for (const [k, t] of model.namedParameters()) tensors[`model.${k}`] = t;
+  opt.params.forEach((_, i) => {
+    const s = opt.state(i);
+    if (s) { tensors[`adam.${i}.m`] = s.m; tensors[`adam.${i}.v`] = s.v; }
+  });
+  return { tensors, json: { ...json, adamSteps: opt.stepCount } };
+}
+
+/** Holds existing tensors as parameters so loadStateDict can write into them in place. */
+class Slots extends g.Module {
+  constructor(ts: Tensor[]) { super(); ts.forEach((t, i) => this.registerParameter(String(i), t)); }
+  forward(x: Tensor): Tensor { return x; }
+}
+
+/**
+ * Puts a checkpoint back into a model and its Adam. The optimizer has no state loader, so its moments are created by
+ * one step with zero gradients (which moves no parameter when weight decay is 0) and then overwritten.
+ */
+export function restoreTraining(r: Restored, model: Module, opt: Adam): void {
+  const params: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(r.tensors)) if (k.startsWith('model.')) params[k.slice(6)] = t;
+  model.loadStateDict(params);
+  if ('adam.0.m' in r.tensors) {
+    for (const p of opt.params) { p.grad?.dispose(); p.grad = g.keep(g.zerosLike(p)); }
+    opt.step();
+    opt.zeroGrad();
+    const moments: Tensor[] = [];
+    const saved: Record<string, Tensor> = {};
+    opt.params.forEach((_, i) => {
+      const s = opt.state(i)!;
+      moments.push(s.m, s.v);
+      saved[String(2 * i)] = r.tensors[`adam.${i}.m`];
+      saved[String(2 * i + 1)] = r.tensors[`adam.${i}.v`];
+    });
+    new Slots(moments).loadStateDict(saved);
+    for (const m of moments) m.requiresGrad = false;
+  }
+  opt.stepCount = (r.json as { adamSteps?: number })?.adamSteps ?? opt.stepCount;
+  for (const t of Object.values(r.tensors)) t.dispose();
+}
+
+/** Restores a unit's model and optimizer when it has a checkpoint; returns the epochs already done. */
+export async function resumeTraining(unit: Unit, model: Module, opt: Adam): Promise<number> {
+  const r = await unit.restore();
+  if (!r) return 0;
+  restoreTraining(r, model, opt);
+  return unit.epochsDone;
+}
+
+/** All parameters flattened into one host array, in namedParameters() order. */
+export async function flatParameters(params: readonly Tensor[]): Promise<Float32Array> {
+  const parts = await Promise.all(params.map((p) => p.data()));
+  const out = new Float32Array(parts.reduce((n, a) => n + a.length, 0));
+  let at = 0;
+  for (const a of parts) { out.set(a, at); at += a.length; }
+  return out;
+}
