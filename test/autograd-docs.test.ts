@@ -1,0 +1,43 @@
+/**
+ * docs/autograd.md must stay true: its runnable ```ts blocks are joined into one program and run (on each device),
+ * and its excerpts (blocks starting with `// from src/...`) must appear word for word in the named source file.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { transformSync } from 'esbuild';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { webgpuAvailable } from './helpers.js';
+
+const doc = readFileSync('docs/autograd.md', 'utf8');
+const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+const excerpts = blocks.filter((b) => b.startsWith('// from '));
+const program = blocks.filter((b) => !b.startsWith('// from ')).join('\n');
+
+test('the excerpts are quoted word for word from the library', () => {
+  assert.ok(excerpts.length >= 4, 'the tour quotes the engine');
+  for (const e of excerpts) {
+    const [first, ...rest] = e.split('\n');
+    const file = first.replace('// from ', '').trim();
+    assert.ok(readFileSync(file, 'utf8').includes(rest.join('\n')), `the excerpt from ${file} is out of date:\n${rest.join('\n')}`);
+  }
+});
+
+for (const device of ['cpu', 'webgpu']) {
+  test(`the tour's code runs on ${device}`, () => {
+    if (device === 'webgpu' && !webgpuAvailable()) return;
+    assert.ok(program.includes("from 'gpugrad'"));
+    const dir = mkdtempSync(join(tmpdir(), 'gpugrad-doc-'));
+    const file = join(dir, 'tour.mjs');
+    const dist = resolve(process.env.GPUGRAD_DIST ?? 'dist', 'src/index.js');
+    const js = transformSync(program, { loader: 'ts', format: 'esm', target: 'node20' }).code;
+    writeFileSync(file, js.replace(/from "gpugrad"/g, `from "${dist}"`) + '\nprocess.exit(0);\n');
+    const r = spawnSync(process.execPath, [file], { env: { ...process.env, GPUGRAD_DEVICE: device }, encoding: 'utf8', timeout: 120_000 });
+    rmSync(dir, { recursive: true, force: true });
+    assert.is(r.status, 0, `exit status ${r.status}; stderr: ${r.stderr}`);
+  });
+}
+
+test.run();
