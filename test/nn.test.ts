@@ -14,7 +14,7 @@ test('Linear: shapes, PyTorch default init U(±1/√fan_in) for weight and bias,
   const bound = 1 / 5;
   for (const v of [...w, ...b]) assert.ok(Math.abs(v) <= bound, `${v} outside ±${bound}`);
   assert.ok(Math.max(...w) > 0.9 * bound && Math.min(...w) < -0.9 * bound, 'the whole range is used');
-  assert.ok(Math.abs(w.reduce((a, v) => a + v, 0) / w.length) < 0.02, 'centred');
+  assert.ok(Math.abs(Array.from(w).reduce((a, v) => a + v, 0) / w.length) < 0.02, 'centred');
   const again = new g.Linear(25, 40, { generator: new g.Generator(3) });
   assert.equal(Array.from(await again.weight.data()), Array.from(w), 'same seed, same weights');
   assert.ok(l.weight.requiresGrad && l.weight.isLeaf);
