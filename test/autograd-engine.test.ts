@@ -141,6 +141,26 @@ test('backward disposes intermediate gradients: only the leaves\' .grad remain',
   assert.ok(x.grad && w.grad && !x.grad.isDisposed, 'leaf gradients survive the tidy scope');
 });
 
+test('intermediate gradients are disposed during the walk, not at its end', async () => {
+  // a probe op (identity) whose rule notes how many tensors are alive when backward reaches it
+  const { autogradEngine } = await import('../src/tensor/autograd-seam.js');
+  const alive: number[] = [];
+  g.defineRule('test_probe', (grad) => { alive.push(g.memory().cpu.tensors); return [grad]; });
+  const probe = (x: Tensor) => { const y = g.noGrad(() => x.clone()); autogradEngine()!.record('test_probe', [x], y); return y; };
+  const x = t([1, 2, 3]);
+  g.tidy(() => {
+    let h = probe(x);
+    for (let block = 0; block < 3; block++) {
+      for (let i = 0; i < 40; i++) h = h.mul(1.01).tanh();
+      h = probe(h);
+    }
+    h.sum().backward();
+  });
+  assert.is(alive.length, 4);
+  // 120 rules ran between the first probe reached and the last: the live count must not grow with them
+  assert.ok(Math.max(...alive) - Math.min(...alive) <= 2, `live tensors at the probes: ${alive}`);
+});
+
 test('createGraph: the gradient has a graph of its own', async () => {
   const x = t([2]);
   const [dx] = g.grad(x.pow(3).sum(), [x], { createGraph: true }); // 3x² = 12
