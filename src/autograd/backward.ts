@@ -123,9 +123,10 @@ export function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], 
       if (targets?.has(t)) found.set(t, createGraph ? g : clone(g));
       if (!targets && t.retainsGrad) accumulateInto(t, clone(g), createGraph);
       const node = nodeOf(t)!;
+      const needsGrad = node.inputs.map(needs);
+      if (!needsGrad.some(Boolean)) { store.release(g); continue; } // a target with nothing wanted above it
       check(!node.freed, 'backward', () => `the graph through '${node.op}' (output ${fmtShape(t.shape)}) was already ` +
         'freed by an earlier backward(); pass {retainGraph: true} to the first call to walk the graph twice');
-      const needsGrad = node.inputs.map(needs);
       const grads = runRule(node.op, g, { inputs: node.inputs, output: t, saved: node.saved, needsGrad }, createGraph);
       grads.forEach((gi, i) => {
         if (!gi) return;
@@ -139,7 +140,7 @@ export function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], 
     // What is left pending are leaves (and roots that are leaves themselves).
     for (const t of store.pendingTensors()) {
       const g = store.own(store.take(t)!);
-      if (targets) { if (targets.has(t)) found.set(t, g); else if (!createGraph) g.dispose(); }
+      if (targets) found.set(t, g); // with targets, only targets are left
       else accumulateInto(t, g, createGraph);
     }
     return found;
