@@ -14,22 +14,7 @@ import { comparison, formatValue } from '../src/report/run-report.js';
 import { toHtml, toMarkdown } from '../src/report/doc.js';
 import { assembleReport } from '../src/report/assemble.js';
 import type { Results } from '../src/experiments/types.js';
-
-/** Checks the PNG signature and reads the IHDR width and height. */
-export function pngSize(png: Uint8Array): { width: number; height: number } {
-  const sig = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-  assert.equal(Array.from(png.subarray(0, 8)), sig, 'PNG signature');
-  assert.is(new TextDecoder().decode(png.subarray(12, 16)), 'IHDR');
-  const dv = new DataView(png.buffer, png.byteOffset);
-  return { width: dv.getUint32(16), height: dv.getUint32(20) };
-}
-
-/** Parses an SVG (resvg rejects malformed XML) and returns its text content. */
-export function svgText(svg: string): string {
-  assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
-  assert.ok(new Resvg(svg).width > 0, 'resvg parses it');
-  return [...svg.matchAll(/<text[^>]*>(.*?)<\/text>/g)].map((m) => m[1].replace(/<[^>]+>/g, ' ')).join(' | ');
-}
+import { pngSize, svgText } from './report-helpers.js';
 
 const rows = Array.from({ length: 50 }, (_, i) => ({ step: i, loss: Math.exp(-i / 10), model: i % 2 ? 'deep' : 'shallow' }));
 
@@ -64,7 +49,7 @@ test('scatter, panels, thin and melt', async () => {
 });
 
 test('reports: our numbers beside the seed\'s, agreement judged, Markdown and HTML', () => {
-  const r = { experiment: 'mnist-cnns', final: { 'cnnA.testAcc': 0.9841, 'cnnB.testAcc': 0.95, 'cnnA.params': 371581 } } as unknown as Results;
+  const r = { experiment: 'mnist-cnns', preset: 'full', final: { 'cnnA.testAcc': 0.9841, 'cnnB.testAcc': 0.95, 'cnnA.params': 371581 } } as unknown as Results;
   const t = comparison(r);
   const row = (q: string) => t.rows.find((x) => x[0].startsWith(q))!;
   assert.equal(row('CNN-A test').slice(1, 3), ['98.41 %', '98.37 %']);

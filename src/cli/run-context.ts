@@ -37,6 +37,8 @@ export class Context<C> implements RunContext<C> {
     this.folder.maybeWrite();
   }
 
+  series(name: string): readonly Row[] { return this.folder.results.series[name] ?? []; }
+
   final(values: Record<string, Value>): void {
     Object.assign(this.folder.results.final, values);
   }

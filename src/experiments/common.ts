@@ -8,10 +8,10 @@ import type { Adam, ImageDataset, Module, Tensor } from '../index.js';
 import type { Checkpoint, Restored, RunContext, Unit } from './types.js';
 
 /** Linear layers of the given widths with ReLU between them (none after the last): PyTorch's default init. */
-export function mlp(widths: readonly number[], generator: g.Generator): g.Sequential {
+export function mlp(widths: readonly number[], generator: g.Generator, opts: { device?: g.DeviceName; dtype?: g.DType } = {}): g.Sequential {
   const layers: Module[] = [];
   for (let i = 0; i + 1 < widths.length; i++) {
-    layers.push(new g.Linear(widths[i], widths[i + 1], { generator }));
+    layers.push(new g.Linear(widths[i], widths[i + 1], { generator, ...opts }));
     if (i + 2 < widths.length) layers.push(new g.ReLU());
   }
   return new g.Sequential(...layers);

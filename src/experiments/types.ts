@@ -126,6 +126,8 @@ export interface RunContext<C> {
   seedFor(...labels: (string | number)[]): number;
   /** Appends a row to a named series (saved with the next checkpoint, and every few seconds). */
   log(series: string, row: Row): void;
+  /** The rows of a series logged so far, earlier attempts' included (after --resume). */
+  series(name: string): readonly Row[];
   /** Sets final numbers (flat key → value); the report compares them with the seed's. */
   final(values: Record<string, Value>): void;
   /** A sentence for the report (what the run saw, a caveat). */

@@ -41,6 +41,8 @@ export interface ChartOptions {
   label?: string;
   /** join points with lines in this field's order (for paths); default: along x */
   order?: string;
+  /** one line per value of this field, without a legend (e.g. 100 trainings coloured by alive/dead) */
+  detail?: string;
   /** tooltip-free subtitle for one panel */
   panelTitle?: string;
   width?: number;
@@ -78,6 +80,7 @@ function encoding(o: ChartOptions): Spec {
   if (o.color) e.color = encodeSeries(o.color, 'color');
   if (o.dash) e.strokeDash = encodeSeries(o.dash, 'strokeDash');
   if (o.order) e.order = { field: o.order, type: 'quantitative' };
+  if (o.detail) e.detail = { field: o.detail, type: 'nominal' };
   return e;
 }
 

@@ -36,7 +36,7 @@ export async function toSvg(figure: Figure, subtitle: string[] = []): Promise<st
     config: {
       font: `${FONT_FAMILY}, sans-serif`,
       axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e6e6e6' },
-      legend: { labelFontSize: 11, titleFontSize: 12 },
+      legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 320 },
       title: { fontSize: 15, subtitleFontSize: 11 },
       ...(figure.spec.config as object | undefined),
     },

@@ -1,0 +1,245 @@
+/**
+ * 2-3 What happens when the gradient is almost zero. Each of N trainings of the deep 571-parameter model on f1:
+ *   1. Adam on the MSE (the seed's whole training: its variant is measured here, a per-layer Gauss–Newton block);
+ *   2. the task: switch the objective to g(θ) = ½‖∇L(θ)‖² (its gradient H·∇L costs one Hessian-vector product) and
+ *      train until ‖∇L‖ is near 0;
+ *   3. the full 571×571 Hessian of L (571 backward passes, float64 on the CPU for clean small eigenvalues), its
+ *      eigenvalues (ml-matrix), and the minimal ratio = fraction of eigenvalues > τ, τ = tauRel·max|λ|.
+ * Dead networks (constant output, loss = Var(f1)) are detected and shown apart. PROTOCOL.md 2-3.
+ */
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import * as g from '../index.js';
+import { line, panels, scatter } from '../report/charts.js';
+import { FUNCTION_MODELS, ScalarLog, isConstant, mlp, regressionStep, variance } from './common.js';
+import type { Experiment, Results, Row, RunContext } from './types.js';
+
+interface Config {
+  trainings: number; adamSteps: number; lr: number;
+  gradSteps: number; gradLr: number; gradTol: number; tauRel: number; readEvery: number;
+  /** every k-th point of f1's 500 (1 = the protocol; the test preset thins the grid so the Hessian costs seconds) */
+  pointStride: number;
+}
+
+const WIDTHS = FUNCTION_MODELS.deep;
+const TASK = 'task (PROTOCOL 2-3: minimise ½‖∇L‖² after Adam; full Hessian in float64; ratio = #{λ > τ}/571)';
+const SEED = 'seed variant (1 000 Adam steps only; per-layer Gauss–Newton blocks JᵀJ, weights only; ratio = mean over layers of #{λ > 0}/size in float32)';
+
+const experiment: Experiment<Config> = {
+  name: 'minimal-ratio',
+  section: '2-3',
+  title: 'What happens when the gradient is almost zero (minimal ratio)',
+  description: 'N trainings of the 571-parameter model: Adam, then minimise ½‖∇L‖²; Hessian eigenvalues; dead networks apart',
+  data: ['functions'],
+  presets: {
+    full: { trainings: 100, adamSteps: 1000, lr: 1e-3, gradSteps: 2000, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 100, pointStride: 1 },
+    quick: { trainings: 8, adamSteps: 400, lr: 1e-3, gradSteps: 100, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 50, pointStride: 1 },
+    test: { trainings: 1, adamSteps: 3, lr: 1e-3, gradSteps: 2, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 2, pointStride: 25 },
+  },
+  flags: { epochs: 'adamSteps', lr: 'lr' },
+
+  async run(ctx) {
+    const c = ctx.config;
+    const f1 = g.f1();
+    const keep = (a: Float64Array) => a.filter((_, k) => k % c.pointStride === 0);
+    const points = { ...f1, x: keep(f1.x), y: keep(f1.y) };
+    const { x, y, data } = g.functionDataset(points);
+    const cpu = g.functionDataset(points, { device: 'cpu', dtype: 'float64' });
+    const varF1 = variance(data.y);
+    ctx.final({ varF1, trainings: c.trainings, tauRel: c.tauRel });
+    const bar = ctx.progress('trainings', c.trainings);
+    for (let i = 0; i < c.trainings; i++) {
+      const unit = ctx.unit(`training-${i}`);
+      bar.update(i, `training ${i + 1}`);
+      if (unit.finished) continue;
+      const row = await oneTraining(ctx, i, x, y, cpu.x, cpu.y);
+      ctx.log('trainings', row);
+      await unit.finish();
+    }
+    bar.update(c.trainings);
+    bar.stop();
+    for (const t of [x, y, cpu.x, cpu.y]) t.dispose();
+
+    const rows = ctx.series('trainings');
+    const alive = rows.filter((r) => !r.dead);
+    const stats = (key: string, rs: readonly Row[]) => {
+      const v = rs.map((r) => Number(r[key])).filter(Number.isFinite).sort((a, b) => a - b);
+      return v.length ? { min: v[0], max: v[v.length - 1], median: v[Math.floor(v.length / 2)] } : { min: null, max: null, median: null };
+    };
+    const task = stats('taskRatio', alive);
+    const seedAlive = rows.filter((r) => Number(r.seedRatio) > 0);
+    const seed = stats('seedRatio', seedAlive);
+    ctx.final({
+      'task.dead': rows.length - alive.length, 'task.ratio.min': task.min, 'task.ratio.max': task.max, 'task.ratio.median': task.median,
+      'task.gradNorm.median': stats('taskGradNorm', alive).median, 'task.loss.median': stats('taskLoss', alive).median,
+      'seed.dead': rows.length - seedAlive.length, 'seed.ratio.min': seed.min, 'seed.ratio.max': seed.max,
+      'dead.loss.mean': rows.length > alive.length ? rows.filter((r) => r.dead).reduce((s, r) => s + Number(r.adamLoss), 0) / (rows.length - alive.length) : null,
+    });
+  },
+
+  figures(r) {
+    const rows = (r.series.trainings ?? []).map((x) => ({ ...x, state: x.dead ? 'dead (constant output)' : 'alive' }));
+    const state = { field: 'state', title: 'network', sort: ['alive', 'dead (constant output)'], colors: ['#4c78a8', '#e45756'] };
+    const gmin = (r.series.gmin ?? []).map((x) => ({ ...x, state: x.dead ? 'dead (constant output)' : 'alive' }));
+    return [
+      {
+        name: 'minimal-ratio-task', title: 'Minimal ratio vs loss at a near-critical point', definition: TASK,
+        caption: `One point per training. τ = ${r.config.tauRel}·max|λ|. Dead networks sit at loss Var(f1) = ${Number(r.final.varF1 ?? 0).toFixed(6)}.`,
+        spec: scatter(rows, { x: { field: 'taskRatio', title: 'minimal ratio (fraction of Hessian eigenvalues > τ)', domain: [0, 1] }, y: { field: 'taskLoss', title: 'loss (MSE)', log: true }, color: state }),
+      },
+      {
+        name: 'minimal-ratio-seed', title: 'The seed\'s variant: Gauss–Newton-block ratio vs loss after Adam', definition: SEED,
+        caption: 'Dead networks get ratio 0 here because their blocks are exactly 0, not because they sit at a minimum.',
+        spec: scatter(rows, { x: { field: 'seedRatio', title: 'GN-block ratio (mean over 8 layers of fraction > 0)', domain: [0, 1] }, y: { field: 'adamLoss', title: 'loss after Adam (MSE)', log: true }, color: state }),
+      },
+      {
+        name: 'gradient-norm-minimisation', title: '‖∇L‖ while minimising ½‖∇L‖²', definition: TASK,
+        caption: 'One line per training; the objective switched from the loss to the gradient norm at step 0.',
+        spec: panels([
+          line(gmin, { x: { field: 'step', title: 'step on ½‖∇L‖²' }, y: { field: 'gradNorm', title: '‖∇L‖₂', log: true }, color: state, detail: 'training', panelTitle: 'gradient norm' }),
+          line(gmin, { x: { field: 'step', title: 'step on ½‖∇L‖²' }, y: { field: 'loss', title: 'loss (MSE)', log: true }, color: state, detail: 'training', panelTitle: 'loss' }),
+        ], 2),
+      },
+    ];
+  },
+
+  summarize(r: Results) {
+    const rows = r.series.trainings ?? [];
+    if (!rows.length) return [];
+    const dead = rows.filter((x) => x.dead);
+    const out = [`${dead.length} of ${rows.length} trainings died (constant output)${dead.length ? `, at mean loss ${Number(r.final['dead.loss.mean']).toFixed(6)} vs Var(f1) = ${Number(r.final.varF1).toFixed(6)}` : ''}.`];
+    if (r.final['task.ratio.min'] !== null && r.final['task.ratio.min'] !== undefined) {
+      out.push(`Task: alive runs reach median ‖∇L‖ = ${Number(r.final['task.gradNorm.median']).toExponential(1)}; minimal ratio ${Number(r.final['task.ratio.min']).toFixed(3)}–${Number(r.final['task.ratio.max']).toFixed(3)} (median ${Number(r.final['task.ratio.median']).toFixed(3)}): most eigenvalues are ≈ 0 (|λ| ≤ τ), so these are flat, degenerate critical points, not strict minima.`);
+    }
+    out.push(`Seed variant: ${r.final['seed.dead']} runs with GN-block ratio exactly 0 — ${dead.length === r.final['seed.dead'] ? 'exactly the dead networks' : 'compare with the dead count above'}.`);
+    return out;
+  },
+};
+
+async function oneTraining(ctx: RunContext<Config>, i: number, x: g.Tensor, y: g.Tensor, xCpu: g.Tensor, yCpu: g.Tensor): Promise<Row> {
+  const c = ctx.config;
+  const model = mlp(WIDTHS, ctx.rng('training', i, 'init'));
+  const params = model.parameters();
+  // 1. Adam on the loss
+  const adam = new g.Adam(params, { lr: c.lr });
+  let last: g.Tensor | null = null;
+  for (let s = 0; s < c.adamSteps; s++) {
+    last?.dispose();
+    last = regressionStep(model, adam, x, y).loss;
+    if (s % c.readEvery === 0) await g.sync(); // keep the queue short
+  }
+  adam.dispose();
+  last?.dispose();
+  const pred = g.noGrad(() => model.forward(x));
+  const dead = isConstant(await pred.data());
+  pred.dispose();
+  const [adamLoss, adamGradNorm] = await lossAndGradNorm(model, x, y);
+  const seedRatio = await gaussNewtonRatio(model, x);
+
+  // 2. minimise g(θ) = ½‖∇L‖²: backward through the gradient gives H·∇L
+  const optG = new g.Adam(params, { lr: c.gradLr });
+  const norms = new ScalarLog(c.readEvery);
+  const losses = new ScalarLog(c.readEvery);
+  let steps = 0;
+  for (; steps < c.gradSteps; steps++) {
+    const { loss, gradNorm } = g.tidy(() => {
+      optG.zeroGrad();
+      const l = g.F.mseLoss(model.forward(x), y);
+      const grads = g.grad(l, params, { createGraph: true });
+      const sq = grads.map((t) => t.square().sum()).reduce((a, b) => a.add(b));
+      sq.mul(0.5).backward();
+      optG.step();
+      return { loss: l.detach(), gradNorm: sq.sqrt().detach() };
+    });
+    losses.push(loss);
+    norms.push(gradNorm);
+    if (norms.full || steps === c.gradSteps - 1) {
+      const n = await norms.drain();
+      const l = await losses.drain();
+      n.forEach((v, k) => { if ((steps - n.length + 1 + k) % Math.max(1, Math.floor(c.gradSteps / 200)) === 0) ctx.log('gmin', { training: i, dead, step: steps - n.length + 1 + k, gradNorm: v, loss: l[k] }); });
+      if (n[n.length - 1] < c.gradTol) { steps++; break; }
+    }
+  }
+  optG.dispose();
+  const [taskLoss, taskGradNorm] = await lossAndGradNorm(model, x, y);
+
+  // 3. the full Hessian, in float64 on the CPU, and its spectrum
+  const spectrum = await hessianSpectrum(model, xCpu, yCpu, c.tauRel);
+  model.dispose();
+  return { training: i, dead, adamLoss, adamGradNorm, seedRatio, gradSteps: steps, taskLoss, taskGradNorm, ...spectrum };
+}
+
+async function lossAndGradNorm(model: g.Module, x: g.Tensor, y: g.Tensor): Promise<[number, number]> {
+  const params = model.parameters();
+  const both = g.tidy(() => {
+    const l = g.F.mseLoss(model.forward(x), y);
+    const grads = g.grad(l, params);
+    return g.stack([l.detach(), grads.map((t) => t.square().sum()).reduce((a, b) => a.add(b)).sqrt()]);
+  });
+  const [l, n] = await both.data();
+  both.dispose();
+  return [l, n];
+}
+
+/** Eigenvalues of a symmetric n×n matrix given row-major (symmetrised against rounding). */
+function symmetricEigenvalues(d: ArrayLike<number>, n: number, round32 = false): number[] {
+  const m = new Matrix(n, n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const v = 0.5 * (d[i * n + j] + d[j * n + i]);
+      m.set(i, j, round32 ? Math.fround(v) : v);
+    }
+  }
+  return new EigenvalueDecomposition(m, { assumeSymmetric: true }).realEigenvalues;
+}
+
+async function hessianSpectrum(model: g.Sequential, x: g.Tensor, y: g.Tensor, tauRel: number) {
+  const copy = mlp(WIDTHS, new g.Generator(0), { device: 'cpu', dtype: 'float64' });
+  const state: Record<string, g.Tensor> = {};
+  for (const [k, t] of model.namedParameters()) state[k] = g.tensor(await t.data(), { shape: [...t.shape], device: 'cpu', dtype: 'float64' });
+  copy.loadStateDict(state);
+  for (const t of Object.values(state)) t.dispose();
+  const H = g.hessian(() => g.F.mseLoss(copy.forward(x), y), copy.parameters());
+  const n = H.shape[0];
+  const lambda = symmetricEigenvalues(await H.data(), n);
+  H.dispose();
+  copy.dispose();
+  const maxAbs = Math.max(...lambda.map(Math.abs));
+  const tau = tauRel * maxAbs;
+  const nPos = lambda.filter((l) => l > tau).length;
+  const nNeg = lambda.filter((l) => l < -tau).length;
+  return { taskRatio: nPos / n, nPositive: nPos, nNearZero: n - nPos - nNeg, nNegative: nNeg, lambdaMax: Math.max(...lambda), lambdaMin: Math.min(...lambda), tau };
+}
+
+/**
+ * The seed's measure: for each Linear layer, J = ∂f(x_n)/∂W over the inputs (row n = δ_n ⊗ a_n, with a_n the layer's
+ * input and δ_n = ∂f_n/∂z_n its output's sensitivity), the block JᵀJ rounded to float32, and the fraction of its
+ * eigenvalues > 0; the ratio is the mean over the layers.
+ */
+async function gaussNewtonRatio(model: g.Sequential, x: g.Tensor): Promise<number> {
+  const { inputs, deltas } = g.tidy(() => {
+    let a = x;
+    const inputs: g.Tensor[] = [];
+    const zs: g.Tensor[] = [];
+    for (let i = 0; i < model.length; i++) {
+      const m = model.at(i);
+      if (m instanceof g.Linear) { inputs.push(a.detach()); a = m.forward(a); zs.push(a); } else a = m.forward(a);
+    }
+    return { inputs, deltas: g.grad(a.sum(), zs) }; // f_n depends only on sample n, so ∂Σf/∂z_n = ∂f_n/∂z_n
+  });
+  let sum = 0;
+  for (let l = 0; l < inputs.length; l++) {
+    const [A, D] = [await inputs[l].data(), await deltas[l].data()];
+    const nIn = inputs[l].shape[1], nOut = deltas[l].shape[1], N = inputs[l].shape[0], k = nIn * nOut;
+    const G = new Float64Array(k * k);
+    const row = new Float64Array(k);
+    for (let s = 0; s < N; s++) {
+      for (let o = 0; o < nOut; o++) for (let q = 0; q < nIn; q++) row[o * nIn + q] = D[s * nOut + o] * A[s * nIn + q];
+      for (let p = 0; p < k; p++) { const rp = row[p]; if (rp !== 0) for (let q = 0; q < k; q++) G[p * k + q] += rp * row[q]; }
+    }
+    sum += symmetricEigenvalues(G, k, true).filter((v) => Math.fround(v) > 0).length / k;
+  }
+  for (const t of [...inputs, ...deltas]) t.dispose();
+  return sum / inputs.length;
+}
+
+export default experiment;
