@@ -22,7 +22,7 @@ export {
 export {
   Module, Linear, ReLU, Flatten, Dropout, Sequential, Conv2d, MaxPool2d, MSELoss, CrossEntropyLoss, type LayerOptions,
   Optimizer, SGD, Adam, type SGDOptions, type AdamOptions, save, load, encodeSafetensors, decodeSafetensors,
-  type HostTensor, type LoadOptions, F,
+  type HostTensor, type LoadOptions, F, copyInto, MLPEnsemble, ensembleMSE, perModelNorm, ensembleHessian, type EnsembleOptions,
 } from './nn/index.js';
 export {
   MNIST, CIFAR10, loadMNIST, loadCIFAR10, type MnistOptions, type Cifar10Options, ImageDataset, type DatasetSplits,

@@ -3,6 +3,7 @@
  * forms, PyTorch's default initialisation, the optimizers, and safetensors I/O.
  */
 export { Module } from './module.js';
+export { MLPEnsemble, ensembleMSE, perModelNorm, ensembleHessian, type EnsembleOptions } from './ensemble.js';
 export { Linear, ReLU, Flatten, Dropout, Sequential } from './layers.js';
 export { Conv2d, MaxPool2d } from './conv.js';
 export { MSELoss, CrossEntropyLoss } from './loss.js';

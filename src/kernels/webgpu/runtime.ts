@@ -44,6 +44,7 @@ export class Runtime {
   batchId = 0;
   private lastError: string | null = null;
   private pendingFlush: Promise<void> | null = null;
+  private uploadsInFlight: GPUBuffer[] = [];
 
   stats = { dispatches: 0, submits: 0, pipelinesCompiled: 0, readbacks: 0, bindGroupsCreated: 0 };
   private bindGroups = new Map<string, GPUBindGroup>();
@@ -211,6 +212,8 @@ export class Runtime {
     if (this.pass) { this.pass.end(); this.pass = null; }
     if (this.slot > 0) this.device.queue.writeBuffer(this.paramBuf, 0, this.paramHost, 0, this.slot * PARAM_WORDS);
     this.device.queue.submit([this.encoder.finish()]);
+    for (const b of this.uploadsInFlight) b.destroy(); // freed by Dawn once the submitted copy has run
+    this.uploadsInFlight = [];
     this.encoder = null;
     this.slot = 0;
     this.batchId++;
@@ -218,10 +221,22 @@ export class Runtime {
     if (DEBUG) process.stderr.write(`gpugrad: submit #${this.stats.submits}\n`);
   }
 
-  /** Writes host data into a pooled buffer, submitting first if the open batch uses that buffer. */
+  /**
+   * Writes host data into a pooled buffer. `queue.writeBuffer` runs before anything still recorded in the open batch,
+   * so when that batch uses the buffer (a reused pool buffer some recorded kernel still reads), the data goes through a
+   * mapped staging buffer and a copy recorded in order — the batch stays one submit.
+   */
   write(dst: PooledBuffer, data: ArrayBufferView, dstOffset = 0): void {
-    if (dst.lastBatch === this.batchId && this.encoder) this.flush();
-    this.device.queue.writeBuffer(dst.buffer, dstOffset, data.buffer, data.byteOffset, data.byteLength);
+    if (dst.lastBatch !== this.batchId || !this.encoder) {
+      this.device.queue.writeBuffer(dst.buffer, dstOffset, data.buffer, data.byteOffset, data.byteLength);
+      return;
+    }
+    const size = Math.ceil(data.byteLength / 4) * 4;
+    const stage = this.device.createBuffer({ size, usage: GPUBufferUsage.COPY_SRC, mappedAtCreation: true });
+    new Uint8Array(stage.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    stage.unmap();
+    this.commandEncoder().copyBufferToBuffer(stage, 0, dst.buffer, dstOffset, size);
+    this.uploadsInFlight.push(stage);
   }
 
   /** Copies `bytes` of a buffer back to the host (submits the open batch). */

@@ -1,9 +1,11 @@
 /** Helpers shared by the op files: scalar operands, dtype promotion, device checks, broadcast views. */
 import type { DType, View } from '../../kernels/backend.js';
+// cast is the recorded one: a float32 operand promoted to float64 keeps its gradient
 import { check, fmtShape } from '../../kernels/errors.js';
 import { broadcastStrides } from '../../kernels/shape.js';
 import { constant } from '../creation.js';
 import { Tensor } from '../tensor.js';
+import { cast } from './views.js';
 
 export type TensorLike = Tensor | number;
 
@@ -44,12 +46,7 @@ export function broadcastView(t: Tensor, shape: readonly number[]): View {
   return { storage: t.storage, shape, strides: broadcastStrides(t.shape, t.strides, shape), offset: t.offset };
 }
 
-/** dtype conversion (a copy). Recorded for autograd between float dtypes. */
-export function cast(t: Tensor, dtype: DType): Tensor {
-  if (t.dtype === dtype) return t;
-  const out = Tensor.fromStorage(t.storage.backend.copy(t.view(), dtype), t.shape);
-  return out;
-}
+
 
 /**
  * Disposes intermediates of a composite op, except those the autograd graph holds (they require grad and are freed

@@ -1,0 +1,147 @@
+/**
+ * Many small models at once. `MLPEnsemble` holds N independent MLPs of one architecture as stacked parameters — each
+ * weight is [N, out, in], each bias [N, out] — and runs them in lockstep: one batched matmul per layer serves all N
+ * models, so a training step of 100 networks costs about what one costs (on a GPU the per-dispatch overhead, not the
+ * arithmetic, is what a 571-parameter network pays for).
+ *
+ * Why the models stay independent: the ensemble's loss is the SUM of the per-model losses, and model n's parameters
+ * enter only model n's loss, so ∂(Σₘ Lₘ)/∂θₙ = ∂Lₙ/∂θₙ exactly. Adam is elementwise, so its stacked state is N
+ * separate states. The Hessian of the sum is block-diagonal: one Hessian-vector product of the ensemble gives every
+ * model's H·v at once, and P of them give all N Hessians (`ensembleHessian`).
+ *
+ * Member n is initialised from its own generator exactly as `new Sequential(new Linear(...), new ReLU(), ...)` would
+ * be with that generator, so a member trained in the ensemble matches the same network trained alone.
+ */
+import type { Tensor } from '../tensor/tensor.js';
+import { check, fmtShape } from '../kernels/errors.js';
+import { sizeOf } from '../kernels/shape.js';
+import { tensor } from '../tensor/creation.js';
+import { tidy } from '../tensor/memory.js';
+import { add, concat, matmul, mean, relu, reshape, slice, sqrt, square, stack, sub, sum, transpose, unsqueeze } from '../tensor/ops/index.js';
+import { defaultGenerator, type Generator } from '../tensor/random.js';
+import { grad } from '../autograd/functional.js';
+import { noGrad } from '../autograd/graph.js';
+import { copyInto } from './assign.js';
+import type { LayerOptions } from './init.js';
+import { Linear, ReLU, Sequential } from './layers.js';
+import { Module } from './module.js';
+
+export interface EnsembleOptions extends LayerOptions {
+  /** one generator per member (default: all members draw in turn from `generator`, or the global generator) */
+  generators?: readonly Generator[];
+}
+
+export class MLPEnsemble extends Module {
+  /** weights[l]: [N, sizes[l+1], sizes[l]] */
+  readonly weights: Tensor[] = [];
+  /** biases[l]: [N, sizes[l+1]] */
+  readonly biases: Tensor[] = [];
+
+  /**
+   * `count` MLPs with layer widths `sizes` (e.g. [1, 5, 10, 10, 10, 10, 10, 5, 1]), ReLU between layers, linear output.
+   * Parameter keys follow the equivalent Sequential's (`0.weight`, `2.weight`, ...) with the model dimension first.
+   */
+  constructor(readonly count: number, readonly sizes: readonly number[], opts: EnsembleOptions = {}) {
+    super();
+    check(Number.isInteger(count) && count > 0, 'MLPEnsemble', `count must be a positive integer, got ${count}`);
+    check(sizes.length >= 2 && sizes.every((s) => Number.isInteger(s) && s > 0), 'MLPEnsemble',
+      `sizes must list at least an input and an output width, got [${sizes}]`);
+    check(!opts.generators || opts.generators.length === count, 'MLPEnsemble',
+      `got ${opts.generators?.length} generators for ${count} models; give one per model`);
+    const layers = sizes.length - 1;
+    // Draw each member's numbers in the order a Sequential of Linear layers draws them: weight, bias, next layer...
+    const w = Array.from({ length: layers }, (_, l) => new Float64Array(count * sizes[l + 1] * sizes[l]));
+    const b = Array.from({ length: layers }, (_, l) => new Float64Array(count * sizes[l + 1]));
+    for (let n = 0; n < count; n++) {
+      const gen = opts.generators?.[n] ?? opts.generator ?? defaultGenerator;
+      for (let l = 0; l < layers; l++) {
+        const bound = 1 / Math.sqrt(sizes[l]);
+        const draw = (out: Float64Array, len: number) => {
+          for (let i = 0; i < len; i++) out[n * len + i] = -bound + (bound - -bound) * gen.random();
+        };
+        draw(w[l], sizes[l + 1] * sizes[l]);
+        draw(b[l], sizes[l + 1]);
+      }
+    }
+    const dtype = opts.dtype ?? 'float32';
+    for (let l = 0; l < layers; l++) {
+      this.weights.push(this.registerParameter(`${2 * l}.weight`, tensor(w[l], { shape: [count, sizes[l + 1], sizes[l]], device: opts.device, dtype }))!);
+      this.biases.push(this.registerParameter(`${2 * l}.bias`, tensor(b[l], { shape: [count, sizes[l + 1]], device: opts.device, dtype }))!);
+    }
+  }
+
+  /** x: [B, in] (the same inputs for every model) or [N, B, in]; returns [N, B, out]. */
+  forward(x: Tensor): Tensor {
+    check(x.shape[x.ndim - 1] === this.sizes[0] && (x.ndim === 2 || (x.ndim === 3 && x.shape[0] === this.count)), 'MLPEnsemble',
+      `expects inputs [B, ${this.sizes[0]}] or [${this.count}, B, ${this.sizes[0]}], got ${fmtShape(x.shape)}`);
+    let h = x;
+    this.weights.forEach((w, l) => {
+      h = add(matmul(h, transpose(w, 1, 2)), unsqueeze(this.biases[l], 1));
+      if (l < this.weights.length - 1) h = relu(h);
+    });
+    return h;
+  }
+
+  /** Member n as a standalone Sequential (a copy of its parameters). */
+  member(n: number): Sequential {
+    check(Number.isInteger(n) && n >= 0 && n < this.count, 'MLPEnsemble.member', `index ${n} is outside 0..${this.count - 1}`);
+    const device = this.weights[0].device, dtype = this.weights[0].dtype;
+    const mods: (Linear | ReLU)[] = [];
+    this.weights.forEach((w, l) => {
+      const lin = new Linear(this.sizes[l], this.sizes[l + 1], { device, dtype });
+      noGrad(() => tidy(() => {
+        copyInto(lin.weight, reshape(slice(w, 0, n, n + 1), lin.weight.shape));
+        copyInto(lin.bias!, reshape(slice(this.biases[l], 0, n, n + 1), lin.bias!.shape));
+      }));
+      mods.push(lin);
+      if (l < this.weights.length - 1) mods.push(new ReLU());
+    });
+    return new Sequential(...mods);
+  }
+
+  protected override extraRepr() { return `count=${this.count}, sizes=[${this.sizes}]`; }
+}
+
+/** Per-model mean squared error: pred [N, B, out] against target [B, out] (or [N, B, out]) → [N]. */
+export function ensembleMSE(pred: Tensor, target: Tensor): Tensor {
+  check(pred.ndim === 3, 'ensembleMSE', `expects predictions [N, B, out], got ${fmtShape(pred.shape)}`);
+  return mean(square(sub(pred, target)), [1, 2]);
+}
+
+/** Per-model L2 norm over a list of stacked tensors (gradients or parameters), each [N, ...] → [N]. */
+export function perModelNorm(tensors: readonly Tensor[]): Tensor {
+  check(tensors.length > 0, 'perModelNorm', 'needs at least one tensor');
+  let total: Tensor | null = null;
+  for (const t of tensors) {
+    const axes = [...Array(t.ndim).keys()].slice(1);
+    const s = axes.length ? sum(square(t), axes) : square(t);
+    total = total ? add(total, s) : s;
+  }
+  return sqrt(total!);
+}
+
+/**
+ * Every member's full Hessian at once: [N, P, P] for N stacked models of P parameters each. `loss` must be the sum
+ * of the per-model losses of `params` (each [N, ...]). The gradient graph is built once; each of the P backward passes
+ * over it differentiates parameter k of every model together (the Hessian of the sum is block-diagonal), so the cost
+ * is that of one model's Hessian, not N of them.
+ */
+export function ensembleHessian(loss: () => Tensor, params: readonly Tensor[]): Tensor {
+  check(params.length > 0, 'ensembleHessian', 'needs the stacked parameters');
+  const count = params[0].shape[0];
+  params.forEach((p) => check(p.shape[0] === count && p.requiresGrad, 'ensembleHessian',
+    `every parameter needs the model dimension first (${count}) and requiresGrad; got ${fmtShape(p.shape)}`));
+  return tidy(() => {
+    const g = grad(loss(), params, { createGraph: true, allowUnused: true });
+    const flat = concat(g.map((t) => reshape(t, [count, sizeOf(t.shape.slice(1))])), 1); // [N, P]
+    const P = flat.shape[1];
+    const rows: Tensor[] = [];
+    for (let k = 0; k < P; k++) {
+      rows.push(tidy(() => {
+        const h = grad(sum(slice(flat, 1, k, k + 1)), params, { retainGraph: true, allowUnused: true });
+        return concat(h.map((t) => reshape(t, [count, sizeOf(t.shape.slice(1))])), 1); // row k of every model
+      }));
+    }
+    return stack(rows, 1); // [N, P, P]
+  });
+}
