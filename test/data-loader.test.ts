@@ -42,6 +42,14 @@ async function readEpoch(loader: DataLoader) {
   return { order, sizes, xs, ys };
 }
 
+/** Exact equality of two arrays; reports the first difference (uvu's diff of long arrays takes minutes). */
+function assertSame(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
+  assert.is(actual.length, expected.length, `${what}: length`);
+  for (let i = 0; i < actual.length; i++) {
+    if (!Object.is(actual[i], expected[i])) assert.unreachable(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
+  }
+}
+
 const devices = (): g.DeviceName[] => (webgpuAvailable() ? ['cpu', 'webgpu'] : ['cpu']);
 
 test('every sample exactly once per epoch; the last batch is partial, or dropped with dropLast', async () => {
@@ -51,14 +59,14 @@ test('every sample exactly once per epoch; the last batch is partial, or dropped
     assert.is(loader.length, 5);
     const { order, sizes } = await readEpoch(loader);
     assert.equal(sizes, [64, 64, 64, 64, 44]);
-    assert.equal([...order].sort((a, b) => a - b), Array.from({ length: 300 }, (_, i) => i), `${device}: a permutation`);
+    assertSame([...order].sort((a, b) => a - b), Array.from({ length: 300 }, (_, i) => i), `${device}: a permutation`);
     const dropped = new DataLoader(ds, { batchSize: 64, shuffle: true, seed: 1, dropLast: true, device });
     assert.is(dropped.length, 4);
     const d = await readEpoch(dropped);
     assert.equal(d.sizes, [64, 64, 64, 64]);
-    assert.equal(d.order, order.slice(0, 256), 'dropLast keeps the same order and drops the tail');
+    assertSame(d.order, order.slice(0, 256), 'dropLast keeps the same order and drops the tail');
     const plain = await readEpoch(new DataLoader(ds, { batchSize: 100, device }));
-    assert.equal(plain.order, Array.from({ length: 300 }, (_, i) => i), 'no shuffle: dataset order');
+    assertSame(plain.order, Array.from({ length: 300 }, (_, i) => i), 'no shuffle: dataset order');
   }
 });
 
@@ -71,8 +79,8 @@ test('shuffles differ from epoch to epoch and repeat with the seed', async () =>
   const b1 = (await readEpoch(b)).order, b2 = (await readEpoch(b)).order;
   const c1 = (await readEpoch(c)).order;
   assert.not.equal(a1, a2, 'a new order each epoch');
-  assert.equal(a1, b1, 'same seed, same first epoch');
-  assert.equal(a2, b2, 'same seed, same second epoch');
+  assertSame(a1, b1, 'same seed, same first epoch');
+  assertSame(a2, b2, 'same seed, same second epoch');
   assert.not.equal(a1, c1, 'another seed, another order');
   assert.is(a.epoch, 2);
   // the global generator (manualSeed) when no seed is given
@@ -80,7 +88,7 @@ test('shuffles differ from epoch to epoch and repeat with the seed', async () =>
   const m1 = (await readEpoch(new DataLoader(ds, { batchSize: 50, shuffle: true, device: 'cpu' }))).order;
   g.manualSeed(5);
   const m2 = (await readEpoch(new DataLoader(ds, { batchSize: 50, shuffle: true, device: 'cpu' }))).order;
-  assert.equal(m1, m2);
+  assertSame(m1, m2, 'manualSeed');
 });
 
 test('pixels are byte / 255 in float32 (ToTensor), labels int32; the CPU reference gathers by row', () => {
@@ -95,15 +103,17 @@ test('pixels are byte / 255 in float32 (ToTensor), labels int32; the CPU referen
   throwsGpugrad(() => gatherBytes(table, Int32Array.from([4]), 0, 1, 3, null), /row index 4 .* outside the table's 4 rows/);
 });
 
-test('WebGPU batch assembly equals the CPU path, bit for bit, on odd row sizes and batch sizes', async () => {
+test('WebGPU batch assembly equals the CPU path, bit for bit, on odd row sizes and batch sizes (both kernel variants)', async () => {
   if (!webgpuAvailable()) return;
-  for (const [n, shape, bs] of [[37, [1, 1, 7], 5], [130, [3, 5, 3], 64], [9, [1, 1, 2], 9], [1, [2, 1, 1], 4]] as const) {
+  // rows of 7, 45 and 2 bytes take the kernel's byte variant; rows of 4 and 12 bytes its word variant
+  const cases = [[37, [1, 1, 7], 5], [130, [3, 5, 3], 64], [9, [1, 1, 2], 9], [1, [2, 1, 1], 4], [23, [3, 2, 2], 6], [70, [1, 2, 2], 64]] as const;
+  for (const [n, shape, bs] of cases) {
     const ds = indexedDataset(n, [...shape]);
     const cpu = await readEpoch(new DataLoader(ds, { batchSize: bs, shuffle: true, seed: 7, device: 'cpu' }));
     const gpu = await readEpoch(new DataLoader(ds, { batchSize: bs, shuffle: true, seed: 7, device: 'webgpu' }));
-    assert.equal(gpu.order, cpu.order, `${n} ${shape}: order`);
-    gpu.xs.forEach((x, i) => assert.equal(Array.from(x), Array.from(cpu.xs[i]), `${n} ${shape}: x of batch ${i}`));
-    gpu.ys.forEach((y, i) => assert.equal(Array.from(y), Array.from(cpu.ys[i]), `${n} ${shape}: y of batch ${i}`));
+    assertSame(gpu.order, cpu.order, `${n} ${shape}: order`);
+    gpu.xs.forEach((x, i) => assertSame(x, cpu.xs[i], `${n} ${shape}: x of batch ${i}`));
+    gpu.ys.forEach((y, i) => assertSame(y, cpu.ys[i], `${n} ${shape}: y of batch ${i}`));
     ds.release();
   }
 });
@@ -124,8 +134,8 @@ test('real MNIST on WebGPU: a batch equals the CPU one, and an epoch makes no pe
     for (const batch of loader) {
       const ref = cpuIt.next().value!;
       if (steps === 0) {
-        assert.equal(Array.from(await batch.y.data()), Array.from(await ref.y.data()), 'labels of batch 0');
-        assert.equal(Array.from(await batch.x.data()), Array.from(await ref.x.data()), 'pixels of batch 0');
+        assertSame(await batch.y.data(), await ref.y.data(), 'labels of batch 0');
+        assertSame(await batch.x.data(), await ref.x.data(), 'pixels of batch 0');
       }
       batch.dispose();
       ref.dispose();

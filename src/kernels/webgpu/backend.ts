@@ -130,7 +130,10 @@ export class WebGPUBackend implements Backend {
     const out = this.out(n, lut ? 'float32' : 'int32');
     if (n === 0) return out;
     const inputs = lut ? [buf(table), buf(rows), buf(lut)] : [buf(table), buf(rows)];
-    this.runtime.dispatch(gatherBytesKernel(lut ? 'f32' : 'i32'), [...inputs, out.buf], [n, rowLen, start], Math.ceil(n / EW_BLOCK));
+    const byWord = rowLen % 4 === 0; // see the kernel's variants
+    const [steps, stride] = byWord ? [n / 4, rowLen / 4] : [n, rowLen];
+    this.runtime.dispatch(gatherBytesKernel(lut ? 'f32' : 'i32', byWord ? 'word' : 'byte'), [...inputs, out.buf],
+      [steps, stride, start], Math.ceil(steps / EW_BLOCK));
     return out;
   }
 
