@@ -158,6 +158,11 @@ test('archives and folders placed by hand: used offline, checked, and named when
   await rejects(data.loadCIFAR10({ cacheDir: partial }), [/exists but lacks data_batch_2\.bin/, /delete the folder/], 'partial folder');
 });
 
+test('a cache folder that cannot be made is named', async () => {
+  writeFileSync(join(tmp, 'a-file'), 'x');
+  await rejects(data.loadCIFAR10(opts(join(tmp, 'a-file', 'cache'), '/good')), [/cifar10: .*ENOTDIR.*a-file/, /--cache-dir/], 'not a folder');
+});
+
 test('the cache folder follows XDG_CACHE_HOME, else ~/.cache/gpugrad', () => {
   const saved = process.env.XDG_CACHE_HOME;
   try {

@@ -185,5 +185,13 @@ export async function readCifar10Folder(folder: string): Promise<DatasetSplits> 
 
 /** Loads both CIFAR-10 splits (50 000 training and 10 000 test images of 3×32×32 bytes), downloading if needed. */
 export async function loadCIFAR10(options: Cifar10Options = {}): Promise<DatasetSplits> {
-  return readCifar10Folder(await ensureCifar10(options));
+  let folder: string;
+  try {
+    folder = await ensureCifar10(options);
+  } catch (e) {
+    // file-system failures (a cache folder that cannot be written, a full disk) carry the path in their message
+    if (e instanceof GpugradError || !(e as NodeJS.ErrnoException).code) throw e;
+    throw new GpugradError(`cifar10: ${(e as Error).message} (choose another folder with cacheDir / --cache-dir)`);
+  }
+  return readCifar10Folder(folder);
 }
