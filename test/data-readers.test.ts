@@ -189,6 +189,18 @@ test('function data: f1 and f2 on their grids, computed in float64', () => {
   assert.is(changes, 9);
 });
 
+test('functionDataset: [N, 1] tensors of the host values (float64 kept on the cpu device)', async () => {
+  const { x, y, data: d } = data.functionDataset('f1', { device: 'cpu', dtype: 'float64' });
+  assert.equal([...x.shape], [500, 1]);
+  assert.is(y.dtype, 'float64');
+  assert.equal(Array.from(await y.data()), Array.from(d.y));
+  const f = data.functionDataset('f2', { device: 'cpu' });
+  assert.is(f.x.dtype, 'float32');
+  assert.equal(Array.from(await f.y.data()), Array.from(data.f2().y));
+  throws(() => data.functionDataset('f3' as 'f1'), /no function 'f3'; use 'f1' or 'f2'/, 'unknown function');
+  for (const t of [x, y, f.x, f.y]) t.dispose();
+});
+
 test('random labels: uniform over 0..9, seeded, images shared, the original untouched', () => {
   const images = new Uint8Array(2000 * 4);
   const ds = new data.ImageDataset({ name: 't', images, labels: new Uint8Array(2000), imageShape: [1, 2, 2], classes: data.CIFAR10_CLASSES });
