@@ -33,19 +33,16 @@ async function countWrites<T>(fn: () => Promise<T>): Promise<[T, number]> {
 async function epochCost(name: string, ds: g.ImageDataset): Promise<void> {
   const loader = new g.DataLoader(ds, { batchSize, shuffle: true, seed: 0 });
   for (let e = 0; e < epochs; e++) {
-    const [, writes] = await countWrites(async () => {
+    const [{ seconds, steps }, writes] = await countWrites(async () => {
       const t0 = performance.now();
       let steps = 0;
       for (const batch of loader) { batch.dispose(); steps++; }
       await g.sync();
-      const s = (performance.now() - t0) / 1000;
-      return { s, steps };
-    }).then(([r, w]) => {
-      console.log(`  ${name} epoch ${e + 1} on ${loader.device}: ${r.steps} batches of ${batchSize} in ${r.s.toFixed(2)} s ` +
-        `(${((r.s * 1000) / r.steps).toFixed(3)} ms/batch${e === 0 ? ', including the one-time upload' : ''})`);
-      return [r, w] as const;
+      return { seconds: (performance.now() - t0) / 1000, steps };
     });
-    console.log(`    host writes (uploads) in this epoch: ${writes}`);
+    console.log(`  ${name} epoch ${e + 1} on ${loader.device}: ${steps} batches of ${batchSize} in ${seconds.toFixed(2)} s ` +
+      `(${((seconds * 1000) / steps).toFixed(3)} ms/batch${e === 0 ? ', including the one-time upload' : ''}); ` +
+      `host writes (uploads): ${writes}`);
   }
   ds.release();
 }
