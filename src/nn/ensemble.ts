@@ -108,8 +108,11 @@ export function ensembleMSE(pred: Tensor, target: Tensor): Tensor {
   return mean(square(sub(pred, target)), [1, 2]);
 }
 
-/** Per-model L2 norm over a list of stacked tensors (gradients or parameters), each [N, ...] → [N]. */
-export function perModelNorm(tensors: readonly Tensor[]): Tensor {
+/**
+ * Per-model L2 norm over a list of stacked tensors (gradients or parameters), each [N, ...] → [N]. With `squared`,
+ * the sum of squares (differentiable everywhere, also at 0 — what ½‖∇L‖² minimisation needs).
+ */
+export function perModelNorm(tensors: readonly Tensor[], { squared = false } = {}): Tensor {
   check(tensors.length > 0, 'perModelNorm', 'needs at least one tensor');
   let total: Tensor | null = null;
   for (const t of tensors) {
@@ -117,7 +120,7 @@ export function perModelNorm(tensors: readonly Tensor[]): Tensor {
     const s = axes.length ? sum(square(t), axes) : square(t);
     total = total ? add(total, s) : s;
   }
-  return sqrt(total!);
+  return squared ? total! : sqrt(total!);
 }
 
 /**
