@@ -1,0 +1,2 @@
+// Claimed by the CNN-experiments helper; implementation in progress.
+export {};
