@@ -66,7 +66,8 @@ export class Context<C> implements RunContext<C> {
       const old = rec.checkpoint;
       if (state) {
         const arrays: Record<string, HostArray> = {};
-        for (const [k, t] of Object.entries(state.tensors ?? {})) arrays[k] = await toHost(t);
+        for (const [k, t] of Object.entries(state.tensors ?? {})) arrays[`tensor.${k}`] = await toHost(t);
+        for (const [k, a] of Object.entries(state.arrays ?? {})) arrays[`array.${k}`] = { dtype: 'float32', shape: [a.length], data: a };
         const file = `${stem}-${rec.finished ? 'final' : `e${rec.epochsDone}`}.safetensors`;
         await writeAtomic(join(folder.dir, file), encodeSafetensors(arrays, state.json));
         rec.checkpoint = file;
@@ -83,8 +84,12 @@ export class Context<C> implements RunContext<C> {
         if (!rec.checkpoint || !existsSync(join(folder.dir, rec.checkpoint))) return null;
         const { arrays, json } = await readSafetensors(join(folder.dir, rec.checkpoint));
         const tensors: Record<string, Tensor> = {};
-        for (const [k, a] of Object.entries(arrays)) tensors[k] = tensor(a.data, { shape: a.shape, dtype: a.dtype });
-        return { tensors, json };
+        const host: Record<string, Float32Array> = {};
+        for (const [k, a] of Object.entries(arrays)) {
+          if (k.startsWith('tensor.')) tensors[k.slice(7)] = tensor(a.data, { shape: a.shape, dtype: a.dtype });
+          else if (k.startsWith('array.')) host[k.slice(6)] = a.data as Float32Array;
+        }
+        return { tensors, arrays: host, json };
       },
       async epochDone(epochsDone: number, state?: Checkpoint) {
         rec.epochsDone = epochsDone;

@@ -163,6 +163,56 @@ export function epochLoader(ctx: RunContext<unknown>, ds: ImageDataset, batchSiz
   return new g.DataLoader(ds, { batchSize, shuffle: true, seed: ctx.seedFor(...labels, 'shuffle') });
 }
 
+/** Accuracy/loss rows as the figures want them: one row per (split, measure). */
+export function splitRows(base: Record<string, string | number>, train: EpochStats, test: EpochStats) {
+  return [
+    { ...base, split: 'train', loss: train.loss, acc: train.acc },
+    { ...base, split: 'test', loss: test.loss, acc: test.acc },
+  ];
+}
+
+export interface TrainOptions {
+  epochs: number;
+  batchSize: number;
+  /** called before each epoch (0-based), e.g. to reseed a dropout generator so a resume repeats the masks */
+  beforeEpoch?: (epoch: number) => void;
+  /** called after each epoch with its 1-based number and the running train loss/accuracy: log, evaluate */
+  afterEpoch?: (epoch: number, stats: EpochStats) => Promise<void> | void;
+  /** more to keep in each checkpoint (host arrays, JSON), and to get back on a resume */
+  extraState?: () => { arrays?: Record<string, Float32Array>; json?: Record<string, unknown> };
+  onRestore?: (arrays: Record<string, Float32Array>, json: Record<string, unknown>) => void;
+}
+
+/**
+ * Trains a classifier as one resumable unit: restores its last checkpoint, runs the remaining epochs (shuffles
+ * derived from the run's seed, the unit's name and the epoch), checkpoints after each. Returns the unit (for the
+ * caller to finish after its final measurements), or null when it was finished in an earlier attempt.
+ */
+export async function trainUnit(ctx: RunContext<unknown>, name: string, model: Module, opt: Adam, train: ImageDataset, o: TrainOptions): Promise<Unit | null> {
+  const unit = ctx.unit(name);
+  if (unit.finished) return null;
+  const perEpoch = Math.ceil(train.length / o.batchSize);
+  let epoch = 0;
+  const restored = await unit.restore();
+  if (restored) {
+    o.onRestore?.(restored.arrays, (restored.json ?? {}) as Record<string, unknown>);
+    restoreTraining(restored, model, opt);
+    epoch = unit.epochsDone;
+  }
+  const bar = ctx.progress(name, o.epochs * perEpoch);
+  for (; epoch < o.epochs; epoch++) {
+    o.beforeEpoch?.(epoch);
+    const loader = epochLoader(ctx, train, o.batchSize, name, epoch);
+    const e = epoch;
+    const stats = await trainEpoch(model, opt, loader, (i) => bar.update(e * perEpoch + i, `epoch ${e + 1}/${o.epochs}`));
+    await o.afterEpoch?.(epoch + 1, stats);
+    const extra = o.extraState?.() ?? {};
+    await unit.epochDone(epoch + 1, { ...trainingState(model, opt, extra.json), arrays: extra.arrays });
+  }
+  bar.stop();
+  return unit;
+}
+
 // ---- checkpoints --------------------------------------------------------------------------------------------------
 
 /** A model's parameters and its Adam state, for unit.epochDone(). */

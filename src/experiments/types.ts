@@ -80,13 +80,17 @@ export interface UnitRecord {
   checkpoint?: string;
 }
 
-/** What `save` stores: tensors (read back to the host) and small JSON. */
+/** What a checkpoint stores: tensors (read back from the device), host arrays, and small JSON. */
 export interface Checkpoint {
   tensors?: Record<string, Tensor>;
+  /** host data that need no device (e.g. parameter snapshots kept for a PCA) */
+  arrays?: Record<string, Float32Array>;
   json?: unknown;
 }
 export interface Restored {
+  /** the saved tensors, on the current device (the caller owns them) */
   tensors: Record<string, Tensor>;
+  arrays: Record<string, Float32Array>;
   json: unknown;
 }
 

@@ -1,0 +1,137 @@
+/**
+ * 2-1 Visualise the optimisation process: 8 independent trainings of an MNIST MLP 784-256-128-10. At initialisation
+ * and every few epochs, the flattened parameters of the whole model and of its first layer (fc1, all 256 units) are
+ * collected with that epoch's loss and accuracy; PCA to 2 components, fitted jointly on every run's snapshots, shows
+ * the paths. PROTOCOL.md 2-1.
+ *
+ * PCA: with 88 rows of 235 146 columns, the components come from the rows' Gram matrix (88 × 88, its eigenvectors by
+ * ml-matrix): the same components as an SVD of the data, in a second instead of minutes (ml-pca's SVD and NIPALS
+ * work on the 235 146 columns).
+ */
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import * as g from '../index.js';
+import { line, panels } from '../report/charts.js';
+import { evaluate, flatParameters, loadMnist, trainUnit } from './common.js';
+import { mnistMlp } from './models.js';
+import type { Experiment, Results } from './types.js';
+
+interface Config { runs: number; epochs: number; every: number; lr: number; batchSize: number; trainSamples?: number }
+
+const FC1 = 784 * 256 + 256; // fc1's weight and bias come first in the flattened parameters
+const DEFINITION = 'task (PROTOCOL 2-1: every snapshot, one colour per run, the whole first layer; PCA fitted jointly on all runs)';
+
+interface Snapshot { epoch: number; loss: number; acc: number }
+
+const experiment: Experiment<Config> = {
+  name: 'optimization-path',
+  section: '2-1',
+  title: 'Visualise the optimisation process',
+  description: '8 trainings of an MNIST MLP; parameter snapshots every 3 epochs projected by a joint PCA (whole model and fc1)',
+  data: ['mnist'],
+  presets: {
+    full: { runs: 8, epochs: 30, every: 3, lr: 1e-4, batchSize: 64 },
+    quick: { runs: 8, epochs: 6, every: 1, lr: 1e-4, batchSize: 64, trainSamples: 1000 },
+    test: { runs: 2, epochs: 2, every: 1, lr: 1e-4, batchSize: 64, trainSamples: 64 },
+  },
+  flags: { epochs: 'epochs', lr: 'lr', batchSize: 'batchSize' },
+
+  async run(ctx) {
+    const c = ctx.config;
+    const { train } = await loadMnist(ctx, c.trainSamples, 1);
+    for (let r = 0; r < c.runs; r++) {
+      const name = `run-${r}`;
+      if (ctx.unit(name).finished) continue;
+      const model = mnistMlp([256, 128], ctx.rng(name, 'init'));
+      const opt = new g.Adam(model.parameters(), { lr: c.lr });
+      let arrays: Record<string, Float32Array> = {};
+      let meta: Snapshot[] = [];
+      const snap = async (s: Snapshot) => { arrays[`e${s.epoch}`] = await flatParameters(model.parameters()); meta.push(s); };
+      if (!ctx.unit(name).epochsDone) {
+        const s0 = await evaluate(model, train);
+        await snap({ epoch: 0, loss: s0.loss, acc: s0.acc });
+      }
+      const unit = await trainUnit(ctx, name, model, opt, train, {
+        epochs: c.epochs, batchSize: c.batchSize,
+        afterEpoch: async (epoch, s) => {
+          ctx.log('epochs', { run: r, epoch, loss: s.loss, acc: s.acc });
+          if (epoch % c.every === 0 || epoch === c.epochs) await snap({ epoch, loss: s.loss, acc: s.acc });
+        },
+        extraState: () => ({ arrays, json: { snapshots: meta } }),
+        onRestore: (a, json) => { arrays = a; meta = (json.snapshots ?? []) as Snapshot[]; },
+      });
+      await unit!.finish({ arrays, json: { snapshots: meta } });
+      model.dispose();
+      opt.dispose();
+    }
+    train.release();
+
+    // Every run's snapshots, from the finished units' files (this attempt's and earlier ones').
+    const rows: { run: number; s: Snapshot; params: Float32Array }[] = [];
+    for (let r = 0; r < c.runs; r++) {
+      const saved = await ctx.unit(`run-${r}`).restore();
+      const snaps = ((saved?.json as { snapshots?: Snapshot[] })?.snapshots ?? []);
+      for (const s of snaps) rows.push({ run: r, s, params: saved!.arrays[`e${s.epoch}`] });
+    }
+    for (const [part, pick] of [['model', (p: Float32Array) => p], ['fc1', (p: Float32Array) => p.subarray(0, FC1)]] as const) {
+      const { scores, explained } = pca2(rows.map((x) => pick(x.params)));
+      rows.forEach((x, i) => ctx.log('pca', { part, run: x.run, epoch: x.s.epoch, pc1: scores[i][0], pc2: scores[i][1], loss: x.s.loss, acc: x.s.acc, label: `${(100 * x.s.acc).toFixed(0)}%` }));
+      ctx.final({ [`pca.${part}.explained1`]: explained[0], [`pca.${part}.explained2`]: explained[1] });
+    }
+    ctx.final({ runs: c.runs, snapshots: rows.length, 'finalAcc.mean': mean(rows.filter((x) => x.s.epoch === c.epochs).map((x) => x.s.acc)) });
+  },
+
+  figures(r) {
+    const pca = r.series.pca ?? [];
+    const panel = (part: string, title: string) => {
+      const ex = [r.final[`pca.${part}.explained1`], r.final[`pca.${part}.explained2`]].map((v) => `${(100 * Number(v)).toFixed(1)} %`);
+      return line(pca.filter((x) => x.part === part), {
+        x: { field: 'pc1', title: `PC1 (${ex[0]} of the variance)` }, y: { field: 'pc2', title: `PC2 (${ex[1]})` },
+        color: { field: 'run', title: 'run' }, order: 'epoch', points: true, label: 'label', panelTitle: title, width: 420, height: 340,
+      });
+    };
+    return [{
+      name: 'optimization-path', title: `Optimisation paths of ${r.config.runs} trainings, PCA of the parameters`, definition: DEFINITION,
+      caption: `Snapshots at initialisation and every ${r.config.every} epoch(s), joined in time order, labelled with that epoch's training accuracy.`,
+      spec: panels([panel('model', 'whole model (235 146 parameters)'), panel('fc1', 'layer fc1 (784×256 + 256)')], 2),
+    }];
+  },
+
+  summarize(r: Results) {
+    const out: string[] = [];
+    for (const part of ['model', 'fc1']) {
+      const e1 = Number(r.final[`pca.${part}.explained1`]), e2 = Number(r.final[`pca.${part}.explained2`]);
+      if (Number.isFinite(e1)) out.push(`${part}: the first two components explain ${(100 * (e1 + e2)).toFixed(1)} % of the snapshots' variance.`);
+    }
+    if (r.final['finalAcc.mean'] !== undefined) out.push(`Mean training accuracy at the last epoch: ${(100 * Number(r.final['finalAcc.mean'])).toFixed(1)} %.`);
+    return out;
+  },
+};
+
+function mean(v: number[]): number { return v.reduce((a, b) => a + b, 0) / Math.max(1, v.length); }
+
+/** The first two principal components of the rows: scores and explained-variance fractions, via the Gram matrix. */
+export function pca2(rows: Float32Array[]): { scores: [number, number][]; explained: [number, number] } {
+  const n = rows.length, d = rows[0].length;
+  const mu = new Float64Array(d);
+  for (const r of rows) for (let k = 0; k < d; k++) mu[k] += r[k] / n;
+  const centred = rows.map((r) => Float64Array.from(r, (v, k) => v - mu[k]));
+  const G = new Matrix(n, n);
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      let s = 0;
+      const a = centred[i], b = centred[j];
+      for (let k = 0; k < d; k++) s += a[k] * b[k];
+      G.set(i, j, s);
+      G.set(j, i, s);
+    }
+  }
+  const e = new EigenvalueDecomposition(G, { assumeSymmetric: true });
+  const order = e.realEigenvalues.map((v, i) => [v, i]).sort((a, b) => b[0] - a[0]);
+  const total = e.realEigenvalues.reduce((a, v) => a + Math.max(v, 0), 0) || 1;
+  const V = e.eigenvectorMatrix;
+  const comp = [0, 1].map((c) => order[c] ?? [0, 0]);
+  const scores = rows.map((_, i) => comp.map(([l, col]) => V.get(i, col) * Math.sqrt(Math.max(l, 0))) as [number, number]);
+  return { scores, explained: [Math.max(comp[0][0], 0) / total, Math.max(comp[1][0], 0) / total] };
+}
+
+export default experiment;
