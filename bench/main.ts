@@ -252,14 +252,17 @@ async function main(): Promise<void> {
     return;
   }
 
+  const torch = o.torch ? (JSON.parse(readFileSync(o.torch, 'utf8')) as { matmul?: Record<string, number> } & Record<string, unknown>) : undefined;
   const results: CaseResult[] = [];
   const table = new Table(['kernel', 'work', 'gpugrad', 'rate', 'TF.js', 'rate', 'ratio', 'check']);
   const t0 = performance.now();
   if (cases.length) out('');
-  for (const c of cases) {
+  for (const [i, c] of cases.entries()) {
     const r = await runCase(c, ctx, probe, plan, out);
     results.push(r);
-    out(table.add(caseRow(r)));
+    const row = caseRow(r);
+    table.add(row);
+    out(`[${i + 1}/${cases.length}] ${r.name}: gpugrad ${row[2]}, TF.js ${row[4]}, ratio ${row[6]}, check ${row[7]}`);
     await rt.trim();
   }
   const both = results.filter((r) => r.ratio !== undefined);
@@ -278,13 +281,18 @@ async function main(): Promise<void> {
     out(slower.length ? `slower than TF.js: ${slower.join(', ')}` : both.length ? 'no kernel is slower than TF.js' : '');
     if (mismatches.length) out(`OUTPUTS DISAGREE: ${mismatches.join(', ')}`);
     for (const n of caseNotes) out(`note: ${n}`);
+    const big = results.find((r) => r.name === 'matmul 4096×4096×4096' && r.gpugrad);
+    if (big) {
+      const tflops = big.flops! / (big.gpugrad!.ms.median * 1e9);
+      out(`matmul 4096²: gpugrad ${tflops.toFixed(2)} TFLOP/s = ${((100 * tflops) / 67).toFixed(1)} % of an H100 SXM's 67 TFLOP/s fp32` +
+        (big.tfjs ? `; TF.js ${(big.flops! / (big.tfjs.ms.median * 1e9)).toFixed(2)} TFLOP/s` : '') +
+        (torch?.matmul?.['4096'] ? `; PyTorch (cuBLAS, TF32 off) ${torch.matmul['4096'].toFixed(2)} TFLOP/s` : ''));
+    }
     out(`kernels took ${((performance.now() - t0) / 1000).toFixed(0)} s; machine load now ${loadavg()[0].toFixed(2)}`);
   }
 
   let training: TrainingResult[] = [];
   if (o.training) {
-    let torch: Record<string, unknown> | undefined;
-    if (o.torch) torch = JSON.parse(readFileSync(o.torch, 'utf8')) as Record<string, unknown>;
     training = await runTraining({ ctx, probe, rt, quick: o.quick, full: o.full, realGpu, only: o.only, log: out });
     if (training.length) {
       out('');

@@ -172,30 +172,39 @@ export interface TrainingResult {
   skipped: string[];
 }
 
-interface Plan { warmup: number; minReps: number; maxReps: number; budgetS: number; pipelined: number }
+interface Plan { warmup: number; minReps: number; maxReps: number; budgetS: number; pipelined: number; slowS: number; slowReps: number }
 
-/** Both libraries' steps, warmed up, then timed with their repetitions interleaved (see harness.ts for why). */
+/**
+ * Both libraries' steps, warmed up, then timed with their repetitions interleaved (see harness.ts for why). When a
+ * warm-up step takes longer than `slowS` (TF.js's CNN steps on SwiftShader take many seconds), that run gets
+ * `slowReps` repetitions and no pipelined measurement.
+ */
 async function timeSteps(probe: Probe, steps: Step[], plan: Plan): Promise<StepTiming[]> {
   await probe.sync();
-  for (let i = 0; i < plan.warmup; i++) for (const s of steps) await probe.measure(() => s.step());
+  let slowest = 0;
+  for (let i = 0; i < plan.warmup; i++) {
+    for (const s of steps) slowest = Math.max(slowest, (await probe.measure(() => s.step())).wallMs);
+  }
+  const slow = slowest / 1000 > plan.slowS;
+  const minReps = slow ? plan.slowReps : plan.minReps;
   const samples: Sample[][] = steps.map(() => []);
   const t0 = performance.now();
   for (let rep = 0; rep < plan.maxReps; rep++) {
     for (let j = 0; j < steps.length; j++) samples[j].push(await probe.measure(() => steps[j].step()));
-    if (rep + 1 >= plan.minReps && (performance.now() - t0) / 1000 >= plan.budgetS) break;
+    if (rep + 1 >= minReps && (performance.now() - t0) / 1000 >= plan.budgetS) break;
   }
   const out: StepTiming[] = [];
   for (let j = 0; j < steps.length; j++) {
+    const n = slow ? 0 : plan.pipelined;
     const p0 = performance.now();
-    for (let i = 0; i < plan.pipelined; i++) steps[j].step();
+    for (let i = 0; i < n; i++) steps[j].step();
     await probe.sync();
-    const pipelinedMs = (performance.now() - p0) / plan.pipelined;
     const ss = samples[j];
     out.push({
       ms: stats(ss.map((x) => x.wallMs)),
       gpuMs: probe.mode === 'timestamp' ? stats(ss.map((x) => x.ms)) : undefined,
-      pipelinedMs,
-      pipelinedSteps: plan.pipelined,
+      pipelinedMs: n ? (performance.now() - p0) / n : NaN,
+      pipelinedSteps: n,
       dispatches: ss[0].dispatches,
       submits: ss[0].submits,
       loss: await steps[j].loss(),
@@ -211,8 +220,10 @@ export interface TrainingOptions {
 
 export async function runTraining(o: TrainingOptions): Promise<TrainingResult[]> {
   const plan: Plan = o.realGpu
-    ? { warmup: 5, minReps: 20, maxReps: 200, budgetS: 2, pipelined: 50 }
-    : o.quick ? { warmup: 1, minReps: 3, maxReps: 5, budgetS: 1, pipelined: 3 } : { warmup: 1, minReps: 3, maxReps: 10, budgetS: 5, pipelined: 3 };
+    ? { warmup: 5, minReps: 20, maxReps: 200, budgetS: 2, pipelined: 50, slowS: 1, slowReps: 5 }
+    : o.quick
+      ? { warmup: 1, minReps: 3, maxReps: 5, budgetS: 1, pipelined: 3, slowS: 2, slowReps: 2 }
+      : { warmup: 1, minReps: 3, maxReps: 10, budgetS: 5, pipelined: 3, slowS: 2, slowReps: 2 };
   // on SwiftShader a TF.js CNN step takes many seconds: --quick runs the MLP only, the default adds CNN-A, --full CNN-2
   const models = MODELS.filter((m) => (o.realGpu || (o.quick ? m.key === 'mlp571' : o.full || !m.slow)) && (o.only.length === 0 ||
     o.only.some((r) => r.test('training') || r.test(m.key) || r.test(m.title))));

@@ -40,19 +40,22 @@ const missing = (...names: string[]) => `gpugrad does not export ${names.join('/
 
 interface ConvLayer { model: string; c: number; o: number; k: number; pad: number; hw: number; batch: number; tier: Tier }
 
-/** Every conv layer of the seed's models (PROTOCOL.md), at the batch the experiments train with. */
+/**
+ * Every conv layer of the seed's models (PROTOCOL.md), at the batch the experiments train with. On SwiftShader TF.js
+ * needs 3-40 s per run of most of them, so only CNN-A's run by default; --full runs them all (a real GPU always does).
+ */
 export const CONV_LAYERS: ConvLayer[] = [
   { model: 'CNN-A conv1', c: 1, o: 10, k: 3, pad: 0, hw: 28, batch: 64, tier: 'default' },
   { model: 'CNN-A conv2', c: 10, o: 16, k: 3, pad: 0, hw: 13, batch: 64, tier: 'quick' },
-  { model: 'CNN-B conv1', c: 1, o: 32, k: 5, pad: 0, hw: 28, batch: 64, tier: 'default' },
+  { model: 'CNN-B conv1', c: 1, o: 32, k: 5, pad: 0, hw: 28, batch: 64, tier: 'full' },
   { model: 'CNN-B conv2', c: 32, o: 32, k: 5, pad: 0, hw: 24, batch: 64, tier: 'full' },
-  { model: 'CNN-B conv3', c: 32, o: 64, k: 5, pad: 0, hw: 10, batch: 64, tier: 'default' },
-  { model: 'CNN-1 conv1', c: 3, o: 32, k: 3, pad: 1, hw: 32, batch: 64, tier: 'default' },
+  { model: 'CNN-B conv3', c: 32, o: 64, k: 5, pad: 0, hw: 10, batch: 64, tier: 'full' },
+  { model: 'CNN-1 conv1', c: 3, o: 32, k: 3, pad: 1, hw: 32, batch: 64, tier: 'full' },
   { model: 'CNN-1 conv2', c: 32, o: 32, k: 3, pad: 1, hw: 32, batch: 64, tier: 'full' },
-  { model: 'CNN-2 conv1', c: 3, o: 96, k: 3, pad: 1, hw: 32, batch: 64, tier: 'default' },
+  { model: 'CNN-2 conv1', c: 3, o: 96, k: 3, pad: 1, hw: 32, batch: 64, tier: 'full' },
   { model: 'CNN-2 conv2', c: 96, o: 80, k: 3, pad: 1, hw: 16, batch: 64, tier: 'full' },
-  { model: 'CNN-2 conv3', c: 80, o: 96, k: 3, pad: 1, hw: 8, batch: 64, tier: 'default' },
-  { model: 'CNN-2 conv4', c: 96, o: 64, k: 3, pad: 1, hw: 8, batch: 64, tier: 'default' },
+  { model: 'CNN-2 conv3', c: 80, o: 96, k: 3, pad: 1, hw: 8, batch: 64, tier: 'full' },
+  { model: 'CNN-2 conv4', c: 96, o: 64, k: 3, pad: 1, hw: 8, batch: 64, tier: 'full' },
   { model: 'CNN-A conv2', c: 10, o: 16, k: 3, pad: 0, hw: 13, batch: 1024, tier: 'full' },
 ];
 
@@ -124,8 +127,8 @@ interface PoolLayer { model: string; c: number; hw: number; batch: number; tier:
 const POOL_LAYERS: PoolLayer[] = [
   { model: 'CNN-A pool1', c: 10, hw: 26, batch: 64, tier: 'quick' },
   { model: 'CNN-A pool2', c: 16, hw: 11, batch: 64, tier: 'default' },
-  { model: 'CNN-2 pool1', c: 96, hw: 32, batch: 64, tier: 'default' },
-  { model: 'CNN-2 pool2', c: 80, hw: 16, batch: 64, tier: 'default' },
+  { model: 'CNN-2 pool1', c: 96, hw: 32, batch: 64, tier: 'full' },
+  { model: 'CNN-2 pool2', c: 80, hw: 16, batch: 64, tier: 'full' },
 ];
 
 function poolCase(L: PoolLayer, backward: boolean): BenchCase {
