@@ -84,7 +84,8 @@ async function listCommand(argv: string[]): Promise<number> {
       lines.push(`${name.padEnd(26)} ${e.section.padEnd(4)} ${e.title}`);
       lines.push(`${''.padEnd(31)} ${e.description}`);
     } catch (err) {
-      lines.push(`${name.padEnd(26)} (not available yet: ${(err as Error).message.split('\n')[0]})`);
+      const why = (err as Error).message.split('\n')[0];
+      lines.push(`${name.padEnd(26)} (${/not implemented yet/.test(why) ? 'not implemented yet' : `cannot be loaded: ${why}`})`);
     }
   }
   process.stdout.write(`${lines.join('\n')}\n\ngpugrad run <name> --preset full|quick|test; gpugrad run --help for the flags\n`);

@@ -24,6 +24,7 @@ export function isExperimentName(name: string): name is ExperimentName {
 }
 
 export async function loadExperiment(name: ExperimentName): Promise<Experiment<any>> {
-  const mod = (await import(`./${name}.js`)) as { default: Experiment<any> };
+  const mod = (await import(`./${name}.js`)) as { default?: Experiment<any> };
+  if (!mod.default?.run) throw new Error(`experiment ${name} is not implemented yet (src/experiments/${name}.ts exports no experiment)`);
   return mod.default;
 }
