@@ -4,7 +4,7 @@
 // The environment is set in this process before the library loads: the Vulkan loader reads VK_ICD_FILENAMES when
 // Dawn creates its instance, so no second node process is needed (and Ctrl-C reaches the run directly).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -21,8 +21,21 @@ if (usesDevice && !wantsCpu) {
 
 const dist = resolve(root, process.env.GPUGRAD_DIST ?? 'dist');
 const entry = join(dist, 'src/cli/main.js');
-if (!existsSync(entry)) {
-  process.stderr.write(`gpugrad: building ${dist} (first use)\n`);
+
+/** The newest modification time of the TypeScript sources (0 in an installed package without them). */
+function newestSource(dir) {
+  let newest = 0;
+  if (!existsSync(dir)) return 0;
+  for (const f of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, f.name);
+    newest = Math.max(newest, f.isDirectory() ? newestSource(p) : f.name.endsWith('.ts') ? statSync(p).mtimeMs : 0);
+  }
+  return newest;
+}
+
+const stale = existsSync(entry) && existsSync(join(root, 'scripts/build.mjs')) && newestSource(join(root, 'src')) > statSync(entry).mtimeMs;
+if (!existsSync(entry) || stale) {
+  process.stderr.write(`gpugrad: building ${dist} (${stale ? 'the sources changed' : 'first use'})\n`);
   const b = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit', env: process.env });
   if (b.status !== 0 || !existsSync(entry)) {
     process.stderr.write('gpugrad: the build failed; run `npm run build` in the package folder and try again\n');
