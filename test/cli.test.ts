@@ -51,6 +51,12 @@ test('--help everywhere exits 0 and says what the command does', () => {
   }
 });
 
+test('gpugrad data delegates to the data command', () => {
+  const r = cli('data', '--help');
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /gpugrad data mnist\|cifar10/);
+});
+
 test('list names every experiment', () => {
   const r = cli('list');
   assert.is(r.status, 0, r.stderr);

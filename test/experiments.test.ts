@@ -56,6 +56,18 @@ for (const name of EXPERIMENT_NAMES) {
   });
 }
 
+test('gpugrad report gathers the runs into one page with their figures', () => {
+  const r = spawnSync(process.execPath, ['bin/gpugrad.js', 'report', '--runs', root], { env: { ...process.env, GPUGRAD_QUIET: '1' }, encoding: 'utf8', timeout: 60_000 });
+  assert.is(r.status, 0, r.stderr);
+  const html = readFileSync(join(root, 'report.html'), 'utf8');
+  for (const name of EXPERIMENT_NAMES) {
+    if (!existsSync(join(root, name, 'results.json'))) continue;
+    assert.match(html, `id="${name}"`);
+    assert.match(html, new RegExp(`<img src="${name}/[^"]+\\.svg"`));
+  }
+  assert.match(html, /seed report/);
+});
+
 test('a run killed after a checkpoint resumes from it (gpugrad run ... --resume)', async () => {
   if (only && !only.includes('resume')) return;
   const out = join(root, 'killed');

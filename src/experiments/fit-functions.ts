@@ -22,7 +22,7 @@ const experiment: Experiment<Config> = {
   data: ['functions'],
   presets: {
     full: { iterations: 20000, lr: 1e-3, checkpointEvery: 1000, readEvery: 250 },
-    quick: { iterations: 3000, lr: 1e-3, checkpointEvery: 500, readEvery: 250 },
+    quick: { iterations: 1200, lr: 1e-3, checkpointEvery: 400, readEvery: 200 },
     test: { iterations: 8, lr: 1e-3, checkpointEvery: 4, readEvery: 3 },
   },
   flags: { epochs: 'iterations', lr: 'lr' },

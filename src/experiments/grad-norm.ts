@@ -19,7 +19,7 @@ const experiment: Experiment<Config> = {
   data: ['functions'],
   presets: {
     full: { iterations: 20000, lr: 1e-3, checkpointEvery: 1000, readEvery: 250 },
-    quick: { iterations: 3000, lr: 1e-3, checkpointEvery: 500, readEvery: 250 },
+    quick: { iterations: 2000, lr: 1e-3, checkpointEvery: 500, readEvery: 250 },
     test: { iterations: 8, lr: 1e-3, checkpointEvery: 4, readEvery: 3 },
   },
   flags: { epochs: 'iterations', lr: 'lr' },

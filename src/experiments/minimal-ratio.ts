@@ -32,7 +32,7 @@ const experiment: Experiment<Config> = {
   data: ['functions'],
   presets: {
     full: { trainings: 100, adamSteps: 1000, lr: 1e-3, gradSteps: 2000, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 100, pointStride: 1 },
-    quick: { trainings: 8, adamSteps: 400, lr: 1e-3, gradSteps: 100, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 50, pointStride: 1 },
+    quick: { trainings: 6, adamSteps: 300, lr: 1e-3, gradSteps: 60, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 50, pointStride: 1 },
     test: { trainings: 1, adamSteps: 3, lr: 1e-3, gradSteps: 2, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 2, pointStride: 25 },
   },
   flags: { epochs: 'adamSteps', lr: 'lr' },

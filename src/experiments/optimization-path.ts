@@ -30,7 +30,7 @@ const experiment: Experiment<Config> = {
   data: ['mnist'],
   presets: {
     full: { runs: 8, epochs: 30, every: 3, lr: 1e-4, batchSize: 64 },
-    quick: { runs: 8, epochs: 6, every: 1, lr: 1e-4, batchSize: 64, trainSamples: 1000 },
+    quick: { runs: 8, epochs: 4, every: 1, lr: 1e-4, batchSize: 64, trainSamples: 1000 },
     test: { runs: 2, epochs: 2, every: 1, lr: 1e-4, batchSize: 64, trainSamples: 64 },
   },
   flags: { epochs: 'epochs', lr: 'lr', batchSize: 'batchSize' },

@@ -21,7 +21,7 @@ const experiment: Experiment<Config> = {
   data: ['mnist'],
   presets: {
     full: { models: ALL, epochs: 10, lr: 1e-4, batchSize: 64 },
-    quick: { models: ALL, epochs: 2, lr: 1e-4, batchSize: 64, trainSamples: 6000, testSamples: 2000 },
+    quick: { models: ALL, epochs: 2, lr: 1e-4, batchSize: 64, trainSamples: 3000, testSamples: 1000 },
     test: { models: [[4, 8], [16, 32]], epochs: 1, lr: 1e-4, batchSize: 64, trainSamples: 128, testSamples: 64 },
   },
   flags: { epochs: 'epochs', lr: 'lr', batchSize: 'batchSize' },
