@@ -5,9 +5,9 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { Generator, tensor, type Tensor } from '../index.js';
+import { Generator, tensor, type HostTensor, type Tensor } from '../index.js';
 import type { Checkpoint, Preset, Progress, Restored, Row, RunContext, Unit, Value } from '../experiments/types.js';
-import { type HostArray, encodeSafetensors, readSafetensors, writeAtomic } from './checkpoint-file.js';
+import { readCheckpoint, writeCheckpoint } from './checkpoint-file.js';
 import { progressBar } from './progress.js';
 import type { RunFolder } from './run-folder.js';
 
@@ -65,11 +65,11 @@ export class Context<C> implements RunContext<C> {
     const save = async (state?: Checkpoint) => {
       const old = rec.checkpoint;
       if (state) {
-        const arrays: Record<string, HostArray> = {};
-        for (const [k, t] of Object.entries(state.tensors ?? {})) arrays[`tensor.${k}`] = await toHost(t);
+        const arrays: Record<string, HostTensor> = {};
+        for (const [k, t] of Object.entries(state.tensors ?? {})) arrays[`tensor.${k}`] = { dtype: t.dtype, shape: [...t.shape], data: await t.data() };
         for (const [k, a] of Object.entries(state.arrays ?? {})) arrays[`array.${k}`] = { dtype: 'float32', shape: [a.length], data: a };
         const file = `${stem}-${rec.finished ? 'final' : `e${rec.epochsDone}`}.safetensors`;
-        await writeAtomic(join(folder.dir, file), encodeSafetensors(arrays, state.json));
+        await writeCheckpoint(join(folder.dir, file), arrays, state.json);
         rec.checkpoint = file;
       }
       folder.savepoint();
@@ -82,7 +82,7 @@ export class Context<C> implements RunContext<C> {
       epochsDone: rec.epochsDone,
       async restore(): Promise<Restored | null> {
         if (!rec.checkpoint || !existsSync(join(folder.dir, rec.checkpoint))) return null;
-        const { arrays, json } = await readSafetensors(join(folder.dir, rec.checkpoint));
+        const { tensors: arrays, json } = await readCheckpoint(join(folder.dir, rec.checkpoint));
         const tensors: Record<string, Tensor> = {};
         const host: Record<string, Float32Array> = {};
         for (const [k, a] of Object.entries(arrays)) {
@@ -111,9 +111,4 @@ export class Context<C> implements RunContext<C> {
   }
 
   flush(): Promise<void> { return this.folder.write(); }
-}
-
-async function toHost(t: Tensor): Promise<HostArray> {
-  const data = await t.data();
-  return { dtype: t.dtype, shape: [...t.shape], data: data as HostArray['data'] };
 }

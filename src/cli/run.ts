@@ -95,21 +95,26 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   process.stderr.write(`gpugrad: device ${adapter}\n`);
 
-  const { writeRunReport } = await import('../report/run-report.js');
+  const { writeRunReport, formatDuration } = await import('../report/run-report.js');
   let failed = 0;
+  const summary: string[] = [];
   for (const e of experiments) {
     const out = opts.out && target === 'all' ? join(opts.out, e.name) : opts.out;
+    const t0 = performance.now();
     try {
       const dir = await runExperiment(e, { ...opts, out }, adapter);
       await writeRunReport(dir, e);
       process.stderr.write(`gpugrad: ${e.name} done: ${resolve(dir)}/report.html\n`);
+      summary.push(`  ${e.name.padEnd(26)} ${formatDuration((performance.now() - t0) / 1000).padStart(14)}  ${readResults(dir).status}`);
     } catch (err) {
       failed++;
       if (err instanceof UsageError) throw err;
       process.stderr.write(`gpugrad: ${e.name} failed: ${(err as Error).stack ?? err}\n`);
+      summary.push(`  ${e.name.padEnd(26)} ${formatDuration((performance.now() - t0) / 1000).padStart(14)}  failed: ${(err as Error).message.split('\n')[0]}`);
     }
   }
   if (target === 'all') {
+    process.stderr.write(`gpugrad: wall time per experiment (this attempt, figures and report included):\n${summary.join('\n')}\n`);
     const { assembleReport } = await import('../report/assemble.js');
     const page = await assembleReport(opts.out ?? opts.runsDir);
     process.stderr.write(`gpugrad: all runs: ${resolve(page)}\n`);

@@ -97,12 +97,13 @@ export function runBlocks(r: Results, figures: DrawnFigure[], problems: string[]
   if (caveat) blocks.push({ p: caveat });
   if (findings.length) blocks.push({ h: h2, text: 'What this run showed' }, { list: findings });
   const cmp = comparison(r);
-  if (cmp.rows.length) blocks.push({ h: h2, text: 'Our numbers beside the seed report\'s' }, { table: cmp });
-  blocks.push({ h: h2, text: 'Figures' });
+  const figs: Block[] = [{ h: h2, text: 'Figures' }];
   for (const f of figures) {
-    blocks.push({ figure: { svg: prefix + f.svg, png: prefix + f.png, title: f.title, caption: `${f.title}. Definition: ${f.definition}.${f.caption ? ` ${f.caption}` : ''}` } });
+    figs.push({ figure: { svg: prefix + f.svg, png: prefix + f.png, title: f.title, caption: `${f.title}. Definition: ${f.definition}.${f.caption ? ` ${f.caption}` : ''}` } });
   }
-  if (!figures.length) blocks.push({ p: 'No figures.' });
+  if (!figures.length) figs.push({ p: 'No figures.' });
+  const numbers: Block[] = cmp.rows.length ? [{ h: h2, text: 'Our numbers beside the seed report\'s' }, { table: cmp }] : [];
+  blocks.push({ columns: [figs, numbers] });
   const notes = [...r.notes, ...(REFERENCE[r.experiment]?.notes ?? []), ...problems];
   if (notes.length) blocks.push({ h: h2, text: 'Notes' }, { list: notes });
   blocks.push({ h: h2, text: 'Settings' }, { table: configTable(r) });
