@@ -117,9 +117,13 @@ function labels(o: ChartOptions): Spec {
   };
 }
 
-/** Side-by-side panels (wrapped after `columns`), each with its own scales. */
-export function panels(specs: Spec[], columns = 2): Spec {
-  return { concat: specs, columns, resolve: { scale: { color: 'shared', strokeDash: 'shared' } } };
+/**
+ * Side-by-side panels (wrapped after `columns`), each with its own axes. Colours and dashes share one legend unless
+ * `independentLegends` (panels whose groups differ, e.g. train/test in one and three measures in the other).
+ */
+export function panels(specs: Spec[], columns = 2, independentLegends = false): Spec {
+  const mode = independentLegends ? 'independent' : 'shared';
+  return { concat: specs, columns, resolve: { scale: { color: mode, strokeDash: mode } } };
 }
 
 /**

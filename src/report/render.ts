@@ -41,7 +41,9 @@ export async function toSvg(figure: Figure, subtitle: string[] = []): Promise<st
       ...(figure.spec.config as object | undefined),
     },
   } as unknown as TopLevelSpec;
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  // Vega-Lite's warnings (e.g. a scale merged across panels) go to stderr only when debugging.
+  const logger = vega.logger(process.env.GPUGRAD_DEBUG ? vega.Warn : vega.Error);
+  const view = new vega.View(vega.parse(compile(spec, { logger }).spec), { renderer: 'none', logger });
   try {
     return await view.toSVG();
   } finally {
