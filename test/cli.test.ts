@@ -56,9 +56,13 @@ test('gpugrad data delegates to the data command', () => {
   assert.match(r.stdout, /gpugrad data mnist\|cifar10/);
 });
 
-test('list names every experiment', () => {
-  const r = cli('list');
+test('list names every experiment, without touching the GPU', () => {
+  const env = { ...process.env };
+  delete env.VK_ICD_FILENAMES; // a WebGPU probe would now fail and say so on stderr
+  delete env.GPUGRAD_QUIET;
+  const r = spawnSync(process.execPath, [bin, 'list'], { encoding: 'utf8', timeout: 60_000, env });
   assert.is(r.status, 0, r.stderr);
+  assert.is(r.stderr, '', 'nothing on stderr: the library was not loaded');
   for (const name of ['fit-functions', 'mnist-cnns', 'minimal-ratio', 'sensitivity']) assert.match(r.stdout, name);
 });
 

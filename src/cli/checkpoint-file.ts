@@ -1,17 +1,12 @@
 /**
  * Checkpoint files for `--resume`: safetensors (the library's encoder, so PyTorch's `safetensors` reads them too),
  * tensors under `tensor.<name>`, host arrays under `array.<name>`, small JSON state in the header's `__metadata__`
- * (safetensors allows only string values there, so it is one JSON string). Written atomically.
+ * (safetensors allows only string values there, so it is one JSON string). Written atomically. Importing this module
+ * loads the library (and probes WebGPU): the CLI imports it only once the device is chosen.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { type HostTensor, decodeSafetensors, encodeSafetensors } from '../index.js';
-
-/** Writes to a temporary name and renames, so a kill never leaves half a file under the real name. */
-export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
-}
+import { writeAtomic } from './run-folder.js';
 
 export async function writeCheckpoint(path: string, tensors: Record<string, HostTensor>, json: unknown): Promise<void> {
   await writeAtomic(path, encodeSafetensors(tensors, { json: JSON.stringify(json ?? null) }));

@@ -4,10 +4,16 @@
  * checkpoint and every few seconds, so a killed run keeps what it finished.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Results, Row } from '../experiments/types.js';
-import { writeAtomic } from './checkpoint-file.js';
+
+/** Writes to a temporary name and renames, so a kill never leaves half a file under the real name. */
+export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, data);
+  await rename(tmp, path);
+}
 
 /** A folder name from the time: 2026-11-01T12-34-56Z (sortable, no colons). */
 export function timestampName(d = new Date()): string {
