@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as g from '../src/index.js';
@@ -20,6 +20,26 @@ import { pngSize, svgText } from './report-helpers.js';
 const root = mkdtempSync(join(tmpdir(), 'gpugrad-experiments-'));
 const only = process.env.GPUGRAD_EXPERIMENTS?.split(',');
 
+/**
+ * CI has no network and no CIFAR-10: the CIFAR experiment reads a small folder in the official binary layout
+ * (records of 1 label byte + 3072 pixel bytes; 8 per file, so 40 training and 8 test images) written here.
+ */
+function fakeCifar(): string {
+  const dir = join(root, 'cifar-data');
+  const folder = join(dir, 'cifar-10-batches-bin');
+  mkdirSync(folder, { recursive: true });
+  const gen = new g.Generator(7);
+  for (const file of ['data_batch_1', 'data_batch_2', 'data_batch_3', 'data_batch_4', 'data_batch_5', 'test_batch']) {
+    const bytes = new Uint8Array(8 * 3073);
+    for (let r = 0; r < 8; r++) {
+      bytes[r * 3073] = r % 10;
+      for (let k = 1; k < 3073; k++) bytes[r * 3073 + k] = gen.int(0, 256);
+    }
+    writeFileSync(join(folder, `${file}.bin`), bytes);
+  }
+  return dir;
+}
+
 for (const name of EXPERIMENT_NAMES) {
   if (only && !only.includes(name)) continue;
   test(`${name} runs end to end at --preset test`, async () => {
@@ -30,7 +50,8 @@ for (const name of EXPERIMENT_NAMES) {
     if (!e) { console.log(`  (skipped: ${name} is not implemented yet)`); return; }
     const out = join(root, name);
     const t0 = performance.now();
-    await runExperiment(e, { seed: 0, runsDir: root, out, resume: false, preset: 'test' }, g.deviceInfo());
+    const dataDir = e.data.includes('cifar10') ? fakeCifar() : undefined;
+    await runExperiment(e, { seed: 0, runsDir: root, out, resume: false, preset: 'test', dataDir }, g.deviceInfo());
     const { figures, problems } = await writeRunReport(out, e);
     const seconds = (performance.now() - t0) / 1000;
     const r = readResults(out);
