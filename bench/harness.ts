@@ -27,6 +27,8 @@ export interface Sample {
   dispatches: number;
   submits: number;
   passes: number;
+  /** with `recordPasses`: each timed pass's ms and the labels of the pipelines it ran */
+  passTimes?: { ms: number; labels: string[] }[];
 }
 
 export class Probe {
@@ -41,6 +43,9 @@ export class Probe {
   private next = 0;
   private overflow = false;
   private flushers: (() => void)[] = [];
+  /** record each timed pass's pipeline labels (for a per-kernel profile) */
+  recordPasses = false;
+  private passLabels: string[][] = [];
 
   private constructor(readonly device: GPUDevice, useTimestamps: boolean) {
     this.mode = useTimestamps && device.features.has('timestamp-query') ? 'timestamp' : 'wall';
@@ -78,9 +83,15 @@ export class Probe {
         else {
           desc = { ...desc, timestampWrites: { querySet: probe.querySet, beginningOfPassWriteIndex: probe.next, endOfPassWriteIndex: probe.next + 1 } };
           probe.next += 2;
+          if (probe.recordPasses) probe.passLabels.push([]);
         }
       }
       return begin.call(this, desc);
+    };
+    const setPipeline = GPUComputePassEncoder.prototype.setPipeline;
+    GPUComputePassEncoder.prototype.setPipeline = function (this: GPUComputePassEncoder, p: GPUComputePipeline) {
+      if (probe.open && probe.recordPasses) probe.passLabels[probe.passLabels.length - 1]?.push(p.label || '?');
+      return setPipeline.call(this, p);
     };
     const pass = GPUComputePassEncoder.prototype;
     const dispatch = pass.dispatchWorkgroups;
@@ -113,6 +124,7 @@ export class Probe {
     this.open = this.mode === 'timestamp';
     this.next = 0;
     this.overflow = false;
+    this.passLabels = [];
     const t0 = performance.now();
     for (let i = 0; i < inner; i++) run();
     this.flushAll();
@@ -124,14 +136,16 @@ export class Probe {
     };
     if (this.mode === 'timestamp') {
       if (this.overflow) throw new Error(`bench: more than ${QUERIES / 2} compute passes in one repetition; lower 'inner'`);
-      sample.ms = (await this.readPassTimes(this.next)) / inner;
+      const times = await this.readPassTimes(this.next);
+      sample.ms = times.reduce((a, b) => a + b, 0) / inner;
+      if (this.recordPasses) sample.passTimes = times.map((ms, i) => ({ ms, labels: this.passLabels[i] ?? [] }));
     }
     return sample;
   }
 
-  /** Sum of (end - start) over the first `count / 2` passes, in ms. */
-  private async readPassTimes(count: number): Promise<number> {
-    if (count === 0) return 0;
+  /** (end - start) of each of the first `count / 2` passes, in ms. */
+  private async readPassTimes(count: number): Promise<number[]> {
+    if (count === 0) return [];
     const enc = this.device.createCommandEncoder();
     enc.resolveQuerySet(this.querySet!, 0, count, this.resolveBuf!, 0);
     enc.copyBufferToBuffer(this.resolveBuf!, 0, this.readBuf!, 0, count * 8);
@@ -139,13 +153,11 @@ export class Probe {
     this.submits--; // ours, not the library's
     await this.readBuf!.mapAsync(GPUMapMode.READ, 0, count * 8);
     const t = new BigUint64Array(this.readBuf!.getMappedRange(0, count * 8));
-    let ns = 0;
-    for (let i = 0; i < count; i += 2) {
-      // a pass whose end precedes its start (a driver that resets the counter) counts as zero, not as garbage
-      if (t[i + 1] > t[i]) ns += Number(t[i + 1] - t[i]);
-    }
+    const ms: number[] = [];
+    // a pass whose end precedes its start (a driver that resets the counter) counts as zero, not as garbage
+    for (let i = 0; i < count; i += 2) ms.push(t[i + 1] > t[i] ? Number(t[i + 1] - t[i]) / 1e6 : 0);
     this.readBuf!.unmap();
-    return ns / 1e6;
+    return ms;
   }
 }
 

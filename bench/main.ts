@@ -28,6 +28,7 @@ const HELP = `gpugrad benchmarks: kernels and training steps, gpugrad vs TensorF
   --reps <n>         exactly n timed repetitions per case (default: adaptive, 3 or more)
   --wall             time with wall clock (back-to-back runs, one submit, onSubmittedWorkDone) even if the adapter
                      has 'timestamp-query'
+  --profile          after timing each training step, one more step with a pass per dispatch: GPU time by kernel
   --torch <file>     add PyTorch's training-step times (JSON from bench/torch_steps.py) to the training table
   --json             print one JSON document on stdout (the progress goes to stderr)
   --out <file>       also write the JSON document to a file
@@ -37,11 +38,11 @@ Environment: GPUGRAD_DAWN_FLAGS (Dawn toggles; the bench adds disable-dawn-featu
 
 interface Options {
   quick: boolean; full: boolean; json: boolean; out?: string; only: RegExp[]; tfjs: boolean;
-  kernels: boolean; training: boolean; reps?: number; wall: boolean; torch?: string; list: boolean;
+  kernels: boolean; training: boolean; reps?: number; wall: boolean; torch?: string; list: boolean; profile: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { quick: false, full: false, json: false, only: [], tfjs: true, kernels: true, training: true, wall: false, list: false };
+  const o: Options = { quick: false, full: false, json: false, only: [], tfjs: true, kernels: true, training: true, wall: false, list: false, profile: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -62,6 +63,7 @@ function parseArgs(argv: string[]): Options {
       case '--wall': o.wall = true; break;
       case '--torch': o.torch = value(); break;
       case '--list': o.list = true; break;
+      case '--profile': o.profile = true; break;
       case '-h': case '--help': console.log(HELP); process.exit(0); break;
       default: throw new Error(`bench: unknown option ${a}\n\n${HELP}`);
     }
@@ -293,7 +295,7 @@ async function main(): Promise<void> {
 
   let training: TrainingResult[] = [];
   if (o.training) {
-    training = await runTraining({ ctx, probe, rt, quick: o.quick, full: o.full, realGpu, only: o.only, log: out });
+    training = await runTraining({ ctx, probe, rt, quick: o.quick, full: o.full, profile: o.profile, realGpu, only: o.only, log: out });
     if (training.length) {
       out('');
       out(trainingTable(training, torch));

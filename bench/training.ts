@@ -55,7 +55,11 @@ export function paramCount(m: ModelSpec): number {
   return m.layers.reduce((n, l) => n + (l.kind === 'linear' ? l.in * l.out + l.out : l.kind === 'conv' ? l.in * l.out * l.k * l.k + l.out : 0), 0);
 }
 
-interface Step { step(): void; loss(): Promise<number>; dispose(): void }
+interface Step {
+  step(): void; loss(): Promise<number>; dispose(): void;
+  /** puts every dispatch in a pass of its own (for the per-kernel profile); returns the undo */
+  isolate(): () => void;
+}
 
 // ---- gpugrad --------------------------------------------------------------------------------------------------------
 
@@ -95,6 +99,12 @@ function ggModel({ gg }: Ctx, m: ModelSpec, X: Float32Array, Y: Float32Array | I
       return v;
     },
     dispose() { opt.zeroGrad(); opt.dispose(); model.dispose(); x.dispose(); y.dispose(); },
+    isolate() {
+      const rt = gg.webgpuRuntime()!;
+      const dispatch = rt.dispatch;
+      rt.dispatch = function (this: typeof rt, ...a: Parameters<typeof rt.dispatch>) { dispatch.apply(this, a); this.flush(); };
+      return () => { rt.dispatch = dispatch; };
+    },
   };
 }
 
@@ -145,6 +155,11 @@ function tfModel(tf: Tf, m: ModelSpec, X: Float32Array, Y: Float32Array | Int32A
       return v;
     },
     dispose() { opt.dispose(); vars.forEach((v) => v.dispose()); x.dispose(); y.dispose(); },
+    isolate() {
+      const before = tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE');
+      tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 1);
+      return () => tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', before);
+    },
   };
 }
 
@@ -162,6 +177,8 @@ export interface StepTiming {
   submits: number;
   /** the loss after the timed steps (a sanity check: finite, and near the other library's) */
   loss: number;
+  /** with --profile: GPU ms per kernel (pipeline label) in one step, largest first */
+  profile?: { kernel: string; ms: number; count: number }[];
 }
 
 export interface TrainingResult {
@@ -172,7 +189,7 @@ export interface TrainingResult {
   skipped: string[];
 }
 
-interface Plan { warmup: number; minReps: number; maxReps: number; budgetS: number; pipelined: number; slowS: number; slowReps: number }
+interface Plan { warmup: number; minReps: number; maxReps: number; budgetS: number; pipelined: number; slowS: number; slowReps: number; profile?: boolean }
 
 /**
  * Both libraries' steps, warmed up, then timed with their repetitions interleaved (see harness.ts for why). When a
@@ -181,21 +198,24 @@ interface Plan { warmup: number; minReps: number; maxReps: number; budgetS: numb
  */
 async function timeSteps(probe: Probe, steps: Step[], plan: Plan): Promise<StepTiming[]> {
   await probe.sync();
-  let slowest = 0;
+  const first = steps.map(() => 0);
   for (let i = 0; i < plan.warmup; i++) {
-    for (const s of steps) slowest = Math.max(slowest, (await probe.measure(() => s.step())).wallMs);
+    for (let j = 0; j < steps.length; j++) first[j] = (await probe.measure(() => steps[j].step())).wallMs;
   }
-  const slow = slowest / 1000 > plan.slowS;
-  const minReps = slow ? plan.slowReps : plan.minReps;
+  const slow = first.map((ms) => ms / 1000 > plan.slowS);
+  const need = slow.map((s) => (s ? plan.slowReps : plan.minReps));
   const samples: Sample[][] = steps.map(() => []);
   const t0 = performance.now();
   for (let rep = 0; rep < plan.maxReps; rep++) {
-    for (let j = 0; j < steps.length; j++) samples[j].push(await probe.measure(() => steps[j].step()));
-    if (rep + 1 >= minReps && (performance.now() - t0) / 1000 >= plan.budgetS) break;
+    const over = (performance.now() - t0) / 1000 >= plan.budgetS;
+    if (over && samples.every((ss, j) => ss.length >= need[j])) break;
+    for (let j = 0; j < steps.length; j++) {
+      if (!(over && samples[j].length >= need[j])) samples[j].push(await probe.measure(() => steps[j].step()));
+    }
   }
   const out: StepTiming[] = [];
   for (let j = 0; j < steps.length; j++) {
-    const n = slow ? 0 : plan.pipelined;
+    const n = slow[j] ? 0 : plan.pipelined;
     const p0 = performance.now();
     for (let i = 0; i < n; i++) steps[j].step();
     await probe.sync();
@@ -210,12 +230,35 @@ async function timeSteps(probe: Probe, steps: Step[], plan: Plan): Promise<StepT
       loss: await steps[j].loss(),
     });
   }
+  if (plan.profile && probe.mode === 'timestamp') {
+    for (let j = 0; j < steps.length; j++) out[j].profile = await profileStep(probe, steps[j]);
+  }
   return out;
+}
+
+/** One step with every dispatch in its own timed pass; GPU time summed by pipeline label. */
+async function profileStep(probe: Probe, s: Step): Promise<{ kernel: string; ms: number; count: number }[]> {
+  const undo = s.isolate();
+  probe.recordPasses = true;
+  try {
+    const sample = await probe.measure(() => s.step());
+    const by = new Map<string, { ms: number; count: number }>();
+    for (const p of sample.passTimes ?? []) {
+      const k = p.labels.join('+') || '(no pipeline)';
+      const e = by.get(k) ?? { ms: 0, count: 0 };
+      e.ms += p.ms; e.count++;
+      by.set(k, e);
+    }
+    return [...by].map(([kernel, e]) => ({ kernel, ...e })).sort((a, b) => b.ms - a.ms);
+  } finally {
+    probe.recordPasses = false;
+    undo();
+  }
 }
 
 export interface TrainingOptions {
   ctx: Ctx; probe: Probe; rt: { trim(): Promise<void> };
-  quick: boolean; realGpu: boolean; full?: boolean; only: RegExp[]; log: (s: string) => void;
+  quick: boolean; realGpu: boolean; full?: boolean; profile?: boolean; only: RegExp[]; log: (s: string) => void;
 }
 
 export async function runTraining(o: TrainingOptions): Promise<TrainingResult[]> {
@@ -224,6 +267,7 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingResult[]>
     : o.quick
       ? { warmup: 1, minReps: 3, maxReps: 5, budgetS: 1, pipelined: 3, slowS: 2, slowReps: 2 }
       : { warmup: 1, minReps: 3, maxReps: 10, budgetS: 5, pipelined: 3, slowS: 2, slowReps: 2 };
+  plan.profile = o.profile;
   // on SwiftShader a TF.js CNN step takes many seconds: --quick runs the MLP only, the default adds CNN-A, --full CNN-2
   const models = MODELS.filter((m) => (o.realGpu || (o.quick ? m.key === 'mlp571' : o.full || !m.slow)) && (o.only.length === 0 ||
     o.only.some((r) => r.test('training') || r.test(m.key) || r.test(m.title))));
@@ -281,6 +325,14 @@ export function trainingTable(results: TrainingResult[], torchDoc?: Record<strin
     'ms/step: wall time, waiting for the GPU after every step (median, ±half range); pipelined: steps back to back, one wait;',
     'GPU: summed compute-pass timestamps; disp/sub: dispatches and submits per step, counted at the WebGPU API.',
     `losses after timing: ${results.map((r) => `${r.model} gpugrad ${r.gpugrad?.loss.toPrecision(4) ?? '–'} / TF.js ${r.tfjs?.loss.toPrecision(4) ?? '–'}`).join('; ')}`];
+  for (const r of results) {
+    for (const [who, t] of [['gpugrad', r.gpugrad], ['TF.js', r.tfjs]] as const) {
+      if (!t?.profile) continue;
+      const total = t.profile.reduce((a, p) => a + p.ms, 0);
+      lines.push(`profile ${r.model} ${who} (one step, a pass per dispatch, ${fmtMs(total)} GPU): ` +
+        t.profile.slice(0, 8).map((p) => `${p.kernel} ${fmtMs(p.ms)}${p.count > 1 ? ` (${p.count}×)` : ''}`).join(', '));
+    }
+  }
   if (torch) lines.push(`PyTorch: ${torch.torch ?? '?'} on ${torch.device ?? '?'}, TF32 ${torch.tf32 ? 'ON' : 'off'} (eager, same models, Adam)`);
   return lines.join('\n');
 }
