@@ -31,7 +31,7 @@ const READ_EVERY = 50;
 function f1(device: g.DeviceName) {
   const xs = Float64Array.from({ length: POINTS }, (_, i) => -5 + (10 * i) / (POINTS - 1));
   const ys = xs.map((x) => Math.sin(5 * Math.PI * x) / (5 * Math.PI * x));
-  return { x: g.tensor(xs, { shape: [POINTS, 1], device }), y: g.tensor(ys, { shape: [POINTS, 1], device }) };
+  return { x: g.tensor(xs, { shape: [POINTS, 1], device, dtype: 'float32' }), y: g.tensor(ys, { shape: [POINTS, 1], device, dtype: 'float32' }) };
 }
 
 /** Runs the three phases for `count` models held in one ensemble; returns seconds per phase. */

@@ -91,8 +91,8 @@ export class WebGPUBackend implements Backend {
     if (c.shape.length > MAX_RANK) {
       throw new GpugradError(`webgpu: a view of rank ${c.shape.length} after merging dimensions exceeds ${MAX_RANK}; call .contiguous() first`);
     }
-    const modes: AccessMode[] = c.strides.map((s) =>
-      s.every((x) => x === 0) ? 's' : c.shape.length === 1 && s[0] === 1 ? 'c' : 'g');
+    const modes = c.strides.map((s): AccessMode =>
+      s.every((x) => x === 0) ? 's' : c.shape.length === 1 && s[0] === 1 ? 'c' : `g${c.shape.length}`);
     const params = new Array<number>(EXTRA_PARAM + extra.length).fill(0);
     params[0] = n;
     params[1] = c.shape.length;
@@ -163,7 +163,7 @@ export class WebGPUBackend implements Backend {
   where(cond: View, a: View, b: View, outShape: readonly number[]): Storage {
     const tc = wgslType(cond.storage.dtype), t = wgslType(a.storage.dtype);
     const out = this.out(sizeOf(outShape), a.storage.dtype);
-    this.elementwise((m) => whereKernel(tc, t, m.join('')), outShape, [cond, a, b], out);
+    this.elementwise((m) => whereKernel(tc, t, m.join(',')), outShape, [cond, a, b], out);
     return out;
   }
 
@@ -172,7 +172,8 @@ export class WebGPUBackend implements Backend {
     const outputs = outer * inner;
     const out = this.out(outputs, isArg ? 'int32' : x.dtype);
     if (outputs === 0) return out;
-    const variant = outputs >= 1024 || reduce <= 32 ? 'thread' : 'group';
+    // one invocation per output as soon as there are a few workgroups' worth (SwiftShader runs 16 tasks; barriers cost)
+    const variant = outputs >= 256 || reduce <= 64 ? 'thread' : 'group';
     const groups = variant === 'thread' ? Math.ceil(outputs / 64) : outputs;
     this.runtime.dispatch(reduceKernel(op, wgslType(x.dtype), variant), [buf(x), out.buf], [outputs, reduce, inner], groups);
     return out;

@@ -43,6 +43,7 @@ export class Runtime {
   /** incremented at every submit; buffers remember the batch that last used them */
   batchId = 0;
   private lastError: string | null = null;
+  private lostReason: string | null = null;
   private pendingFlush: Promise<void> | null = null;
   private uploadsInFlight: GPUBuffer[] = [];
 
@@ -61,6 +62,12 @@ export class Runtime {
     this.paramBuf = device.createBuffer({ size: SLOTS * SLOT_BYTES, usage: S.UNIFORM | S.COPY_DST, label: 'params' });
     device.addEventListener('uncapturederror', (e) => {
       this.lastError = (e as GPUUncapturedErrorEvent).error.message;
+      if (DEBUG) process.stderr.write(`gpugrad: device error: ${this.lastError}\n`);
+    });
+    void device.lost.then((info) => {
+      if (this.gpu === null) return; // our own shutdown
+      this.lostReason = `${info.reason}: ${info.message}`;
+      process.stderr.write(`gpugrad: the WebGPU device was lost (${this.lostReason})\n`);
     });
   }
 

@@ -1,7 +1,7 @@
 /** Elementwise binary ops with broadcasting (broadcast inputs arrive with stride 0). */
 import type { BinaryOp } from '../backend.js';
 import {
-  type AccessMode, type KernelSpec, type WgslType, NAN_F32, accessExpr, bindings, mainElementwise, paramsWgsl, stridedIndexWgsl, memoKernel } from './common.js';
+  type AccessMode, type KernelSpec, type WgslType, NAN_F32, accessExpr, bindings, mainElementwise, paramsWgsl, stridedCoords, memoKernel } from './common.js';
 
 export const WG = 64;
 
@@ -55,9 +55,8 @@ function binaryKernelSource(op: BinaryOp, t: WgslType, modeA: AccessMode, modeB:
     outputs: 1,
     source: `${paramsWgsl}
 ${bindings([{ name: 'a', type: t }, { name: 'b', type: t }], [{ name: 'out', type: t }])}
-${stridedIndexWgsl}
 ${t === 'f32' ? powWgsl : ''}
-${mainElementwise(WG, `    let x = a[${accessExpr(modeA, 0)}];
+${mainElementwise(WG, `${stridedCoords([modeA, modeB])}    let x = a[${accessExpr(modeA, 0)}];
     let y = b[${accessExpr(modeB, 1)}];
     out[idx] = ${expr};`)}`,
   };

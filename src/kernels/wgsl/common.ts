@@ -83,31 +83,33 @@ export const MAX_RANK = 6;
  * Strided access for elementwise kernels. Parameter words: 0 = element count, 1 = rank, 2..7 = the output shape,
  * then for input j: word 8 + 7j = offset, 9 + 7j .. 14 + 7j = strides. Words from 29 on are the kernel's own.
  * Each input has a mode, chosen on the host after collapsing dimensions:
- *  'c' contiguous (offset + i), 's' a single broadcast element (offset), 'g' general strides.
+ *  'c' contiguous (offset + i), 's' a single broadcast element (offset), 'gR' general strides over rank R.
+ * The general mode is specialised on the rank: the output coordinates are computed once per element, unrolled, with
+ * constant parameter indices, and shared by every strided input (SwiftShader pays dearly for integer division and
+ * for dynamically indexed uniforms: the generic loop made a broadcast bias-add 10× slower than a contiguous add).
  */
-export type AccessMode = 'c' | 's' | 'g';
+export type AccessMode = 'c' | 's' | `g${number}`;
 export const EXTRA_PARAM = 29;
 
-export const stridedIndexWgsl = /* wgsl */ `
-fn strided_index(i: u32, base: u32) -> u32 {
-  var rem = i;
-  var at = P(base);
-  let rank = P(1u);
-  for (var d = rank; d > 0u; d--) {
-    let s = P(1u + d);
-    at += (rem % s) * P(base + d);
-    rem = rem / s;
-  }
-  return at;
+/** WGSL declaring c0..c(R-1), the coordinates of output element `idx`, when some input is strided. */
+export function stridedCoords(modes: readonly AccessMode[]): string {
+  const g = modes.find((m) => m[0] === 'g');
+  if (!g) return '';
+  const rank = Number(g.slice(1));
+  const lines = ['    var rem = idx;'];
+  for (let d = rank - 1; d >= 1; d--) lines.push(`    let c${d} = rem % P(${2 + d}u); rem = rem / P(${2 + d}u);`);
+  lines.push('    let c0 = rem;');
+  return lines.join('\n') + '\n';
 }
-`;
 
-/** WGSL expression for the element index of input `j` at linear output index `i`. */
+/** WGSL expression for the element index of input `j` at linear output index `i` (coordinates from stridedCoords). */
 export function accessExpr(mode: AccessMode, j: number, i = 'idx'): string {
   const base = 8 + 7 * j;
   if (mode === 'c') return `(P(${base}u) + ${i})`;
   if (mode === 's') return `P(${base}u)`;
-  return `strided_index(${i}, ${base}u)`;
+  const rank = Number(mode.slice(1));
+  const terms = Array.from({ length: rank }, (_, d) => `c${d} * P(${base + 1 + d}u)`);
+  return `(P(${base}u) + ${terms.join(' + ')})`;
 }
 
 /** Memoises a kernel generator on its arguments, so a hot loop does not rebuild WGSL strings per dispatch. */

@@ -3,7 +3,7 @@
  * its slab of the output). The destination's offset and strides use the second input's parameter slot.
  */
 import {
-  type AccessMode, type KernelSpec, type WgslType, accessExpr, bindings, mainElementwise, memoKernel, paramsWgsl, stridedIndexWgsl,
+  type AccessMode, type KernelSpec, type WgslType, accessExpr, bindings, mainElementwise, memoKernel, paramsWgsl, stridedCoords,
 } from './common.js';
 
 export const WG = 64;
@@ -15,8 +15,7 @@ function scatterCopySource(t: WgslType, srcMode: AccessMode, dstMode: AccessMode
     outputs: 1,
     source: `${paramsWgsl}
 ${bindings([{ name: 'src', type: t }], [{ name: 'dst', type: t }])}
-${stridedIndexWgsl}
-${mainElementwise(WG, `    dst[${accessExpr(dstMode, 1)}] = src[${accessExpr(srcMode, 0)}];`)}`,
+${mainElementwise(WG, `${stridedCoords([srcMode, dstMode])}    dst[${accessExpr(dstMode, 1)}] = src[${accessExpr(srcMode, 0)}];`)}`,
   };
 }
 

@@ -1,7 +1,7 @@
 /** Elementwise unary ops (and the dtype-converting copy, op `identity` with another output type). */
 import type { UnaryOp } from '../backend.js';
 import {
-  type AccessMode, type KernelSpec, type WgslType, accessExpr, bindings, mainElementwise, paramsWgsl, stridedIndexWgsl, memoKernel } from './common.js';
+  type AccessMode, type KernelSpec, type WgslType, accessExpr, bindings, mainElementwise, paramsWgsl, stridedCoords, memoKernel } from './common.js';
 
 export const WG = 64;
 
@@ -56,9 +56,8 @@ function unaryKernelSource(op: UnaryOp, inType: WgslType, outType: WgslType, mod
     outputs: 1,
     source: `${paramsWgsl}
 ${bindings([{ name: 'a', type: inType }], [{ name: 'out', type: outType }])}
-${stridedIndexWgsl}
 ${helpers}
-${mainElementwise(WG, `    let x = a[${accessExpr(mode, 0)}];
+${mainElementwise(WG, `${stridedCoords([mode])}    let x = a[${accessExpr(mode, 0)}];
     out[idx] = ${convert};`)}`,
   };
 }

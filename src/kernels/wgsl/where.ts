@@ -1,6 +1,6 @@
-/** where(cond, a, b): a where cond ≠ 0, else b; all three broadcast to the output shape. `modes`: one AccessMode letter per input. */
+/** where(cond, a, b): a where cond ≠ 0, else b; all three broadcast to the output shape. `modes`: the inputs' AccessModes joined by commas. */
 import {
-  type AccessMode, type KernelSpec, type WgslType, accessExpr, bindings, mainElementwise, paramsWgsl, stridedIndexWgsl, memoKernel } from './common.js';
+  type AccessMode, type KernelSpec, type WgslType, accessExpr, bindings, mainElementwise, paramsWgsl, stridedCoords, memoKernel } from './common.js';
 
 export const WG = 64;
 
@@ -12,9 +12,8 @@ function whereKernelSource(condType: WgslType, t: WgslType, modes: string): Kern
     outputs: 1,
     source: `${paramsWgsl}
 ${bindings([{ name: 'c', type: condType }, { name: 'a', type: t }, { name: 'b', type: t }], [{ name: 'out', type: t }])}
-${stridedIndexWgsl}
-${mainElementwise(WG, `    let cv = c[${accessExpr(modes[0] as AccessMode, 0)}];
-    out[idx] = select(b[${accessExpr(modes[2] as AccessMode, 2)}], a[${accessExpr(modes[1] as AccessMode, 1)}], cv != ${zero});`)}`,
+${mainElementwise(WG, `${stridedCoords(modes.split(',') as AccessMode[])}    let cv = c[${accessExpr(modes.split(',')[0] as AccessMode, 0)}];
+    out[idx] = select(b[${accessExpr(modes.split(',')[2] as AccessMode, 2)}], a[${accessExpr(modes.split(',')[1] as AccessMode, 1)}], cv != ${zero});`)}`,
   };
 }
 
