@@ -112,6 +112,16 @@ test('views: reshape, permute, slice, expand, concat, stack, flatten, squeeze', 
   ]);
 });
 
+test('strided kernels at every rank from 1 to 6 (permuted and broadcast views)', async () => {
+  for (let rank = 1; rank <= 6; rank++) {
+    const shape = Array.from({ length: rank }, (_, i) => 2 + (i % 3));
+    const perm = [...shape.keys()].reverse();
+    const bshape = shape.map((d, i) => (i % 2 ? 1 : d));
+    await compareDevices(`rank ${rank}`, [{ data: randomArray(sizeOf(shape), 90 + rank), shape }, { data: randomArray(sizeOf(bshape), 95 + rank), shape: bshape }],
+      (a, b) => [a.permute(perm).contiguous(), a.add(b), a.permute(perm).mul(b.permute(perm)), g.where(b, a, a.neg()), a.permute(perm).exp()]);
+  }
+});
+
 test('softmax and logSoftmax are stable for large inputs', async () => {
   const data = [1000, 1001, 1002, -5, 0, 5];
   const [sm, lsm] = await compareDevices('softmax', [{ data, shape: [2, 3] }], (x) => [x.softmax(1), x.logSoftmax(1)], { atol: 1e-5 });
