@@ -92,12 +92,13 @@ const fake: Experiment<{ epochs: number }> = {
       const unit = ctx.unit(name);
       if (unit.finished) continue;
       const restored = await unit.restore();
+      if (restored) assert.equal(Array.from(restored.arrays.history), Array.from({ length: unit.epochsDone }, (_, i) => i + 1), 'host arrays come back');
       let state = restored ? restored.tensors.state : g.zeros([3]);
       for (let e = unit.epochsDone; e < ctx.config.epochs; e++) {
         seen.push(e);
         const next = state.add(1); state.dispose(); state = next;
         ctx.log('epochs', { unit: name, epoch: e + 1, value: (await state.data())[0], rng: ctx.rng(name, e).random() });
-        await unit.epochDone(e + 1, { tensors: { state }, json: { e } });
+        await unit.epochDone(e + 1, { tensors: { state }, arrays: { history: Float32Array.from({ length: e + 1 }, (_, i) => i + 1) }, json: { e } });
         if (name === 'b' && e + 1 >= failAfter) throw new Error('simulated kill');
       }
       ctx.final({ [`${name}.value`]: (await state.data())[0] });
