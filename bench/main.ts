@@ -142,6 +142,7 @@ async function runCase(c: BenchCase, ctx: Ctx, probe: Probe, plan: RepPlan, log:
   if (g) sides.push({ who: 'gpugrad', side: g });
   const t = ctx.tf && c.tfjs ? make('TF.js', () => c.tfjs!({ ...ctx, tf: ctx.tf! })) : null;
   if (t) sides.push({ who: 'TF.js', side: t });
+  const all = [...sides];
   try {
     // the check run: each side once, outputs compared; it also compiles the pipelines (the warm-up of slow ops)
     const outs: (ArrayLike<number> | null)[] = [];
@@ -162,12 +163,14 @@ async function runCase(c: BenchCase, ctx: Ctx, probe: Probe, plan: RepPlan, log:
     }
     const checked = outs.length > 0 && outs.every((o) => o !== null);
     const p = checked && slowest > 500 ? { ...plan, warmup: 0 } : plan;
-    try {
-      const timings = await timeInterleaved(probe, sides.map((x) => x.side.run), p);
-      sides.forEach(({ who }, i) => { if (who === 'gpugrad') res.gpugrad = summary(timings[i]); else res.tfjs = summary(timings[i]); });
-    } catch (e) { res.skipped.push(`timing: ${msg(e)}`); }
+    if (sides.length) {
+      try {
+        const timings = await timeInterleaved(probe, sides.map((x) => x.side.run), p);
+        sides.forEach(({ who }, i) => { if (who === 'gpugrad') res.gpugrad = summary(timings[i]); else res.tfjs = summary(timings[i]); });
+      } catch (e) { res.skipped.push(`timing: ${msg(e)}`); }
+    }
   } finally {
-    for (const { side } of sides) { try { side.dispose(); } catch { /* already gone */ } }
+    for (const { side } of all) { try { side.dispose(); } catch { /* already gone */ } }
   }
   if (res.gpugrad && res.tfjs) res.ratio = res.tfjs.ms.median / res.gpugrad.ms.median;
   for (const s of res.skipped) log(`  note: ${c.name}: ${s}`);
