@@ -5,7 +5,7 @@
  */
 import * as g from '../index.js';
 import type { Adam, ImageDataset, Module, Tensor } from '../index.js';
-import type { Checkpoint, Restored, RunContext, Unit } from './types.js';
+import type { Checkpoint, Restored, Row, RunContext, Unit } from './types.js';
 
 /** Linear layers of the given widths with ReLU between them (none after the last): PyTorch's default init. */
 export function mlp(widths: readonly number[], generator: g.Generator, opts: { device?: g.DeviceName; dtype?: g.DType } = {}): g.Sequential {
@@ -274,4 +274,50 @@ export async function flatParameters(params: readonly Tensor[]): Promise<Float32
   let at = 0;
   for (const a of parts) { out.set(a, at); at += a.length; }
   return out;
+}
+
+// ---- classifiers compared epoch by epoch (1-2, 3-1) -----------------------------------------------------------------
+
+export interface CurveOptions {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  /** the generator the model's Dropout layers draw from: reseeded from the run's seed, the unit and the epoch */
+  dropout?: g.Generator;
+  /** also measure the test set with dropout on, as the seed did (it never called eval()) */
+  seedDropoutOn?: boolean;
+}
+
+/**
+ * Trains `model` as the resumable unit `name` (its own Adam for all epochs) and after every epoch measures the whole
+ * test set in eval mode, logging one row per epoch into the series `epochs`: {model, epoch, trainLoss, trainAcc (the
+ * running means over the epoch's batches), testLoss, testAcc, and testAccDropoutOn / testLossDropoutOn with
+ * `seedDropoutOn`}. Dropout masks repeat after a resume: the generator is reseeded before each epoch and before the
+ * dropout-on evaluation. Does nothing when the unit finished in an earlier attempt.
+ */
+export async function trainWithTestCurve(ctx: RunContext<unknown>, name: string, model: Module, train: ImageDataset, test: ImageDataset, o: CurveOptions): Promise<void> {
+  if (ctx.unit(name).finished) return;
+  const opt = new g.Adam(model.parameters(), { lr: o.lr });
+  const unit = await trainUnit(ctx, name, model, opt, train, {
+    epochs: o.epochs, batchSize: o.batchSize,
+    beforeEpoch: (epoch) => o.dropout?.seed(ctx.seedFor(name, 'dropout', epoch)),
+    afterEpoch: async (epoch, s) => {
+      const te = await evaluate(model, test);
+      const row: Row = { model: name, epoch, trainLoss: s.loss, trainAcc: s.acc, testLoss: te.loss, testAcc: te.acc };
+      if (o.seedDropoutOn) {
+        o.dropout?.seed(ctx.seedFor(name, 'dropout-on-eval', epoch));
+        const on = await evaluate(model, test, { trainMode: true });
+        Object.assign(row, { testLossDropoutOn: on.loss, testAccDropoutOn: on.acc });
+      }
+      ctx.log('epochs', row);
+    },
+  });
+  await unit!.finish();
+  opt.dispose();
+}
+
+/** The note for a run whose learning rate is not the protocol's (small presets take larger steps to learn in few). */
+export function lrNote(lr: number, protocolLr: number, preset: string): string {
+  return `Trained with lr ${lr}; the protocol's is ${protocolLr}` +
+    (preset === 'full' ? ' (set by --lr).' : ` (the ${preset} preset affords few steps, so it takes larger ones).`);
 }

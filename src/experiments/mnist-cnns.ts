@@ -1,2 +1,121 @@
-// Claimed by the CNN-experiments helper; implementation in progress.
-export {};
+/**
+ * 1-2 Deep vs shallow on MNIST: CNN-A (371 581 parameters, no dropout) and CNN-B (228 010, with dropout) trained the
+ * same way (cross-entropy, Adam lr 1e-4, batch 64, 10 epochs); loss and test accuracy every epoch. Accuracy is
+ * measured in eval mode (the task); CNN-B is also measured with dropout on, as the seed did (it never called eval()).
+ * PROTOCOL.md 1-2.
+ */
+import * as g from '../index.js';
+import { line } from '../report/charts.js';
+import { loadMnist, lrNote, trainWithTestCurve } from './common.js';
+import { cnnA, cnnB } from './models.js';
+import type { Experiment, Results, Row } from './types.js';
+
+interface Config { epochs: number; lr: number; batchSize: number; trainSamples?: number; testSamples?: number }
+
+const MODELS = ['cnnA', 'cnnB'] as const;
+const LABEL: Record<string, string> = { cnnA: 'CNN-A (371 581 params)', cnnB: 'CNN-B (228 010 params, dropout)' };
+const SEED_B = 'CNN-B, dropout on (seed variant)';
+const SEED_A_CURVE = [0.9093, 0.9395, 0.9605, 0.9710, 0.9749, 0.9788, 0.9781, 0.9786, 0.9841, 0.9837];
+const LOSS_DEF = 'task (PROTOCOL 1-2: mean cross-entropy; train = running mean over each epoch\'s batches, test = the whole test set in eval mode)';
+const ACC_DEF = 'task (eval mode) and seed variant (CNN-B measured with dropout on, as the seed did)';
+
+const experiment: Experiment<Config> = {
+  name: 'mnist-cnns',
+  section: '1-2',
+  title: 'Deep vs shallow: train on MNIST (CNN-A vs CNN-B)',
+  description: 'two MNIST CNNs (371 581 and 228 010 parameters), Adam lr 1e-4, batch 64; loss and test accuracy per epoch',
+  data: ['mnist'],
+  presets: {
+    full: { epochs: 10, lr: 1e-4, batchSize: 64 },
+    quick: { epochs: 2, lr: 1e-3, batchSize: 64, trainSamples: 128, testSamples: 100 },
+    test: { epochs: 1, lr: 1e-3, batchSize: 8, trainSamples: 12, testSamples: 8 },
+  },
+  flags: { epochs: 'epochs', lr: 'lr', batchSize: 'batchSize' },
+
+  async run(ctx) {
+    const c = ctx.config;
+    const { train, test } = await loadMnist(ctx, c.trainSamples, c.testSamples);
+    if (c.lr !== experiment.presets.full.lr) ctx.note(lrNote(c.lr, experiment.presets.full.lr, ctx.preset));
+    for (const name of MODELS) {
+      if (ctx.unit(name).finished) continue;
+      const dropout = new g.Generator(0); // reseeded every epoch from the run's seed
+      const model = name === 'cnnA' ? cnnA(ctx.rng(name, 'init')) : cnnB(ctx.rng(name, 'init'), dropout);
+      ctx.final({ [`${name}.params`]: model.numParameters() });
+      await trainWithTestCurve(ctx, name, model, train, test, {
+        epochs: c.epochs, batchSize: c.batchSize, lr: c.lr, dropout, seedDropoutOn: name === 'cnnB',
+      });
+      model.dispose();
+    }
+    train.release();
+    test.release();
+    for (const name of MODELS) {
+      const last = ctx.series('epochs').filter((r) => r.model === name).at(-1);
+      if (!last) continue;
+      ctx.final({ [`${name}.testAcc`]: last.testAcc, [`${name}.testLoss`]: last.testLoss, [`${name}.trainLoss`]: last.trainLoss });
+      if (last.testAccDropoutOn !== undefined) ctx.final({ [`${name}.testAccDropoutOn`]: last.testAccDropoutOn });
+    }
+    ctx.note('CNN-B\'s accuracy is measured in eval mode (dropout off); the seed measured it with dropout on, shown as the seed variant.');
+  },
+
+  figures: (r) => epochFigures(r, MODELS, LABEL, SEED_B, r.preset === 'full' ? SEED_A_CURVE : null, 'cnnA', 'MNIST'),
+
+  summarize: (r) => epochSummary(r, MODELS, LABEL),
+};
+
+/**
+ * The two figures of 1-2 (shared with cifar-cnns): loss per epoch (train solid, test dashed) and test accuracy per
+ * epoch, with the seed variant (dropout on) and, at the full preset, the seed report's own curve where it has one.
+ */
+export function epochFigures(r: Results, models: readonly string[], label: Record<string, string>, seedLabel: string,
+  seedCurve: number[] | null, seedCurveModel: string, dataset: string) {
+  const rows = r.series.epochs ?? [];
+  const loss: Row[] = rows.flatMap((x) => [
+    { epoch: x.epoch, model: label[String(x.model)], split: 'train', loss: x.trainLoss },
+    { epoch: x.epoch, model: label[String(x.model)], split: 'test', loss: x.testLoss },
+  ]);
+  const acc: Row[] = rows.map((x) => ({ epoch: x.epoch, series: label[String(x.model)], acc: x.testAcc }));
+  for (const x of rows) if (x.testAccDropoutOn !== undefined) acc.push({ epoch: x.epoch, series: seedLabel, acc: x.testAccDropoutOn });
+  const seedRef = `${label[seedCurveModel]}: seed report`;
+  if (seedCurve) seedCurve.forEach((a, i) => acc.push({ epoch: i + 1, series: seedRef, acc: a }));
+  const names = models.map((m) => label[m]);
+  const epoch = { field: 'epoch', title: 'epoch' };
+  return [
+    {
+      name: 'loss', title: `${dataset}: loss per epoch`, definition: LOSS_DEF,
+      caption: 'Solid: training loss (running mean over the epoch, in train mode); dashed: test loss (eval mode).',
+      spec: line(loss, {
+        x: epoch, y: { field: 'loss', title: 'loss (mean cross-entropy)', log: true }, points: true,
+        color: { field: 'model', title: 'model', sort: names, colors: ['#4c78a8', '#f58518'] },
+        dash: { field: 'split', title: 'set', sort: ['train', 'test'] },
+      }),
+    },
+    {
+      name: 'accuracy', title: `${dataset}: test accuracy per epoch`, definition: ACC_DEF,
+      caption: `Eval mode unless marked. "${seedLabel}" repeats the seed's measurement with dropout left on.` +
+        (seedCurve ? ` "${seedRef}" is the seed report's printed curve.` : ''),
+      spec: line(acc, {
+        x: epoch, y: { field: 'acc', title: 'test accuracy' }, points: true,
+        color: { field: 'series', title: 'model', sort: [...names, seedLabel, seedRef], colors: ['#4c78a8', '#f58518', '#e45756', '#9d9d9d'] },
+      }),
+    },
+  ];
+}
+
+export function epochSummary(r: Results, models: readonly string[], label: Record<string, string>): string[] {
+  const pct = (v: unknown) => `${(100 * Number(v)).toFixed(2)} %`;
+  const out: string[] = [];
+  const lasts = models.map((m) => (r.series.epochs ?? []).filter((x) => x.model === m).at(-1)).filter((x) => x !== undefined);
+  for (const x of lasts) {
+    out.push(`${label[String(x.model)]}: after ${x.epoch} epochs test accuracy ${pct(x.testAcc)} (eval mode)` +
+      (x.testAccDropoutOn !== undefined ? `, ${pct(x.testAccDropoutOn)} with dropout on (the seed's way)` : '') +
+      `; train loss ${Number(x.trainLoss).toFixed(4)}, test loss ${Number(x.testLoss).toFixed(4)}.`);
+  }
+  if (lasts.length === 2) {
+    const [a, b] = lasts;
+    const best = Number(a.testAcc) >= Number(b.testAcc) ? a : b;
+    out.push(`Higher test accuracy: ${label[String(best.model)]}, by ${(100 * Math.abs(Number(a.testAcc) - Number(b.testAcc))).toFixed(2)} points.`);
+  }
+  return out;
+}
+
+export default experiment;

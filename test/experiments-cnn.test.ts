@@ -1,0 +1,218 @@
+/**
+ * The CNN experiments (1-2 MNIST and CIFAR-10, 3-1, 3-3 both parts) end to end at `--preset test`, as
+ * experiments.test.ts runs the others: results.json finished with metrics and finite final numbers, metrics.csv,
+ * every figure a valid SVG naming its definition and a PNG of sensible size, report.md/html. Then what each computes:
+ * parameter counts, the α grid and its end points (θ(0) is θ1, θ(1) is θ2), the input sensitivity against per-sample
+ * gradients, and an interpolation sweep interrupted mid-way that resumes to the same numbers. CIFAR-10 here is a tiny
+ * synthetic folder in the official binary layout, written by the test.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as g from '../src/index.js';
+import { runExperiment } from '../src/cli/run.js';
+import { Context } from '../src/cli/run-context.js';
+import { RunFolder, readResults } from '../src/cli/run-folder.js';
+import { evaluate, subset } from '../src/experiments/common.js';
+import { type ExperimentName, loadExperiment } from '../src/experiments/index.js';
+import { alphaGrid } from '../src/experiments/interpolation.js';
+import { flatnessCnn } from '../src/experiments/models.js';
+import { inputSensitivity } from '../src/experiments/sensitivity.js';
+import type { Experiment, Results, RunContext } from '../src/experiments/types.js';
+import { writeRunReport } from '../src/report/run-report.js';
+import { writeCifarFolder } from './data-fixtures.js';
+import { assertClose } from './helpers.js';
+import { pngSize, svgText } from './report-helpers.js';
+
+const root = mkdtempSync(join(tmpdir(), 'gpugrad-cnn-experiments-'));
+const cifarDir = join(root, 'cifar');
+writeCifarFolder(cifarDir, 4); // 4 records per batch file: 20 training and 4 test images
+
+/** Runs an experiment at --preset test into root/<out> and checks what every run must leave behind. */
+async function runChecked(e: Experiment<any>, out: string, dataDir?: string): Promise<Results> {
+  const dir = join(root, out);
+  const t0 = performance.now();
+  await runExperiment(e, { seed: 0, runsDir: root, out: dir, resume: false, preset: 'test', dataDir }, g.deviceInfo());
+  const { figures, problems } = await writeRunReport(dir, e);
+  const r = readResults(dir);
+  assert.is(r.status, 'finished');
+  assert.is(r.experiment, e.name);
+  assert.ok(Object.keys(r.series).length > 0 && Object.values(r.series).every((s) => s.length > 0), 'metrics logged');
+  assert.ok(Object.values(r.final).every((v) => typeof v !== 'number' || Number.isFinite(v)), `finite final numbers: ${JSON.stringify(r.final)}`);
+  const csv = readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n');
+  assert.match(csv[0], /^series,/);
+  assert.ok(csv.length > 1);
+  assert.equal(problems, [], 'every figure drawn');
+  assert.ok(figures.length === e.figures(r).length && figures.length > 0);
+  for (const f of figures) {
+    const text = svgText(readFileSync(join(dir, f.svg), 'utf8'));
+    assert.ok(text.includes('definition:'), `${f.name} names its definition`);
+    const { width, height } = pngSize(readFileSync(join(dir, f.png)));
+    assert.ok(width >= 400 && height >= 300 && width < 6000 && height < 6000, `${f.name}.png is ${width}x${height}`);
+  }
+  assert.ok(existsSync(join(dir, 'report.html')) && existsSync(join(dir, 'report.md')));
+  assert.ok((e.summarize?.(r) ?? []).every((s) => typeof s === 'string' && !s.includes('NaN')), 'summary sentences');
+  if (process.env.GPUGRAD_TEST_TIMES) console.log(`  ${e.name} (${out}): ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return r;
+}
+
+const load = (name: ExperimentName) => loadExperiment(name);
+const ofModel = (r: Results, m: string) => (r.series.epochs ?? []).filter((x) => x.model === m);
+const isAcc = (v: unknown) => typeof v === 'number' && v >= 0 && v <= 1;
+
+test('mnist-cnns: CNN-A and CNN-B, one row per epoch, CNN-B also with dropout on (seed variant)', async () => {
+  const e = await load('mnist-cnns');
+  const r = await runChecked(e, 'mnist-cnns');
+  assert.is(r.final['cnnA.params'], 371581);
+  assert.is(r.final['cnnB.params'], 228010);
+  const cfg = e.presets.test as { epochs: number };
+  for (const m of ['cnnA', 'cnnB']) {
+    const rows = ofModel(r, m);
+    assert.equal(rows.map((x) => x.epoch), Array.from({ length: cfg.epochs }, (_, i) => i + 1));
+    assert.ok(rows.every((x) => isAcc(x.testAcc) && isAcc(x.trainAcc) && Number(x.trainLoss) > 0));
+  }
+  assert.ok(ofModel(r, 'cnnA').every((x) => x.testAccDropoutOn === undefined), 'CNN-A has no dropout: no seed variant');
+  assert.ok(ofModel(r, 'cnnB').every((x) => isAcc(x.testAccDropoutOn)), 'CNN-B with dropout on');
+  assert.ok(isAcc(r.final['cnnB.testAccDropoutOn']));
+  assert.ok(r.notes.some((n) => /lr 0\.001; the protocol's is 0\.0001/.test(n)), 'a preset lr other than the protocol\'s is noted');
+});
+
+test('cifar-cnns: CNN-1 and CNN-2 on a CIFAR-10 folder in the official binary layout', async () => {
+  const e = await load('cifar-cnns');
+  const r = await runChecked(e, 'cifar-cnns', cifarDir);
+  assert.is(r.final['cnn1.params'], 4210090);
+  assert.is(r.final['cnn2.params'], 2299258);
+  assert.ok(ofModel(r, 'cnn1').every((x) => isAcc(x.testAccDropoutOn)), 'CNN-1 (dropout) also measured with dropout on');
+  assert.ok(ofModel(r, 'cnn2').length > 0 && ofModel(r, 'cnn2').every((x) => x.testAccDropoutOn === undefined));
+});
+
+test('random-labels: training labels drawn at random, train and test loss per epoch', async () => {
+  const e = await load('random-labels');
+  const r = await runChecked(e, 'random-labels');
+  assert.ok(Number(r.final['labels.agreeWithTrue']) < 0.5, `random labels mostly differ from the true ones (${r.final['labels.agreeWithTrue']})`);
+  const rows = r.series.epochs;
+  assert.equal(rows.map((x) => x.epoch), [1, 2]);
+  assert.ok(rows.every((x) => Number(x.trainLoss) > 0 && Number(x.testLoss) > 0));
+  assert.is(r.final['train.loss.first'], rows[0].trainLoss);
+  assert.is(r.final['train.loss.e50'], null, 'a 2-epoch run has no epoch 50');
+});
+
+test('alphaGrid: −1 … 2 with 0 and 1 exactly on the grid', () => {
+  const a = alphaGrid(10);
+  assert.is(a.length, 31);
+  assert.is(a[0], -1);
+  assert.is(a[30], 2);
+  assert.ok(a.includes(0) && a.includes(1) && a.includes(0.3) && a.includes(-0.7));
+  assert.equal(alphaGrid(2), [-1, -0.5, 0, 0.5, 1, 1.5, 2]);
+});
+
+let interpolation: Results;
+test('interpolation: the sweep over α for each lr; θ(0) and θ(1) are the trained θ1 and θ2', async () => {
+  const e = await load('interpolation');
+  const r = (interpolation = await runChecked(e, 'interpolation'));
+  const cfg = e.presets.test as { lrs: number[]; alphaSteps: number; testSamples: number };
+  for (const lr of cfg.lrs) {
+    const rows = r.series.alpha.filter((x) => x.lr === lr);
+    assert.equal(rows.map((x) => x.alpha), alphaGrid(cfg.alphaSteps), `lr ${lr}: every α once, in order`);
+    assert.ok(rows.every((x) => isAcc(x.trainAcc) && isAcc(x.testAcc) && Number(x.trainLoss) > 0));
+  }
+  // evaluate the saved θ1 and θ2 ourselves: they must give the α = 0 and α = 1 rows
+  const folder = await RunFolder.resume(join(root, 'interpolation'));
+  const ctx = new Context(folder, r.config, r.seed, r.preset, undefined);
+  const mnist = await g.loadMNIST();
+  const test = subset(mnist.test, cfg.testSamples);
+  const model = flatnessCnn(new g.Generator(1));
+  for (const [unit, alpha] of [['lr0.01-theta1', 0], ['lr0.01-theta2', 1]] as const) {
+    const saved = await ctx.unit(unit).restore();
+    assert.ok(saved, `${unit} keeps its final parameters`);
+    model.loadStateDict(saved!.tensors);
+    for (const t of Object.values(saved!.tensors)) t.dispose();
+    const ours = await evaluate(model, test);
+    const row = r.series.alpha.find((x) => x.lr === 0.01 && x.alpha === alpha)!;
+    assertClose([ours.loss, ours.acc], [Number(row.testLoss), Number(row.testAcc)], { rtol: 1e-5, atol: 1e-6 });
+  }
+  model.dispose();
+  test.release();
+});
+
+test('interpolation: a sweep interrupted mid-way resumes at the last α done and gives the same numbers', async () => {
+  const e = await load('interpolation');
+  const dir = join(root, 'interpolation-killed');
+  let logged = 0;
+  // a run that dies after logging 4 rows of the first sweep (the θ's are finished by then)
+  const dying: Experiment<any> = {
+    ...e,
+    run: (ctx: RunContext<any>) => e.run(new Proxy(ctx, {
+      get(target, key) {
+        if (key === 'log') {
+          return (series: string, row: Record<string, unknown>) => {
+            if (series === 'alpha' && ++logged > 4) throw new Error('simulated kill');
+            target.log(series, row as never);
+          };
+        }
+        const v = Reflect.get(target, key);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    })),
+  };
+  await runExperiment(dying, { seed: 0, runsDir: root, out: dir, resume: false, preset: 'test' }, g.deviceInfo())
+    .then(() => assert.unreachable('the run should have died'), (err: Error) => assert.match(err.message, /simulated kill/));
+  const killed = readResults(dir);
+  assert.is(killed.status, 'failed');
+  assert.is(killed.units['lr0.01-sweep'].epochsDone, 4);
+
+  await runExperiment(e, { seed: 0, runsDir: root, out: dir, resume: true }, g.deviceInfo());
+  const r = readResults(dir);
+  assert.is(r.status, 'finished');
+  assert.is(r.attempts, 2);
+  const strip = (rows: Results['series'][string]) => rows.map((x) => JSON.stringify(x));
+  assert.equal(strip(r.series.alpha), strip(interpolation.series.alpha), 'the same rows as the uninterrupted run, each once');
+});
+
+test('inputSensitivity: ‖∂L/∂X‖_F of the mean loss and the per-sample mean, against one-sample gradients', async () => {
+  const mnist = await g.loadMNIST();
+  const ds = subset(mnist.test, 6);
+  const model = flatnessCnn(new g.Generator(3));
+  const perSample: number[] = [];
+  for (const { x, y } of new g.DataLoader(ds, { batchSize: 1 })) {
+    const [dx] = g.grad((xi) => g.F.crossEntropy(model.forward(xi), y), [x]);
+    perSample.push(Math.sqrt((await dx.data()).reduce((s, v) => s + v * v, 0)));
+    for (const t of [x, y, dx]) t.dispose();
+  }
+  const expected = {
+    task: Math.sqrt(perSample.reduce((s, v) => s + v * v, 0)) / perSample.length,
+    perSample: perSample.reduce((s, v) => s + v, 0) / perSample.length,
+  };
+  // the whole set as one batch: the gradient of its mean loss directly
+  const [batch] = [...new g.DataLoader(ds, { batchSize: 6 })];
+  const [dX] = g.grad((x) => g.F.crossEntropy(model.forward(x), batch.y), [batch.x]);
+  const direct = Math.sqrt((await dX.data()).reduce((s, v) => s + v * v, 0));
+  dX.dispose();
+  batch.dispose();
+  assertClose([direct], [expected.task], { rtol: 1e-4 });
+  for (const bs of [6, 4, 1]) {
+    const got = await inputSensitivity(model, ds, bs);
+    assertClose([got.task, got.perSample], [expected.task, expected.perSample], { rtol: 1e-4 });
+  }
+  assert.ok(expected.perSample > expected.task, 'the per-sample mean is not scaled down by 1/N');
+  model.dispose();
+  ds.release();
+});
+
+test('sensitivity: one row per batch size with the task sensitivities and the seed variant apart', async () => {
+  const e = await load('sensitivity');
+  const r = await runChecked(e, 'sensitivity');
+  const cfg = e.presets.test as { batchSizes: number[] };
+  assert.equal(r.series.batches.map((x) => x.batchSize), cfg.batchSizes);
+  for (const x of r.series.batches) {
+    assert.ok(Number(x.sensitivity) > 0 && Number(x.sensitivityPerSample) > Number(x.sensitivity), 'task sensitivities');
+    assert.ok(Number(x.seedSensitivity) > 0, 'seed variant: parameter-gradient norm of the last batch');
+    assert.ok(isAcc(x.testAcc) && isAcc(x.trainAcc));
+  }
+  const figs = e.figures(r);
+  assert.ok(figs.some((f) => f.definition.startsWith('seed variant')) && figs.some((f) => f.definition.startsWith('task')));
+});
+
+test.run();
