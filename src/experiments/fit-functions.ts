@@ -5,7 +5,7 @@
  */
 import * as g from '../index.js';
 import { line, thin } from '../report/charts.js';
-import { FUNCTION_MODELS, ScalarLog, mlp, regressionStep, resumeTraining, trainingState } from './common.js';
+import { FUNCTION_MODELS, ScalarLog, isConstant, mlp, regressionStep, resumeTraining, trainingState } from './common.js';
 import type { Experiment, Results, Row } from './types.js';
 
 interface Config { iterations: number; lr: number; checkpointEvery: number; readEvery: number }
@@ -62,7 +62,7 @@ const experiment: Experiment<Config> = {
         p.forEach((v, i) => { mse += (v - data.y[i]) ** 2; });
         mse /= p.length;
         data.x.forEach((xv, i) => ctx.log('prediction', { function: fn, model: name, x: xv, y: p[i], truth: data.y[i] }));
-        ctx.final({ [`${fn}.${name}.mse`]: mse, [`${name}.params`]: model.numParameters() });
+        ctx.final({ [`${fn}.${name}.mse`]: mse, [`${fn}.${name}.dead`]: isConstant(p), [`${name}.params`]: model.numParameters() });
         await unit.finish();
         model.dispose();
         opt.dispose();
@@ -105,6 +105,8 @@ const experiment: Experiment<Config> = {
       if (mses.length === MODELS.length) {
         const order = [...mses].sort((a, b) => a[1] - b[1]);
         out.push(`${fn}: ranking by final MSE ${order.map(([m, v]) => `${m} (${v.toExponential(2)})`).join(' < ')}.`);
+        const dead = MODELS.filter((m) => r.final[`${fn}.${m}.dead`] === true);
+        if (dead.length) out.push(`${fn}: ${dead.join(' and ')} died (constant output, MSE = Var(${fn})): its ReLUs are all off somewhere, so its gradients vanish (see 2-3).`);
       }
     }
     return out;
