@@ -115,7 +115,7 @@ run() {
   grep -E 'FAIL|✘' "$OUT/tests.log" | head -20
 
   echo "== PyTorch training steps [$((SECONDS - t0)) s]"
-  PYTHONUNBUFFERED=1 timeout 90 python3 bench/torch_steps.py --quick --out "$OUT/torch.json" 2>&1 | tee "$OUT/torch.log"
+  PYTHONUNBUFFERED=1 timeout 90 python3 bench/torch_steps.py --out "$OUT/torch.json" 2>&1 | tee "$OUT/torch.log"
 
   echo "== gpugrad vs TF.js (WebGPU) vs PyTorch [$((SECONDS - t0)) s]"
   local torch=()
