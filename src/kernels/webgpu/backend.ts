@@ -8,15 +8,18 @@ import type {
 import { GpugradError } from '../errors.js';
 import { collapseDims, sizeOf } from '../shape.js';
 import { adamKernel } from '../wgsl/adam.js';
-import { binaryKernel, supportsBinary } from '../wgsl/binary.js';
-import { type AccessMode, ELEMS_PER_THREAD, EXTRA_PARAM, type KernelSpec, MAX_RANK, type WgslType } from '../wgsl/common.js';
+import { binaryKernel, binaryVec4Kernel, supportsBinary } from '../wgsl/binary.js';
+import {
+  type AccessMode, ELEMS_PER_THREAD, EXTRA_PARAM, type KernelSpec, MAX_RANK, VEC4_PER_THREAD, type Vec4Mode, type WgslType,
+  elementwiseDispatches, elementwiseVariant, vec4Plan,
+} from '../wgsl/common.js';
 import { fillKernel } from '../wgsl/fill.js';
 import { gatherBytesKernel } from '../wgsl/gather-bytes.js';
 import { matmulKernel } from '../wgsl/matmul.js';
 import { reduceKernel } from '../wgsl/reduce.js';
 import { scatterCopyKernel } from '../wgsl/scatter-copy.js';
-import { supportsUnary, unaryKernel } from '../wgsl/unary.js';
-import { whereKernel } from '../wgsl/where.js';
+import { supportsUnary, unaryKernel, unaryVec4Kernel } from '../wgsl/unary.js';
+import { whereKernel, whereVec4Kernel } from '../wgsl/where.js';
 import type { PooledBuffer } from './pool.js';
 import { Runtime } from './runtime.js';
 import { VisionKernels } from './vision.js';
@@ -34,6 +37,8 @@ const wgslType = (d: DType): WgslType => {
 const buf = (s: Storage) => (s as GpuStorage).buf;
 /** elements per workgroup of the elementwise kernels (64 invocations × ELEMS_PER_THREAD) */
 const EW_BLOCK = 64 * ELEMS_PER_THREAD;
+/** vec4s per workgroup of the elementwise kernels' vec4 variant */
+const EW_VEC4_BLOCK = 64 * VEC4_PER_THREAD;
 
 export class WebGPUBackend implements Backend {
   readonly name = 'webgpu' as const;
@@ -81,30 +86,43 @@ export class WebGPUBackend implements Backend {
 
   /**
    * Dispatches an elementwise kernel over `shape` reading `views`: collapses dimensions, picks each input's access
-   * mode, fills the parameter block, and launches one invocation per element.
+   * mode, fills the parameter block, and launches one invocation per element — or, with `makeVec4` and a shape the
+   * vec4 variant can take (see Vec4Mode in wgsl/common.ts), one per four elements.
    */
   private elementwise(make: (modes: AccessMode[]) => KernelSpec, shape: readonly number[], views: readonly View[],
-    out: GpuStorage, extra: number[] = [], floatExtra = false, outputViews = 0): void {
+    out: GpuStorage, extra: number[] = [], floatExtra = false, outputViews = 0,
+    makeVec4?: (modes: Vec4Mode[]) => KernelSpec): void {
     const n = sizeOf(shape);
     if (n === 0) return;
     const c = collapseDims(shape, views.map((v) => v.strides));
     if (c.shape.length > MAX_RANK) {
       throw new GpugradError(`webgpu: a view of rank ${c.shape.length} after merging dimensions exceeds ${MAX_RANK}; call .contiguous() first`);
     }
-    const modes = c.strides.map((s): AccessMode =>
-      s.every((x) => x === 0) ? 's' : c.shape.length === 1 && s[0] === 1 ? 'c' : `g${c.shape.length}`);
+    const offsets = views.map((v) => v.offset);
+    const vec = makeVec4 && elementwiseVariant() !== 'scalar' ? vec4Plan(c.shape, c.strides, offsets) : null;
+    const [count, dims, strides, offs] = vec ? [n / 4, vec.shape, vec.strides, vec.offsets] : [n, c.shape, c.strides, offsets];
     const params = new Array<number>(EXTRA_PARAM + extra.length).fill(0);
-    params[0] = n;
-    params[1] = c.shape.length;
-    c.shape.forEach((d, i) => { params[2 + i] = d; });
-    views.forEach((v, j) => {
-      params[8 + 7 * j] = v.offset;
-      c.strides[j].forEach((s, i) => { params[9 + 7 * j + i] = s; });
+    params[0] = count;
+    params[1] = dims.length;
+    dims.forEach((d, i) => { params[2 + i] = d; });
+    views.forEach((_, j) => {
+      params[8 + 7 * j] = offs[j];
+      strides[j].forEach((s, i) => { params[9 + 7 * j + i] = s; });
     });
     extra.forEach((x, i) => { params[EXTRA_PARAM + i] = x; });
     const floats = floatExtra ? extra.map((_, i) => EXTRA_PARAM + i) : [];
     const inputs = views.slice(0, views.length - outputViews).map((v) => buf(v.storage));
-    this.runtime.dispatch(make(modes), [...inputs, out.buf], params, Math.ceil(n / EW_BLOCK), floats);
+    let spec: KernelSpec;
+    if (vec) {
+      spec = makeVec4!(vec.modes);
+      elementwiseDispatches.vec4++;
+    } else {
+      const modes = c.strides.map((s): AccessMode =>
+        s.every((x) => x === 0) ? 's' : c.shape.length === 1 && s[0] === 1 ? 'c' : `g${c.shape.length}`);
+      spec = make(modes);
+      elementwiseDispatches.scalar++;
+    }
+    this.runtime.dispatch(spec, [...inputs, out.buf], params, Math.ceil(count / (vec ? EW_VEC4_BLOCK : EW_BLOCK)), floats);
   }
 
   fill(length: number, value: number, dtype: DType): Storage {
@@ -121,7 +139,8 @@ export class WebGPUBackend implements Backend {
   copy(x: View, dtype: DType = x.storage.dtype): Storage {
     const out = this.out(sizeOf(x.shape), dtype);
     const tin = wgslType(x.storage.dtype), tout = wgslType(dtype);
-    this.elementwise(([m]) => unaryKernel('identity', tin, tout, m), x.shape, [x], out);
+    this.elementwise(([m]) => unaryKernel('identity', tin, tout, m), x.shape, [x], out, [], false, 0,
+      ([m]) => unaryVec4Kernel('identity', tin, tout, m));
     return out;
   }
 
@@ -148,7 +167,8 @@ export class WebGPUBackend implements Backend {
     const t = wgslType(x.storage.dtype);
     if (!supportsUnary(op, t)) throw new GpugradError(`${op}: not defined for ${x.storage.dtype} tensors; convert to float32 first`);
     const out = this.out(sizeOf(x.shape), x.storage.dtype);
-    this.elementwise(([m]) => unaryKernel(op, t, t, m), x.shape, [x], out);
+    this.elementwise(([m]) => unaryKernel(op, t, t, m), x.shape, [x], out, [], false, 0,
+      ([m]) => unaryVec4Kernel(op, t, t, m));
     return out;
   }
 
@@ -156,14 +176,16 @@ export class WebGPUBackend implements Backend {
     const t = wgslType(a.storage.dtype);
     if (!supportsBinary(op, t)) throw new GpugradError(`${op}: not defined for ${a.storage.dtype} tensors; convert to float32 first`);
     const out = this.out(sizeOf(outShape), a.storage.dtype);
-    this.elementwise(([ma, mb]) => binaryKernel(op, t, ma, mb), outShape, [a, b], out);
+    this.elementwise(([ma, mb]) => binaryKernel(op, t, ma, mb), outShape, [a, b], out, [], false, 0,
+      ([ma, mb]) => binaryVec4Kernel(op, t, ma, mb));
     return out;
   }
 
   where(cond: View, a: View, b: View, outShape: readonly number[]): Storage {
     const tc = wgslType(cond.storage.dtype), t = wgslType(a.storage.dtype);
     const out = this.out(sizeOf(outShape), a.storage.dtype);
-    this.elementwise((m) => whereKernel(tc, t, m.join(',')), outShape, [cond, a, b], out);
+    this.elementwise((m) => whereKernel(tc, t, m.join(',')), outShape, [cond, a, b], out, [], false, 0,
+      (m) => whereVec4Kernel(tc, t, m.join(',')));
     return out;
   }
 

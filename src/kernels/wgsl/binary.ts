@@ -1,7 +1,8 @@
 /** Elementwise binary ops with broadcasting (broadcast inputs arrive with stride 0). */
 import type { BinaryOp } from '../backend.js';
 import {
-  type AccessMode, type KernelSpec, type WgslType, NAN_F32, accessExpr, bindings, mainElementwise, paramsWgsl, stridedCoords, memoKernel } from './common.js';
+  type AccessMode, type KernelSpec, type Vec4Mode, type WgslType, NAN_F32, VEC4_PER_THREAD, accessExpr, bindings, lanes,
+  mainElementwise, paramsWgsl, stridedCoords, memoKernel, vec4Coords, vec4Load } from './common.js';
 
 export const WG = 64;
 
@@ -63,3 +64,21 @@ ${mainElementwise(WG, `${stridedCoords([modeA, modeB])}    let x = a[${accessExp
 }
 
 export const binaryKernel = memoKernel(binaryKernelSource);
+
+/** The vec4 variant (see Vec4Mode in common.ts): the same expression as `op`, applied to each lane. */
+function binaryVec4KernelSource(op: BinaryOp, t: WgslType, modeA: Vec4Mode, modeB: Vec4Mode): KernelSpec {
+  const expr = (t === 'f32' ? floatOps : intOps)[op]!;
+  return {
+    key: `binary:vec4:${op}:${t}:${modeA},${modeB}`,
+    inputs: 2,
+    outputs: 1,
+    source: `${paramsWgsl}
+${bindings([{ name: 'a', type: `vec4<${t}>` }, { name: 'b', type: `vec4<${t}>` }], [{ name: 'out', type: `vec4<${t}>` }])}
+${t === 'f32' ? powWgsl : ''}
+fn op(x: ${t}, y: ${t}) -> ${t} { return ${expr}; }
+${mainElementwise(WG, `${vec4Coords([modeA, modeB])}${vec4Load(modeA, 0, 'a', t, 'x')}${vec4Load(modeB, 1, 'b', t, 'y')}\
+    out[idx] = ${lanes(t, (l) => `op(x.${l}, y.${l})`)};`, VEC4_PER_THREAD)}`,
+  };
+}
+
+export const binaryVec4Kernel = memoKernel(binaryVec4KernelSource);

@@ -122,3 +122,89 @@ export function memoKernel<A extends (string | number | boolean)[]>(gen: (...arg
     return s;
   };
 }
+
+/**
+ * The vec4 variant of the elementwise kernels: each invocation reads and writes `vec4`s (four neighbouring elements of
+ * the last dimension), so the grid, the index arithmetic and the bound checks are four times smaller, and loads and
+ * stores are 16 bytes wide (as TF.js's kernels do). The per-element expression stays the scalar one, wrapped in a WGSL
+ * `fn op(...)` applied to .x .y .z .w by hand (SwiftShader is slow at dynamically indexed components), so the two
+ * variants give bit-identical results, NaN included.
+ *
+ * Eligible when the collapsed last dimension is a multiple of 4 and every input is one of (modes over the output's
+ * shape with the last dimension divided by 4, "vector index" q):
+ *  'c'  contiguous in vectors: element offset and strides divisible by 4, contiguous once divided (offset/4 + q);
+ *  'gR' strided in vectors: last stride 1, offset and the other strides divisible by 4 (strides divided by 4);
+ *  's'  one broadcast element, splat into all four lanes;
+ *  'bR' last stride 0 (a column broadcast): the element at offset + Σ_{d<R-1} c_d·stride_d (element units), splat.
+ * The parameter block has the same layout as the scalar kernels, in these units (word 0: the number of vectors).
+ */
+export type Vec4Mode = 'c' | 's' | `g${number}` | `b${number}`;
+/** vec4s per invocation (64 invocations per workgroup): 64 × 4 × 4 = 1024 elements per workgroup */
+export const VEC4_PER_THREAD = 4;
+
+/** The variant in force: null lets the backend choose (vec4 wherever it is eligible). For tests and benchmarks. */
+export type ElementwiseVariant = 'scalar' | 'vec4';
+const envVariant = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.GPUGRAD_ELEMENTWISE;
+let forcedVariant: ElementwiseVariant | null = envVariant === 'scalar' || envVariant === 'vec4' ? envVariant : null;
+/** Forces the elementwise variant ('scalar': never vec4; 'vec4': wherever eligible; null: the default). Env: GPUGRAD_ELEMENTWISE. */
+export function forceElementwiseVariant(v: ElementwiseVariant | null): void { forcedVariant = v; }
+export function elementwiseVariant(): ElementwiseVariant | null { return forcedVariant; }
+/** Dispatch counts per variant, so tests can check that the variant they meant to test really ran. */
+export const elementwiseDispatches = { scalar: 0, vec4: 0 };
+
+const contiguousStrides = (shape: readonly number[]) => {
+  const s = new Array<number>(shape.length);
+  for (let d = shape.length - 1, acc = 1; d >= 0; d--) { s[d] = acc; acc *= shape[d]; }
+  return s;
+};
+
+/**
+ * The vec4 plan for a collapsed elementwise problem, or null when it is not eligible: the vector shape, and each
+ * input's mode, offset and strides in the units its mode reads them (see Vec4Mode).
+ */
+export function vec4Plan(shape: readonly number[], strides: readonly (readonly number[])[], offsets: readonly number[]):
+  { shape: number[]; modes: Vec4Mode[]; strides: number[][]; offsets: number[] } | null {
+  const r = shape.length;
+  if (r === 0 || shape[r - 1] % 4 !== 0) return null;
+  const vshape = [...shape.slice(0, -1), shape[r - 1] / 4];
+  const contiguous = contiguousStrides(vshape);
+  const modes: Vec4Mode[] = [], vstrides: number[][] = [], voffsets: number[] = [];
+  for (const [j, s] of strides.entries()) {
+    const o = offsets[j];
+    const outer = s.slice(0, -1);
+    if (s.every((x) => x === 0)) {
+      modes.push('s'); vstrides.push(s.slice()); voffsets.push(o);
+    } else if (s[r - 1] === 1 && o % 4 === 0 && outer.every((x) => x % 4 === 0)) {
+      const vs = [...outer.map((x) => x / 4), 1];
+      modes.push(vs.every((x, d) => x === contiguous[d]) ? 'c' : `g${r}`); vstrides.push(vs); voffsets.push(o / 4);
+    } else if (s[r - 1] === 0) {
+      modes.push(`b${r}`); vstrides.push(s.slice()); voffsets.push(o);
+    } else {
+      return null;
+    }
+  }
+  return { shape: vshape, modes, strides: vstrides, offsets: voffsets };
+}
+
+/** WGSL declaring c0..c(R-1), the coordinates of output vector `idx`, when some input needs them. */
+export function vec4Coords(modes: readonly Vec4Mode[]): string {
+  const g = modes.find((m) => m[0] === 'g' || m[0] === 'b');
+  return g ? stridedCoords([`g${g.slice(1)}` as AccessMode]) : '';
+}
+
+/** WGSL statements declaring `name` (vec4<T>) as input `j`'s value at output vector `idx`, read from buffer `buf`. */
+export function vec4Load(mode: Vec4Mode, j: number, buf: string, t: WgslType, name: string): string {
+  const base = 8 + 7 * j;
+  if (mode === 'c' || mode[0] === 'g') return `    let ${name} = ${buf}[${accessExpr(mode as AccessMode, j)}];\n`;
+  let e = `P(${base}u)`;
+  if (mode[0] === 'b') {
+    const rank = Number(mode.slice(1));
+    e = `(${[e, ...Array.from({ length: rank - 1 }, (_, d) => `c${d} * P(${base + 1 + d}u)`)].join(' + ')})`;
+  }
+  return `    let e${j} = ${e};\n    let ${name} = vec4<${t}>(${buf}[e${j} >> 2u][e${j} & 3u]);\n`;
+}
+
+/** `vec4<T>(f(x), f(y), f(z), f(w))`: a per-lane expression applied to each component, unrolled. */
+export function lanes(t: WgslType, f: (lane: string) => string): string {
+  return `vec4<${t}>(${['x', 'y', 'z', 'w'].map(f).join(', ')})`;
+}

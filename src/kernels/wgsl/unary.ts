@@ -1,7 +1,8 @@
 /** Elementwise unary ops (and the dtype-converting copy, op `identity` with another output type). */
 import type { UnaryOp } from '../backend.js';
 import {
-  type AccessMode, type KernelSpec, type WgslType, accessExpr, bindings, mainElementwise, paramsWgsl, stridedCoords, memoKernel } from './common.js';
+  type AccessMode, type KernelSpec, type Vec4Mode, type WgslType, VEC4_PER_THREAD, accessExpr, bindings, lanes, mainElementwise,
+  paramsWgsl, stridedCoords, memoKernel, vec4Coords, vec4Load } from './common.js';
 
 export const WG = 64;
 
@@ -63,3 +64,22 @@ ${mainElementwise(WG, `${stridedCoords([mode])}    let x = a[${accessExpr(mode, 
 }
 
 export const unaryKernel = memoKernel(unaryKernelSource);
+
+/** The vec4 variant (see Vec4Mode in common.ts): the same expression as `op`, applied to each lane. */
+function unaryVec4KernelSource(op: UnaryOp, inType: WgslType, outType: WgslType, mode: Vec4Mode): KernelSpec {
+  const expr = (inType === 'f32' ? floatOps : intOps)[op]!;
+  const convert = inType === outType ? expr : `${outType}(${expr})`;
+  return {
+    key: `unary:vec4:${op}:${inType}:${outType}:${mode}`,
+    inputs: 1,
+    outputs: 1,
+    source: `${paramsWgsl}
+${bindings([{ name: 'a', type: `vec4<${inType}>` }], [{ name: 'out', type: `vec4<${outType}>` }])}
+${helpers}
+fn op(x: ${inType}) -> ${outType} { return ${convert}; }
+${mainElementwise(WG, `${vec4Coords([mode])}${vec4Load(mode, 0, 'a', inType, 'x')}    out[idx] = ${lanes(outType, (l) => `op(x.${l})`)};`,
+    VEC4_PER_THREAD)}`,
+  };
+}
+
+export const unaryVec4Kernel = memoKernel(unaryVec4KernelSource);
