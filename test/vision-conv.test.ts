@@ -16,13 +16,19 @@ const cases: Case[] = [
   { x: [2, 6, 6, 6], w: [6, 1, 3, 3], opts: { groups: 6, padding: 1 } }, // depthwise
   { x: [2, 5, 6, 6], w: [33, 5, 3, 3], opts: { padding: 1, stride: 2 }, bias: true }, // wide: the 8-channel tiles
   { x: [1, 2, 4, 4], w: [3, 2, 4, 4] }, // kernel = input: one output pixel
+  { x: [2, 9, 11, 17], w: [4, 9, 3, 3], opts: { stride: [3, 2], padding: 1 } }, // rows longer than the pixel tile
 ];
 
 const tol = { atol: 2e-4, rtol: 2e-4 };
 
-for (const variant of kernelVariants.conv2d) {
-  test(`conv2d forward and both backward ops match the CPU (variant ${variant})`, async () => {
-    forceVariant('conv2d', variant);
+// Each forward variant is paired with a backward-input variant (cycling), so every variant of both runs the cases.
+const nVariants = Math.max(kernelVariants.conv2d.length, kernelVariants.conv2dBackwardInput.length);
+for (let v = 0; v < nVariants; v++) {
+  const fwd = kernelVariants.conv2d[v % kernelVariants.conv2d.length];
+  const bwdIn = kernelVariants.conv2dBackwardInput[v % kernelVariants.conv2dBackwardInput.length];
+  test(`conv2d forward and both backward ops match the CPU (variants ${fwd}, ${bwdIn})`, async () => {
+    forceVariant('conv2d', fwd);
+    forceVariant('conv2dBackwardInput', bwdIn);
     try {
       for (const [i, c] of cases.entries()) {
         const geom = conv2dGeometry(c.x, c.w, c.opts);
@@ -41,6 +47,7 @@ for (const variant of kernelVariants.conv2d) {
       }
     } finally {
       forceVariant('conv2d', null);
+      forceVariant('conv2dBackwardInput', null);
     }
   });
 }

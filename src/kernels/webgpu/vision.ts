@@ -9,8 +9,10 @@ import type { Conv2dGeom, Pool2dGeom, Storage } from '../backend.js';
 import { GpugradError } from '../errors.js';
 import { dropoutThreshold } from '../cpu/vision.js';
 import { ELEMS_PER_THREAD } from '../wgsl/common.js';
-import { type Conv2dVariant, channelsPerThread, conv2dKernel, conv2dVariants } from '../wgsl/conv2d.js';
-import { conv2dBackwardInputKernel } from '../wgsl/conv2d-backward-input.js';
+import { type Conv2dVariant, conv2dKernel, conv2dTile, conv2dVariants } from '../wgsl/conv2d.js';
+import {
+  type Conv2dBackwardInputVariant, backwardInputTile, conv2dBackwardInputKernel, conv2dBackwardInputVariants,
+} from '../wgsl/conv2d-backward-input.js';
 import { conv2dBackwardWeightKernel } from '../wgsl/conv2d-backward-weight.js';
 import { countCorrectKernel } from '../wgsl/count-correct.js';
 import { crossEntropyKernel } from '../wgsl/cross-entropy.js';
@@ -25,6 +27,7 @@ import type { Runtime } from './runtime.js';
 /** The kernels with variants, and their names. */
 export const kernelVariants = {
   conv2d: conv2dVariants,
+  conv2dBackwardInput: conv2dBackwardInputVariants,
 } as const;
 export type VariantKernel = keyof typeof kernelVariants;
 
@@ -52,6 +55,19 @@ function geomParams(g: Conv2dGeom): number[] {
     g.dilationH, g.dilationW, g.groups, g.inC / g.groups, g.outC / g.groups];
 }
 
+/** The forward conv's tile: 8 channels per invocation for wide layers, 8 pixels unless rows are very short. */
+function pickConv2d(outChannelsPerGroup: number, outW: number): Conv2dVariant {
+  const o8 = outChannelsPerGroup >= 16 || outChannelsPerGroup === 8;
+  return `o${o8 ? 8 : 4}p${outW >= 6 ? 8 : 4}` as Conv2dVariant;
+}
+
+/** The input gradient's tile: one channel for 1–3-channel inputs, 8 for wide ones; 8 pixels when rows allow. */
+function pickBackwardInput(inChannelsPerGroup: number, inW: number): Conv2dBackwardInputVariant {
+  if (inChannelsPerGroup <= 3) return 'c1p8';
+  if (inChannelsPerGroup >= 16) return inW >= 6 ? 'c8p8' : 'c8p4';
+  return inW >= 6 ? 'c4p8' : 'c4p4';
+}
+
 const poolParams = (g: Pool2dGeom, n: number) =>
   [n, g.inH, g.inW, g.outH, g.outW, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW];
 
@@ -69,26 +85,27 @@ export class VisionKernels {
   private get busyThreads(): number { return this.rt.isSwiftShader ? 2048 : 65536; }
 
   conv2d(x: Storage, w: Storage, bias: Storage | null, g: Conv2dGeom): Storage {
-    const pixels = g.batch * g.outH * g.outW;
-    const out = this.host.out(pixels * g.outC, 'float32');
+    const out = this.host.out(g.batch * g.outC * g.outH * g.outW, 'float32');
     if (out.length === 0) return out;
     const og = g.outC / g.groups;
-    const variant = (forced.conv2d as Conv2dVariant | undefined) ?? (og >= 24 ? 'o8' : 'o4');
-    const tilesO = Math.ceil(og / channelsPerThread(variant)), tilesP = Math.ceil(pixels / 4);
+    const variant = (forced.conv2d as Conv2dVariant | undefined) ?? pickConv2d(og, g.outW);
+    const { TO, TP } = conv2dTile(variant);
+    const tilesO = Math.ceil(og / TO), perRow = Math.ceil(g.outW / TP), tilesP = g.batch * g.outH * perRow;
     const padded = g.padH > 0 || g.padW > 0;
     const bufs = [buf(x), buf(w), ...(bias ? [buf(bias)] : []), out.buf];
-    this.rt.dispatch(conv2dKernel(variant, padded, bias !== null), bufs, [...geomParams(g), tilesO, tilesP, pixels],
+    this.rt.dispatch(conv2dKernel(variant, padded, bias !== null), bufs, [...geomParams(g), tilesO, tilesP, perRow],
       Math.ceil((g.groups * tilesO * tilesP) / 64));
     return out;
   }
 
   conv2dBackwardInput(gy: Storage, w: Storage, g: Conv2dGeom): Storage {
-    const pixels = g.batch * g.inH * g.inW;
-    const dx = this.host.out(pixels * g.inC, 'float32');
+    const dx = this.host.out(g.batch * g.inC * g.inH * g.inW, 'float32');
     if (dx.length === 0) return dx;
-    const tilesC = Math.ceil(g.inC / g.groups / 4), tilesP = Math.ceil(pixels / 4);
-    const unit = g.strideH === 1 && g.strideW === 1;
-    this.rt.dispatch(conv2dBackwardInputKernel(unit), [buf(gy), buf(w), dx.buf], [...geomParams(g), tilesC, tilesP, pixels],
+    const cg = g.inC / g.groups;
+    const variant = (forced.conv2dBackwardInput as Conv2dBackwardInputVariant | undefined) ?? pickBackwardInput(cg, g.inW);
+    const { TC, TP } = backwardInputTile(variant);
+    const tilesC = Math.ceil(cg / TC), perRow = Math.ceil(g.inW / TP), tilesP = g.batch * g.inH * perRow;
+    this.rt.dispatch(conv2dBackwardInputKernel(variant), [buf(gy), buf(w), dx.buf], [...geomParams(g), tilesC, tilesP, perRow],
       Math.ceil((g.groups * tilesC * tilesP) / 64));
     return dx;
   }

@@ -4,50 +4,57 @@
  * ih + padH − kh·dilationH = oh·strideH, so for each input pixel and tap there is at most one output — or none, when
  * the division by the stride is not exact or lands outside the output.
  *
- * Same register tiling as the forward kernel (see conv2d.ts): an invocation owns 4 input channels × 4 input pixels
- * (flattened over batch × H × W) in four named vec4 accumulators; loops run kernel row, kernel column, then output
- * channel innermost. `unitStride` drops the divisibility tests (stride 1: the common case).
+ * The same register tiling as the forward kernel (see conv2d.ts): an invocation owns `TC` input channels × `TP`
+ * neighbouring pixels of one input row, in named vec4 accumulators; loops run kernel row, kernel column, then output
+ * channel innermost. A kernel row whose output row does not exist is skipped for the whole tile (the test is the same
+ * for every pixel of a row), and so is a tap that misses for all the tile's pixels — which is most taps near the
+ * borders, where the "full" correlation reaches into zero padding.
  *
- * Parameters: 0..17 as conv2d.ts, 18 channel tiles per group (⌈(C/groups)/4⌉), 19 pixel tiles, 20 pixels (N·H·W).
+ * No division in the loops (SwiftShader's compiler stalls on per-pixel divisions there): each pixel's
+ * t = iw + padW is split once into t = q·stride + r, and tap offset d = kw·dilation into d = a·stride + ra; the tap
+ * reaches an output exactly when r = ra, and that output is ow = q − a.
+ *
+ * Variants `c{TC}p{TP}`: one channel per invocation for 1- and 3-channel inputs (the first layers), 4 or 8 for wider.
+ *
+ * Parameters: 0..17 as conv2d.ts, 18 channel tiles per group (⌈(C/groups)/TC⌉), 19 pixel tiles (N·H·⌈W/TP⌉),
+ * 20 tiles per row (⌈W/TP⌉).
  */
 import { type KernelSpec, bindings, main1d, memoKernel, paramsWgsl } from './common.js';
 
 export const WG = 64;
-const range = (n: number) => [...Array(n).keys()];
+export const conv2dBackwardInputVariants = ['c1p8', 'c4p4', 'c4p8', 'c8p4', 'c8p8'] as const;
+export type Conv2dBackwardInputVariant = (typeof conv2dBackwardInputVariants)[number];
+export function backwardInputTile(v: Conv2dBackwardInputVariant): { TC: number; TP: number } {
+  const m = /^c(\d+)p(\d+)$/.exec(v)!;
+  return { TC: Number(m[1]), TP: Number(m[2]) };
+}
 
-function source(unitStride: boolean): KernelSpec {
-  const pix = range(4).map((j) => `
-  let q${j} = min(qs + ${j}u, P(20u) - 1u);
-  let n${j} = q${j} / hw; let r${j} = q${j} % hw;
-  let th${j} = i32(r${j} / W) + i32(P(11u));
-  let tw${j} = i32(r${j} % W) + i32(P(12u));
-  let gb${j} = i32((n${j} * O + og0) * ohw);
-  let xo${j} = n${j} * C * hw + r${j};`).join('');
-  // which output row/column this tap of this pixel came from, and whether there is one
-  const rowTest = range(4).map((j) => unitStride
-    ? `
-      let oh${j} = th${j} - khd; let okh${j} = u32(oh${j}) < OH;`
-    : `
-      let sh${j} = th${j} - khd; let oh${j} = sh${j} / sH;
-      let okh${j} = sh${j} >= 0 && oh${j} * sH == sh${j} && u32(oh${j}) < OH;`).join('');
-  const colTest = range(4).map((j) => unitStride
-    ? `
-        let ow${j} = tw${j} - kwd; let ok${j} = okh${j} && u32(ow${j}) < OW;
-        var gi${j} = select(0u, u32(gb${j} + oh${j} * i32(OW) + ow${j}), ok${j});`
-    : `
-        let sw${j} = tw${j} - kwd; let ow${j} = sw${j} / sW;
-        let ok${j} = okh${j} && sw${j} >= 0 && ow${j} * sW == sw${j} && u32(ow${j}) < OW;
-        var gi${j} = select(0u, u32(gb${j} + oh${j} * i32(OW) + ow${j}), ok${j});`).join('');
-  const store = range(4).map((i) => `
-  if (ct * 4u + ${i}u < Cg) {
-    let coff = (c0 + ${i}u) * hw;
-    dx[xo0 + coff] = acc${i}.x;
-    if (qs + 1u < P(20u)) { dx[xo1 + coff] = acc${i}.y; }
-    if (qs + 2u < P(20u)) { dx[xo2 + coff] = acc${i}.z; }
-    if (qs + 3u < P(20u)) { dx[xo3 + coff] = acc${i}.w; }
+const range = (n: number) => [...Array(n).keys()];
+const lane = ['x', 'y', 'z', 'w'];
+
+function source(variant: Conv2dBackwardInputVariant): KernelSpec {
+  const { TC, TP } = backwardInputTile(variant);
+  const chans = range(TC), pix = range(TP), quads = range(TP / 4);
+  // per pixel j: iw + padW = q·strideW + r (pixels past the row's end get r = strideW: never a match)
+  const pixSetup = pix.map((j) => `
+  let tw${j} = iw0 + ${j}u + P(12u);
+  let qw${j} = i32(tw${j} / sW); let rw${j} = select(sW, tw${j} % sW, iw0 + ${j}u < W);`).join('');
+  const colTest = pix.map((j) => `
+      let ow${j} = qw${j} - aw; let ok${j} = rw${j} == rwa && u32(ow${j}) < OW;`).join('');
+  const anyOk = pix.map((j) => `ok${j}`).join(' || ');
+  const gIndex = pix.map((j) => `
+      var gi${j} = select(0u, u32(grow + ow${j}), ok${j});`).join('');
+  const body = quads.map((q) => `
+        let gv${q} = vec4<f32>(${range(4).map((l) => `select(0.0, gy[gi${4 * q + l}], ok${4 * q + l})`).join(', ')});`).join('') + '\n' +
+    chans.map((i) => `        let w${i} = w[wr${i} + wk];\n` +
+      quads.map((q) => `        acc${i}_${q} = fma(vec4<f32>(w${i}), gv${q}, acc${i}_${q});`).join('\n')).join('\n');
+  const store = chans.map((i) => `
+  if (ct * ${TC}u + ${i}u < Cg) {
+    let xo = xbase + (c0 + ${i}u) * hw;
+${pix.map((j) => `    if (iw0 + ${j}u < W) { dx[xo + ${j}u] = acc${i}_${j >> 2}.${lane[j & 3]}; }`).join('\n')}
   }`).join('');
   return {
-    key: `conv2d-backward-input:${unitStride ? 'unit' : 'strided'}`,
+    key: `conv2d-backward-input:${variant}`,
     inputs: 2,
     outputs: 1,
     source: `${paramsWgsl}
@@ -60,24 +67,33 @@ ${main1d(WG)}
   let grp = idx / (tilesP * tilesC);
   let C = P(1u); let H = P(2u); let W = P(3u); let O = P(4u); let kH = P(5u); let kW = P(6u);
   let OH = P(7u); let OW = P(8u); let ohw = OH * OW; let hw = H * W;
-  let sH = i32(P(9u)); let sW = i32(P(10u));
+  let sH = P(9u); let sW = P(10u);
   let Cg = P(16u); let Og = P(17u); let KK = kH * kW;
-  let og0 = grp * Og;
-  let c0 = grp * Cg + ct * 4u;
+  let tw = P(20u);
+  let iw0 = (pt % tw) * ${TP}u;
+  let nh = pt / tw;
+  let ih = nh % H; let n = nh / H;
+  let th = ih + P(11u);
+  let qh = i32(th / sH); let rh = th % sH;
+  let gplane = i32((n * O + grp * Og) * ohw);
+  let xbase = n * C * hw + ih * W + iw0;
+  let c0 = grp * Cg + ct * ${TC}u;
   let wstep = Cg * KK;
-${range(4).map((i) => `  let wr${i} = og0 * wstep + min(ct * 4u + ${i}u, Cg - 1u) * KK;`).join('\n')}
-  let qs = pt * 4u;
-${pix}
-${range(4).map((i) => `  var acc${i} = vec4<f32>(0.0);`).join('\n')}
+${chans.map((i) => `  let wr${i} = grp * Og * wstep + min(ct * ${TC}u + ${i}u, Cg - 1u) * KK;`).join('\n')}
+${pixSetup}
+${chans.flatMap((i) => quads.map((q) => `  var acc${i}_${q} = vec4<f32>(0.0);`)).join('\n')}
   for (var kh = 0u; kh < kH; kh++) {
-    let khd = i32(kh * P(13u));${rowTest}
+    let khd = kh * P(13u);
+    let oh = qh - i32(khd / sH);
+    if (khd % sH != rh || u32(oh) >= OH) { continue; }
+    let grow = gplane + oh * i32(OW);
     for (var kw = 0u; kw < kW; kw++) {
-      let kwd = i32(kw * P(14u));${colTest}
+      let kwd = kw * P(14u);
+      let aw = i32(kwd / sW); let rwa = kwd % sW;${colTest}
+      if (!(${anyOk})) { continue; }${gIndex}
       var wk = kh * kW + kw;
-      for (var o = 0u; o < Og; o++) {
-        let gv = vec4<f32>(${range(4).map((j) => `select(0.0, gy[gi${j}], ok${j})`).join(', ')});
-${range(4).map((i) => `        acc${i} = fma(vec4<f32>(w[wr${i} + wk]), gv, acc${i});`).join('\n')}
-        ${range(4).map((j) => `gi${j} += ohw;`).join(' ')}
+      for (var o = 0u; o < Og; o++) {${body}
+        ${pix.map((j) => `gi${j} += ohw;`).join(' ')}
         wk += wstep;
       }
     }
