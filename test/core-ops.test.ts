@@ -2,6 +2,7 @@
  * sizes that do not divide the workgroup, empty tensors, and more than 65 535 workgroups. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { type ElementwiseVariant, elementwiseDispatches, forceElementwiseVariant } from '../src/kernels/wgsl/common.js';
 import { assertClose, compareDevices, g, randomArray, sizeOf, webgpuAvailable } from './helpers.js';
 
 const unaryOps = ['neg', 'abs', 'sign', 'exp', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'square'] as const;
@@ -10,60 +11,116 @@ const shapes = [[1], [7], [65], [3, 5], [2, 3, 7], [1, 1, 129]];
 
 // WGSL only promises sin/cos to an absolute 2^-11 on [-π, π]; everything else is checked far tighter.
 const unaryTol = (op: string) => (op === 'sin' || op === 'cos' ? { atol: 5e-4, rtol: 0 } : { atol: 2e-6, rtol: 2e-5 });
-for (const op of unaryOps) {
-  test(`unary ${op} matches the CPU on odd shapes`, async () => {
-    for (const [i, shape] of shapes.entries()) {
-      await compareDevices(`${op} ${shape}`, [{ data: randomArray(sizeOf(shape), i, -3, 3), shape }], (x) => x[op](),
-        unaryTol(op));
-    }
-  });
-}
-for (const op of positiveOps) {
-  test(`unary ${op} matches the CPU on positive inputs`, async () => {
-    for (const [i, shape] of shapes.entries()) {
-      await compareDevices(`${op} ${shape}`, [{ data: randomArray(sizeOf(shape), i, 0.1, 5), shape }], (x) => x[op](),
-        { atol: 1e-6, rtol: 2e-5 });
-    }
-  });
-}
-
-const binaryOps = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'eq', 'lt', 'gt', 'ne', 'le', 'ge'] as const;
-const pairs: [number[], number[]][] = [
-  [[5], [5]], [[3, 1], [1, 4]], [[1], [2, 3]], [[2, 3, 4], [4]], [[4, 1, 3], [1, 5, 1]], [[7, 9], [7, 1]], [[], [3, 2]],
+/** Shapes the vec4 variant takes: last dimension a multiple of 4 (a plain 1-D run, and after collapsing). */
+const vec4Shapes = [[4], [8, 12], [3, 4, 16], [2, 1, 1028]];
+/** vec4-eligible broadcasts: bias row, column, scalar, a column over a middle dimension, outer-dimension broadcasts. */
+const vec4Pairs: [number[], number[]][] = [
+  [[8], [8]], [[3, 8], [8]], [[6, 4], [6, 1]], [[], [5, 8]], [[2, 3, 8], [3, 1]], [[4, 1, 8], [1, 3, 8]], [[5, 12], [1]],
 ];
-for (const op of binaryOps) {
-  test(`binary ${op} broadcasts like NumPy on both sides`, async () => {
-    for (const [i, [sa, sb]] of pairs.entries()) {
-      const a = randomArray(sizeOf(sa), 10 + i).map((v) => Math.round(v * 2) / 2);
-      const b = randomArray(sizeOf(sb), 20 + i).map((v) => Math.round(v * 2) / 2 || 0.5);
-      await compareDevices(`${op} ${sa} ${sb}`, [{ data: a, shape: sa }, { data: b, shape: sb }], (x, y) => x[op](y));
+
+/**
+ * The elementwise kernels' tests, run once per variant ('scalar' forced, and 'vec4' wherever eligible): every variant
+ * must pass the same tests, whatever the heuristics would pick for the shapes at hand.
+ */
+function elementwiseTests(variant: ElementwiseVariant) {
+  const ew = (name: string, fn: () => Promise<void>) => test(`${name} [${variant}]`, async () => {
+    forceElementwiseVariant(variant);
+    try { await fn(); } finally { forceElementwiseVariant(null); }
+  });
+  for (const op of unaryOps) {
+    ew(`unary ${op} matches the CPU on odd shapes`, async () => {
+      for (const [i, shape] of [...shapes, ...vec4Shapes].entries()) {
+        await compareDevices(`${op} ${shape}`, [{ data: randomArray(sizeOf(shape), i, -3, 3), shape }], (x) => x[op](),
+          unaryTol(op));
+      }
+    });
+  }
+  for (const op of positiveOps) {
+    ew(`unary ${op} matches the CPU on positive inputs`, async () => {
+      for (const [i, shape] of [...shapes, ...vec4Shapes].entries()) {
+        await compareDevices(`${op} ${shape}`, [{ data: randomArray(sizeOf(shape), i, 0.1, 5), shape }], (x) => x[op](),
+          { atol: 1e-6, rtol: 2e-5 });
+      }
+    });
+  }
+
+  const binaryOps = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'eq', 'lt', 'gt', 'ne', 'le', 'ge'] as const;
+  const pairs: [number[], number[]][] = [
+    [[5], [5]], [[3, 1], [1, 4]], [[1], [2, 3]], [[2, 3, 4], [4]], [[4, 1, 3], [1, 5, 1]], [[7, 9], [7, 1]], [[], [3, 2]],
+  ];
+  for (const op of binaryOps) {
+    ew(`binary ${op} broadcasts like NumPy on both sides`, async () => {
+      for (const [i, [sa, sb]] of [...pairs, ...vec4Pairs].entries()) {
+        const a = randomArray(sizeOf(sa), 10 + i).map((v) => Math.round(v * 2) / 2);
+        const b = randomArray(sizeOf(sb), 20 + i).map((v) => Math.round(v * 2) / 2 || 0.5);
+        await compareDevices(`${op} ${sa} ${sb}`, [{ data: a, shape: sa }, { data: b, shape: sb }], (x, y) => x[op](y));
+      }
+    });
+  }
+
+  ew('pow handles negative bases with integer exponents and NaN otherwise', async () => {
+    const [out] = await compareDevices('pow', [{ data: [-2, -2, 2, 0, 3, -1.5], shape: [6] }, { data: [2, 3, 0.5, 2, -1, 0.5], shape: [6] }],
+      (a, b) => a.pow(b), { atol: 1e-6 });
+    assertClose(out.slice(0, 5), [4, -8, Math.SQRT2, 0, 1 / 3], { atol: 1e-6 });
+    assert.ok(Number.isNaN(out[5]));
+  });
+
+  ew('scalar operands and int32 arithmetic', async () => {
+    await compareDevices('scalar', [{ data: [1, 2, 3], shape: [3] }], (x) => x.mul(2).add(0.5).sub(1).div(4));
+    await compareDevices('int', [{ data: [1, -7, 9], shape: [3], dtype: 'int32' }, { data: [2, 2, -4], shape: [3], dtype: 'int32' }],
+      (a, b) => [a.add(b), a.mul(b), a.div(b), a.maximum(b), a.neg(), a.abs()]);
+  });
+
+  ew('where broadcasts condition and both branches', async () => {
+    await compareDevices('where', [
+      { data: [1, 0, 1], shape: [3] }, { data: randomArray(6, 1), shape: [2, 3] }, { data: [5, 6], shape: [2, 1] },
+    ], (c, a, b) => g.where(c, a, b));
+  });
+
+  ew('NaN propagates through add, maximum, relu, sum and max (no exception)', async () => {
+    await compareDevices('nan', [{ data: [NaN, 1, 2, Infinity, -Infinity], shape: [5] }, { data: [0, NaN, 1, 1, 1], shape: [5] }],
+      (a, b) => [a.add(b), a.maximum(b), a.relu(), a.sum(), a.max(), a.sign(), a.tanh(), a.sigmoid()]);
+  });
+
+  ew('strided kernels at every rank from 1 to 6 (permuted and broadcast views)', async () => {
+    for (let rank = 1; rank <= 6; rank++) {
+      const shape = Array.from({ length: rank }, (_, i) => 2 + (i % 3));
+      const perm = [...shape.keys()].reverse();
+      const bshape = shape.map((d, i) => (i % 2 ? 1 : d));
+      await compareDevices(`rank ${rank}`, [{ data: randomArray(sizeOf(shape), 90 + rank), shape }, { data: randomArray(sizeOf(bshape), 95 + rank), shape: bshape }],
+        (a, b) => [a.permute(perm).contiguous(), a.add(b), a.permute(perm).mul(b.permute(perm)), g.where(b, a, a.neg()), a.permute(perm).exp()]);
+    }
+  });
+
+  ew('vec4-eligible shapes: pow, int32, where, offsets and permuted outer dims, NaN', async () => {
+    const before = { ...elementwiseDispatches };
+    await compareDevices('copy vec4', [{ data: randomArray(24, 100, -3, 3), shape: [2, 12] }], (x) => [x.cast('int32'), x.cast('int32').cast('float32')]);
+    await compareDevices('pow vec4', [{ data: [-2, -2, 2, 0, 3, -1.5, 4, 9], shape: [8] }, { data: [2, 3, 0.5, 2, -1, 0.5, 0.5, 2], shape: [8] }],
+      (a, b) => a.pow(b), { atol: 1e-5 });
+    await compareDevices('int vec4', [{ data: [1, -7, 9, 4, 0, 3, -2, 8], shape: [2, 4], dtype: 'int32' }, { data: [2, 2, -4, 0], shape: [4], dtype: 'int32' }],
+      (a, b) => [a.add(b), a.mul(b), a.div(b), a.maximum(b), a.neg(), a.abs(), a.relu(), a.cast('float32')]);
+    await compareDevices('where vec4', [
+      { data: [1, 0, 1, 0], shape: [4] }, { data: randomArray(12, 130), shape: [3, 4] }, { data: [5, 6, 7], shape: [3, 1] },
+    ], (c, a, b) => [g.where(c, a, b), g.where(a.gt(0), c, 2)]);
+    // views: offset divisible by 4 (contiguous and strided in vectors), offset not divisible by 4 (falls back),
+    // permuted outer dimensions, a transposed last dimension (falls back)
+    await compareDevices('views vec4', [{ data: randomArray(48, 140), shape: [6, 8] }, { data: randomArray(24, 141), shape: [2, 3, 4] }], (x, y) => [
+      x.slice(0, 1, 5).exp(), x.slice(1, 4).add(1), x.slice(1, 2, 6).mul(x.slice(1, 4)), y.permute(1, 0, 2).neg(),
+      y.permute(1, 0, 2).add(y.permute(1, 0, 2).slice(2, 0, 1)), x.T.mul(2), x.slice(0, 2).add(x.slice(0, 0, 4)),
+    ], { atol: 2e-6, rtol: 2e-5 });
+    await compareDevices('nan vec4', [{ data: [NaN, 1, 2, Infinity, -Infinity, 0, -0, NaN], shape: [8] }, { data: [0, NaN, 1, 1, 1, NaN, 2, 3], shape: [8] }],
+      (a, b) => [a.add(b), a.maximum(b), a.minimum(b), a.relu(), a.sign(), a.tanh(), a.sigmoid(), a.eq(b), a.ne(b), a.lt(b), a.ge(b), g.where(a, a, b)]);
+    if (webgpuAvailable()) {
+      // the variant under test really ran (or really did not)
+      const ran = elementwiseDispatches.vec4 - before.vec4;
+      if (variant === 'vec4') assert.ok(ran >= 20, `vec4 dispatches: ${ran}`);
+      else assert.is(ran, 0);
+      assert.ok(elementwiseDispatches.scalar > before.scalar, 'the ineligible views fall back to the scalar kernels');
     }
   });
 }
-
-test('pow handles negative bases with integer exponents and NaN otherwise', async () => {
-  const [out] = await compareDevices('pow', [{ data: [-2, -2, 2, 0, 3, -1.5], shape: [6] }, { data: [2, 3, 0.5, 2, -1, 0.5], shape: [6] }],
-    (a, b) => a.pow(b), { atol: 1e-6 });
-  assertClose(out.slice(0, 5), [4, -8, Math.SQRT2, 0, 1 / 3], { atol: 1e-6 });
-  assert.ok(Number.isNaN(out[5]));
-});
-
-test('scalar operands and int32 arithmetic', async () => {
-  await compareDevices('scalar', [{ data: [1, 2, 3], shape: [3] }], (x) => x.mul(2).add(0.5).sub(1).div(4));
-  await compareDevices('int', [{ data: [1, -7, 9], shape: [3], dtype: 'int32' }, { data: [2, 2, -4], shape: [3], dtype: 'int32' }],
-    (a, b) => [a.add(b), a.mul(b), a.div(b), a.maximum(b), a.neg(), a.abs()]);
-});
-
-test('where broadcasts condition and both branches', async () => {
-  await compareDevices('where', [
-    { data: [1, 0, 1], shape: [3] }, { data: randomArray(6, 1), shape: [2, 3] }, { data: [5, 6], shape: [2, 1] },
-  ], (c, a, b) => g.where(c, a, b));
-});
-
-test('NaN propagates through add, maximum, relu, sum and max (no exception)', async () => {
-  await compareDevices('nan', [{ data: [NaN, 1, 2, Infinity, -Infinity], shape: [5] }, { data: [0, NaN, 1, 1, 1], shape: [5] }],
-    (a, b) => [a.add(b), a.maximum(b), a.relu(), a.sum(), a.max(), a.sign(), a.tanh(), a.sigmoid()]);
-});
+elementwiseTests('scalar');
+elementwiseTests('vec4');
 
 const reduceCases: [number[], number[] | undefined, boolean][] = [
   [[7], undefined, false], [[3, 5], [0], false], [[3, 5], [1], true], [[2, 3, 4], [0, 2], false],
@@ -110,16 +167,6 @@ test('views: reshape, permute, slice, expand, concat, stack, flatten, squeeze', 
     g.concat([x, x.mul(2)], 1), g.stack([x, x], 0), x.flatten(1), x.narrow(0, 1, 1).squeeze(0), x.unsqueeze(1).expand(2, 5, 3, 4),
     x.permute(1, 2, 0).sum(0),
   ]);
-});
-
-test('strided kernels at every rank from 1 to 6 (permuted and broadcast views)', async () => {
-  for (let rank = 1; rank <= 6; rank++) {
-    const shape = Array.from({ length: rank }, (_, i) => 2 + (i % 3));
-    const perm = [...shape.keys()].reverse();
-    const bshape = shape.map((d, i) => (i % 2 ? 1 : d));
-    await compareDevices(`rank ${rank}`, [{ data: randomArray(sizeOf(shape), 90 + rank), shape }, { data: randomArray(sizeOf(bshape), 95 + rank), shape: bshape }],
-      (a, b) => [a.permute(perm).contiguous(), a.add(b), a.permute(perm).mul(b.permute(perm)), g.where(b, a, a.neg()), a.permute(perm).exp()]);
-  }
 });
 
 test('softmax and logSoftmax are stable for large inputs', async () => {

@@ -15,7 +15,7 @@ const floatOps: Record<BinaryOp, string> = {
   maximum: 'select(max(x, y), x + y, is_nan(x) || is_nan(y))', // NaN wins, as PyTorch
   minimum: 'select(min(x, y), x + y, is_nan(x) || is_nan(y))',
   eq: 'select(0.0, 1.0, x == y)',
-  ne: 'select(0.0, 1.0, x != y)',
+  ne: 'select(0.0, 1.0, x != y || is_nan(x) || is_nan(y))', // SwiftShader's != is false for NaN, against the spec
   lt: 'select(0.0, 1.0, x < y)',
   le: 'select(0.0, 1.0, x <= y)',
   gt: 'select(0.0, 1.0, x > y)',
