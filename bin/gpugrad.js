@@ -33,7 +33,9 @@ function newestSource(dir) {
   return newest;
 }
 
-const stale = existsSync(entry) && existsSync(join(root, 'scripts/build.mjs')) && newestSource(join(root, 'src')) > statSync(entry).mtimeMs;
+// Rebuild a stale default build (a user who edited src/); a build folder named by GPUGRAD_DIST is the developer's.
+const stale = !process.env.GPUGRAD_DIST && existsSync(entry) && existsSync(join(root, 'scripts/build.mjs')) &&
+  newestSource(join(root, 'src')) > statSync(entry).mtimeMs;
 if (!existsSync(entry) || stale) {
   process.stderr.write(`gpugrad: building ${dist} (${stale ? 'the sources changed' : 'first use'})\n`);
   const b = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit', env: process.env });
