@@ -139,8 +139,9 @@ export function memoKernel<A extends (string | number | boolean)[]>(gen: (...arg
  * The parameter block has the same layout as the scalar kernels, in these units (word 0: the number of vectors).
  */
 export type Vec4Mode = 'c' | 's' | `g${number}` | `b${number}`;
-/** vec4s per invocation (64 invocations per workgroup): 64 × 4 × 4 = 1024 elements per workgroup */
-export const VEC4_PER_THREAD = 4;
+/** vec4s per invocation (64 invocations per workgroup): 64 × 8 × 4 = 2048 elements per workgroup. 8 measured best of
+ * 2, 4, 8, 16 on SwiftShader (bench/elementwise.ts; 16 was no better, 2 and 4 slower). */
+export const VEC4_PER_THREAD = 8;
 
 /** The variant in force: null lets the backend choose (vec4 wherever it is eligible). For tests and benchmarks. */
 export type ElementwiseVariant = 'scalar' | 'vec4';
