@@ -72,35 +72,50 @@ const experiment: Experiment<Config> = {
       const snaps = ((saved?.json as { snapshots?: Snapshot[] })?.snapshots ?? []);
       for (const s of snaps) rows.push({ run: r, s, params: saved!.arrays[`e${s.epoch}`] });
     }
-    for (const [part, pick] of [['model', (p: Float32Array) => p], ['fc1', (p: Float32Array) => p.subarray(0, FC1)]] as const) {
-      const { scores, explained } = pca2(rows.map((x) => pick(x.params)));
-      rows.forEach((x, i) => ctx.log('pca', { part, run: x.run, epoch: x.s.epoch, pc1: scores[i][0], pc2: scores[i][1], loss: x.s.loss, acc: x.s.acc, label: `${(100 * x.s.acc).toFixed(0)}%` }));
-      ctx.final({ [`pca.${part}.explained1`]: explained[0], [`pca.${part}.explained2`]: explained[1] });
+    // The task's PCA of the parameters, and (our addition) of each run's displacement from its own initialisation:
+    // different inits sit far apart, so in the first the paths are short next to the gaps between runs.
+    const init = new Map(rows.filter((x) => x.s.epoch === 0).map((x) => [x.run, x.params]));
+    const moved = (x: (typeof rows)[number]) => { const p0 = init.get(x.run)!; return x.params.map((v, k) => v - p0[k]); };
+    for (const [kind, source] of [['params', (x: (typeof rows)[number]) => x.params], ['displacement', moved]] as const) {
+      const flat = rows.map(source);
+      for (const [part, pick] of [['model', (p: Float32Array) => p], ['fc1', (p: Float32Array) => p.subarray(0, FC1)]] as const) {
+        const { scores, explained } = pca2(flat.map(pick));
+        const series = kind === 'params' ? 'pca' : 'pcaDisplacement';
+        rows.forEach((x, i) => ctx.log(series, { part, run: x.run, epoch: x.s.epoch, pc1: scores[i][0], pc2: scores[i][1], loss: x.s.loss, acc: x.s.acc, label: `${(100 * x.s.acc).toFixed(0)}%` }));
+        ctx.final({ [`${series}.${part}.explained1`]: explained[0], [`${series}.${part}.explained2`]: explained[1] });
+      }
     }
     ctx.final({ runs: c.runs, snapshots: rows.length, 'finalAcc.mean': mean(rows.filter((x) => x.s.epoch === c.epochs).map((x) => x.s.acc)) });
   },
 
   figures(r) {
-    const pca = r.series.pca ?? [];
-    const panel = (part: string, title: string) => {
-      const ex = [r.final[`pca.${part}.explained1`], r.final[`pca.${part}.explained2`]].map((v) => `${(100 * Number(v)).toFixed(1)} %`);
+    const panel = (series: string, part: string, title: string) => {
+      const pca = r.series[series] ?? [];
+      const ex = [r.final[`${series}.${part}.explained1`], r.final[`${series}.${part}.explained2`]].map((v) => `${(100 * Number(v)).toFixed(1)} %`);
       return line(pca.filter((x) => x.part === part), {
         x: { field: 'pc1', title: `PC1 (${ex[0]} of the variance)` }, y: { field: 'pc2', title: `PC2 (${ex[1]})` },
         color: { field: 'run', title: 'run' }, order: 'epoch', points: true, label: 'label', panelTitle: title, width: 420, height: 340,
       });
     };
+    const caption = `Snapshots at initialisation and every ${r.config.every} epoch(s), joined in time order, labelled with that epoch's training accuracy.`;
     return [{
-      name: 'optimization-path', title: `Optimisation paths of ${r.config.runs} trainings, PCA of the parameters`, definition: DEFINITION,
-      caption: `Snapshots at initialisation and every ${r.config.every} epoch(s), joined in time order, labelled with that epoch's training accuracy.`,
-      spec: panels([panel('model', 'whole model (235 146 parameters)'), panel('fc1', 'layer fc1 (784×256 + 256)')], 2),
+      name: 'optimization-path', title: `Optimisation paths of ${r.config.runs} trainings, PCA of the parameters`, definition: DEFINITION, caption,
+      spec: panels([panel('pca', 'model', 'whole model (235 146 parameters)'), panel('pca', 'fc1', 'layer fc1 (784×256 + 256)')], 2),
+    }, {
+      name: 'optimization-path-displacement', title: 'The same paths, PCA of each run\'s displacement from its initialisation',
+      definition: 'our addition (not in the protocol or the seed): joint PCA of θ_t − θ_0, so each path shows at the scale of its training, not of the distance between initialisations',
+      caption,
+      spec: panels([panel('pcaDisplacement', 'model', 'whole model'), panel('pcaDisplacement', 'fc1', 'layer fc1')], 2),
     }];
   },
 
   summarize(r: Results) {
     const out: string[] = [];
     for (const part of ['model', 'fc1']) {
-      const e1 = Number(r.final[`pca.${part}.explained1`]), e2 = Number(r.final[`pca.${part}.explained2`]);
-      if (Number.isFinite(e1)) out.push(`${part}: the first two components explain ${(100 * (e1 + e2)).toFixed(1)} % of the snapshots' variance.`);
+      const pct = (s: string) => 100 * (Number(r.final[`${s}.${part}.explained1`]) + Number(r.final[`${s}.${part}.explained2`]));
+      if (Number.isFinite(pct('pca'))) {
+        out.push(`${part}: the first two components explain ${pct('pca').toFixed(1)} % of the snapshots' variance (mostly the distances between the runs' initialisations), ${pct('pcaDisplacement').toFixed(1)} % of the displacements from them.`);
+      }
     }
     if (r.final['finalAcc.mean'] !== undefined) out.push(`Mean training accuracy at the last epoch: ${(100 * Number(r.final['finalAcc.mean'])).toFixed(1)} %.`);
     return out;
