@@ -1,6 +1,7 @@
 /** maxPool2d: forward values and indices, the gather-form backward and its adjoint, against the CPU; PyTorch's tie rule. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { forceVariant, kernelVariants } from '../src/kernels/webgpu/vision.js';
 import { pool2dGeometry } from '../src/tensor/ops/vision.js';
 import { compareDevices, g, randomArray, sizeOf, throwsGpugrad } from './helpers.js';
 
@@ -10,26 +11,34 @@ const cases: { x: number[]; k: g.Pair; opts?: g.Pool2dOptions }[] = [
   { x: [2, 2, 6, 5], k: [3, 2], opts: { stride: [1, 2], padding: [1, 1] } },
   { x: [3, 1, 13, 13], k: 2 }, // MNIST CNN-A's pool (13 → 6, the last row and column unused)
   { x: [1, 4, 5, 5], k: 5, opts: { padding: 2, stride: 1 } },
+  { x: [2, 3, 7, 8], k: [3, 2] }, // windows tile the input (stride = kernel), a strip left over below
 ];
 
-test('maxPool2d forward, indices, backward and gather match the CPU', async () => {
-  for (const [i, c] of cases.entries()) {
-    const geom = pool2dGeometry(c.x, c.k, c.opts);
-    const yShape = [geom.batch, geom.channels, geom.outH, geom.outW];
-    // coarse values make ties common: the first maximum in scan order must win on both devices
-    const x = randomArray(sizeOf(c.x), 500 + i).map((v) => Math.round(v * 2));
-    await compareDevices(`maxPool2d ${JSON.stringify(c)}`, [
-      { data: x, shape: c.x }, { data: randomArray(sizeOf(yShape), 600 + i), shape: yShape },
-      { data: randomArray(sizeOf(c.x), 700 + i), shape: c.x },
-    ], (x, gy, z) => {
-      const pool = (t: g.Tensor) => g.maxPool2d(t, c.k, c.opts);
-      const dx = g.grad((x) => pool(x).mul(gy).sum(), [x])[0]; // maxPool2dBackward(gy)
-      // second order: d/d(gy) of <maxPool2dBackward(gy), z> is poolGather(z)
-      const gz = g.grad((gy) => g.grad((x) => pool(x).mul(gy).sum(), [x], { createGraph: true })[0].mul(z).sum(), [gy])[0];
-      return [pool(x), dx, gz];
-    }, { atol: 1e-6 });
-  }
-});
+for (const variant of kernelVariants.maxPool2dBackward) {
+  test(`maxPool2d forward, indices, backward and gather match the CPU (backward ${variant})`, async () => {
+    forceVariant('maxPool2dBackward', variant);
+    try {
+      for (const [i, c] of cases.entries()) {
+        const geom = pool2dGeometry(c.x, c.k, c.opts);
+        const yShape = [geom.batch, geom.channels, geom.outH, geom.outW];
+        // coarse values make ties common: the first maximum in scan order must win on both devices
+        const x = randomArray(sizeOf(c.x), 500 + i).map((v) => Math.round(v * 2));
+        await compareDevices(`maxPool2d ${JSON.stringify(c)}`, [
+          { data: x, shape: c.x }, { data: randomArray(sizeOf(yShape), 600 + i), shape: yShape },
+          { data: randomArray(sizeOf(c.x), 700 + i), shape: c.x },
+        ], (x, gy, z) => {
+          const pool = (t: g.Tensor) => g.maxPool2d(t, c.k, c.opts);
+          const dx = g.grad((x) => pool(x).mul(gy).sum(), [x])[0]; // maxPool2dBackward(gy)
+          // second order: d/d(gy) of <maxPool2dBackward(gy), z> is poolGather(z)
+          const gz = g.grad((gy) => g.grad((x) => pool(x).mul(gy).sum(), [x], { createGraph: true })[0].mul(z).sum(), [gy])[0];
+          return [pool(x), dx, gz];
+        }, { atol: 1e-6 });
+      }
+    } finally {
+      forceVariant('maxPool2dBackward', null);
+    }
+  });
+}
 
 test('maxPool2d ties: the first maximum in scan order wins; padding never wins', async () => {
   for (const device of ['cpu', ...(g.hasWebGPU() ? ['webgpu'] : [])] as g.DeviceName[]) {

@@ -55,6 +55,9 @@ export interface Pool2dGeom {
   kH: number; kW: number; strideH: number; strideW: number; padH: number; padW: number;
 }
 
+/** What a matmul may do to its result before writing it: + bias[n] on every row, then ReLU. */
+export interface MatmulEpilogue { bias?: Storage | null; relu?: boolean }
+
 export interface Backend {
   readonly name: DeviceName;
   /** Human-readable description of the device (the adapter's vendor/architecture/description on WebGPU). */
@@ -89,8 +92,11 @@ export interface Backend {
    * argmax/argmin give int32 indices (the first extreme wins, as PyTorch).
    */
   reduce(op: ReduceOp, x: Storage, outer: number, reduce: number, inner: number): Storage;
-  /** Batched matmul: a [batch, m, k] · b [batch, k, n] → contiguous [batch, m, n]; any strides (0 for a broadcast batch). */
-  matmul(a: View, b: View, batch: number, m: number, k: number, n: number): Storage;
+  /**
+   * Batched matmul: a [batch, m, k] · b [batch, k, n] → contiguous [batch, m, n]; any strides (0 for a broadcast batch).
+   * An optional epilogue adds bias [n] (contiguous) to every row, then applies ReLU.
+   */
+  matmul(a: View, b: View, batch: number, m: number, k: number, n: number, epilogue?: MatmulEpilogue): Storage;
 
   /** In-place Adam update of param, m and v from grad (all contiguous, same length). */
   adam(param: Storage, grad: Storage, m: Storage, v: Storage, step: AdamStep): void;

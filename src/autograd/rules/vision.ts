@@ -11,7 +11,7 @@ import { sum } from '../../tensor/ops/reduce.js';
 import { softmax } from '../../tensor/ops/activation.js';
 import {
   conv2dBackwardBias, conv2dBackwardInput, conv2dBackwardWeight, conv2dWithGeometry, crossEntropyBackward,
-  dropoutWithSeed, maxPool2dBackward, poolGather,
+  dropoutWithSeed, fusedLinearBackward, maxPool2dBackward, poolGather,
 } from '../../tensor/ops/vision.js';
 import { defineRule } from './registry.js';
 
@@ -61,3 +61,6 @@ defineRule('crossEntropyBackward', (gz, { inputs: [logits, g0], saved, needsGrad
   }
   return [dLogits, dG0];
 });
+
+defineRule('fusedLinear', (g, { inputs: [x, w], output, saved, needsGrad }) =>
+  fusedLinearBackward(g, x, w, output, saved.relu as boolean, needsGrad).slice(0, needsGrad.length));

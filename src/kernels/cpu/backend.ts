@@ -4,7 +4,7 @@
  * Written to be read, not to be fast.
  */
 import type {
-  AdamStep, Backend, BinaryOp, Conv2dGeom, DType, Pool2dGeom, ReduceOp, Storage, TypedArray, UnaryOp, View,
+  AdamStep, Backend, BinaryOp, Conv2dGeom, DType, MatmulEpilogue, Pool2dGeom, ReduceOp, Storage, TypedArray, UnaryOp, View,
 } from '../backend.js';
 import { sizeOf } from '../shape.js';
 import { binaryFns, unaryFns } from './elementwise.js';
@@ -133,7 +133,7 @@ export class CpuBackend implements Backend {
     return new CpuStorage(this, out, isArg ? 'int32' : x.dtype);
   }
 
-  matmul(a: View, b: View, batch: number, m: number, k: number, n: number): Storage {
+  matmul(a: View, b: View, batch: number, m: number, k: number, n: number, epilogue: MatmulEpilogue = {}): Storage {
     const out = makeArray(a.storage.dtype, batch * m * n);
     const da = arr(a.storage), db = arr(b.storage);
     const [sab, sam, sak] = a.strides, [sbb, sbk, sbn] = b.strides;
@@ -143,7 +143,8 @@ export class CpuBackend implements Backend {
           let acc = 0;
           const ia = a.offset + p * sab + i * sam, ib = b.offset + p * sbb + j * sbn;
           for (let q = 0; q < k; q++) acc += da[ia + q * sak] * db[ib + q * sbk];
-          out[(p * m + i) * n + j] = acc;
+          if (epilogue.bias) acc += arr(epilogue.bias)[j];
+          out[(p * m + i) * n + j] = epilogue.relu ? unaryFns.relu(acc) : acc;
         }
       }
     }

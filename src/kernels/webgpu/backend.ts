@@ -3,7 +3,7 @@
  * runtime into one batch. Each op chooses its kernel variant here, where shapes are known.
  */
 import type {
-  AdamStep, Backend, BinaryOp, Conv2dGeom, DType, Pool2dGeom, ReduceOp, Storage, TypedArray, UnaryOp, View,
+  AdamStep, Backend, BinaryOp, Conv2dGeom, DType, MatmulEpilogue, Pool2dGeom, ReduceOp, Storage, TypedArray, UnaryOp, View,
 } from '../backend.js';
 import { GpugradError } from '../errors.js';
 import { collapseDims, sizeOf } from '../shape.js';
@@ -15,14 +15,14 @@ import {
 } from '../wgsl/common.js';
 import { fillKernel } from '../wgsl/fill.js';
 import { gatherBytesKernel } from '../wgsl/gather-bytes.js';
-import { matmulKernel } from '../wgsl/matmul.js';
 import { reduceKernel } from '../wgsl/reduce.js';
 import { scatterCopyKernel } from '../wgsl/scatter-copy.js';
 import { supportsUnary, unaryKernel, unaryVec4Kernel } from '../wgsl/unary.js';
 import { whereKernel, whereVec4Kernel } from '../wgsl/where.js';
 import type { PooledBuffer } from './pool.js';
 import { Runtime } from './runtime.js';
-import { VisionKernels } from './vision.js';
+import { dispatchMatmul } from './matmul.js';
+import { type VisionHost, VisionKernels } from './vision.js';
 
 export class GpuStorage implements Storage {
   released = false;
@@ -44,10 +44,12 @@ export class WebGPUBackend implements Backend {
   readonly name = 'webgpu' as const;
   /** the vision ops' dispatch code (./vision.ts) */
   private vision: VisionKernels;
+  private visionHost: VisionHost;
   constructor(readonly runtime: Runtime) {
-    this.vision = new VisionKernels({
+    this.visionHost = {
       runtime, out: (n, d) => this.out(n, d), reduce: (...a) => this.reduce(...a), release: (st) => this.release(st),
-    });
+    };
+    this.vision = new VisionKernels(this.visionHost);
   }
 
   describe() { return this.runtime.describe(); }
@@ -201,14 +203,8 @@ export class WebGPUBackend implements Backend {
     return out;
   }
 
-  matmul(a: View, b: View, batch: number, m: number, k: number, n: number): Storage {
-    if (k === 0 || batch * m * n === 0) return this.fill(batch * m * n, 0, 'float32');
-    const out = this.out(batch * m * n, 'float32');
-    const tn = Math.ceil(n / 4), tm = Math.ceil(m / 4);
-    const params = [batch, m, k, n, a.offset, a.strides[0], a.strides[1], a.strides[2],
-      b.offset, b.strides[0], b.strides[1], b.strides[2], tn, tm];
-    this.runtime.dispatch(matmulKernel(), [buf(a.storage), buf(b.storage), out.buf], params, Math.ceil((batch * tn * tm) / 64));
-    return out;
+  matmul(a: View, b: View, batch: number, m: number, k: number, n: number, epilogue?: MatmulEpilogue): Storage {
+    return dispatchMatmul(this.visionHost, a, b, batch, m, k, n, epilogue);
   }
 
   adam(param: Storage, grad: Storage, m: Storage, v: Storage, s: AdamStep): void {

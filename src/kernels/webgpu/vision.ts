@@ -9,10 +9,8 @@ import type { Conv2dGeom, Pool2dGeom, Storage } from '../backend.js';
 import { GpugradError } from '../errors.js';
 import { dropoutThreshold } from '../cpu/vision.js';
 import { ELEMS_PER_THREAD } from '../wgsl/common.js';
-import { type Conv2dVariant, conv2dKernel, conv2dTile, conv2dVariants } from '../wgsl/conv2d.js';
-import {
-  type Conv2dBackwardInputVariant, backwardInputTile, conv2dBackwardInputKernel, conv2dBackwardInputVariants,
-} from '../wgsl/conv2d-backward-input.js';
+import { type Conv2dVariant, conv2dKernel, conv2dTile } from '../wgsl/conv2d.js';
+import { type Conv2dBackwardInputVariant, backwardInputTile, conv2dBackwardInputKernel } from '../wgsl/conv2d-backward-input.js';
 import { conv2dBackwardWeightKernel } from '../wgsl/conv2d-backward-weight.js';
 import { countCorrectKernel } from '../wgsl/count-correct.js';
 import { crossEntropyKernel } from '../wgsl/cross-entropy.js';
@@ -20,24 +18,13 @@ import { crossEntropyBackwardKernel } from '../wgsl/cross-entropy-backward.js';
 import { dropoutKernel } from '../wgsl/dropout.js';
 import { maxPool2dKernel } from '../wgsl/maxpool2d.js';
 import { maxPool2dBackwardKernel } from '../wgsl/maxpool2d-backward.js';
+import { maxPool2dBackwardWindowKernel } from '../wgsl/maxpool2d-backward-window.js';
 import { poolGatherKernel } from '../wgsl/pool-gather.js';
 import type { PooledBuffer } from './pool.js';
 import type { Runtime } from './runtime.js';
+import { forcedVariant } from './variants.js';
 
-/** The kernels with variants, and their names. */
-export const kernelVariants = {
-  conv2d: conv2dVariants,
-  conv2dBackwardInput: conv2dBackwardInputVariants,
-} as const;
-export type VariantKernel = keyof typeof kernelVariants;
-
-const forced: Partial<Record<VariantKernel, string>> = {};
-
-/** Forces a variant of `kernel` (null: back to the heuristics). For tests and benchmarks. */
-export function forceVariant<K extends VariantKernel>(kernel: K, variant: (typeof kernelVariants)[K][number] | null): void {
-  if (variant === null) delete forced[kernel];
-  else forced[kernel] = variant;
-}
+export { forceVariant, kernelVariants, type VariantKernel } from './variants.js';
 
 /** The minimal view of the backend this module needs. */
 export interface VisionHost {
@@ -88,7 +75,7 @@ export class VisionKernels {
     const out = this.host.out(g.batch * g.outC * g.outH * g.outW, 'float32');
     if (out.length === 0) return out;
     const og = g.outC / g.groups;
-    const variant = (forced.conv2d as Conv2dVariant | undefined) ?? pickConv2d(og, g.outW);
+    const variant = forcedVariant('conv2d') ?? pickConv2d(og, g.outW);
     const { TO, TP } = conv2dTile(variant);
     const tilesO = Math.ceil(og / TO), perRow = Math.ceil(g.outW / TP), tilesP = g.batch * g.outH * perRow;
     const padded = g.padH > 0 || g.padW > 0;
@@ -102,7 +89,7 @@ export class VisionKernels {
     const dx = this.host.out(g.batch * g.inC * g.inH * g.inW, 'float32');
     if (dx.length === 0) return dx;
     const cg = g.inC / g.groups;
-    const variant = (forced.conv2dBackwardInput as Conv2dBackwardInputVariant | undefined) ?? pickBackwardInput(cg, g.inW);
+    const variant = forcedVariant('conv2dBackwardInput') ?? pickBackwardInput(cg, g.inW);
     const { TC, TP } = backwardInputTile(variant);
     const tilesC = Math.ceil(cg / TC), perRow = Math.ceil(g.inW / TP), tilesP = g.batch * g.inH * perRow;
     this.rt.dispatch(conv2dBackwardInputKernel(variant), [buf(gy), buf(w), dx.buf], [...geomParams(g), tilesC, tilesP, perRow],
@@ -140,7 +127,15 @@ export class VisionKernels {
   maxPool2dBackward(gy: Storage, indices: Storage, g: Pool2dGeom): Storage {
     const n = g.batch * g.channels * g.inH * g.inW;
     const dx = this.host.out(n, 'float32');
-    if (n > 0) this.rt.dispatch(maxPool2dBackwardKernel(), [buf(gy), buf(indices), dx.buf], poolParams(g, n), Math.ceil(n / EW_BLOCK));
+    if (n === 0) return dx;
+    const tiles = g.strideH === g.kH && g.strideW === g.kW && g.padH === 0 && g.padW === 0;
+    const variant = forcedVariant('maxPool2dBackward') ?? (tiles ? 'window' : 'gather');
+    if (variant === 'window' && tiles) {
+      const outs = g.batch * g.channels * g.outH * g.outW;
+      this.rt.dispatch(maxPool2dBackwardWindowKernel(), [buf(gy), buf(indices), dx.buf], poolParams(g, outs), Math.ceil(outs / EW_BLOCK));
+    } else {
+      this.rt.dispatch(maxPool2dBackwardKernel(), [buf(gy), buf(indices), dx.buf], poolParams(g, n), Math.ceil(n / EW_BLOCK));
+    }
     return dx;
   }
 

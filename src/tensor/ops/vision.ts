@@ -13,6 +13,7 @@ import { Tensor } from '../tensor.js';
 import { assertTensor } from './util.js';
 import { sum } from './reduce.js';
 import { mul } from './elementwise.js';
+import { reshape } from './views.js';
 
 export type Pair = number | readonly [number, number];
 
@@ -237,10 +238,63 @@ export function countCorrect(logits: Tensor, labels: Tensor): Tensor {
   return Tensor.fromStorage(s, []);
 }
 
-/** The bias gradient of a conv: gradOut summed over batch and pixels (two reductions of adjacent axes, no copies). */
+/**
+ * The bias gradient of a conv: gradOut summed over batch and pixels, as two reductions of adjacent axes (no copies).
+ * The batch goes first: that sum has many outputs (one per channel and pixel), each a short strided walk — the cheap
+ * case for the reduce kernel — and leaves only O rows of outH·outW to sum. (Pixels first would be a few long
+ * reductions per image, which need a workgroup each.)
+ */
 export function conv2dBackwardBias(gradOut: Tensor): Tensor {
-  const perImage = sum(gradOut, [2, 3]);
-  const out = sum(perImage, 0);
-  if (!perImage.requiresGrad) perImage.dispose();
+  const perPixel = sum(gradOut, 0);
+  const out = sum(perPixel, [1, 2]);
+  if (!perPixel.requiresGrad) perPixel.dispose();
   return out;
+}
+
+// ---- fused linear layer ----------------------------------------------------------------------------------------------
+
+/**
+ * y = x·Wᵀ + b (then ReLU when `relu`), with W [out, in] and b [out] as PyTorch lays them out, in one matmul whose
+ * epilogue adds the bias and applies the ReLU: no separate passes over the output. x may have any leading dimensions.
+ */
+export function fusedLinear(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: { relu?: boolean } = {}): Tensor {
+  const op = 'fusedLinear';
+  float(op, x, 'input');
+  float(op, weight, 'weight');
+  check(weight.ndim === 2, op, `weight must be [out, in], got ${fmtShape(weight.shape)}`);
+  const [outF, inF] = weight.shape;
+  check(x.ndim >= 1 && x.shape[x.ndim - 1] === inF, op,
+    () => `the input's last dimension is ${x.shape[x.ndim - 1]} (shape ${fmtShape(x.shape)}) but weight ${fmtShape(weight.shape)} expects ${inF}`);
+  const inputs = [x, weight];
+  if (bias) {
+    float(op, bias, 'bias');
+    check(bias.ndim === 1 && bias.shape[0] === outF, op, () => `bias must be [${outF}], got ${fmtShape(bias.shape)}`);
+    inputs.push(bias);
+  }
+  sameDevice(op, ...inputs);
+  const rows = x.size / Math.max(inF, 1);
+  const s = withDense([x, ...(bias ? [bias] : [])], (xd, bd) => x.storage.backend.matmul(
+    { storage: xd.storage, shape: [1, rows, inF], strides: [0, inF, 1], offset: 0 },
+    // Wᵀ read in place: element (k, n) of Wᵀ is W[n, k]
+    { storage: weight.storage, shape: [1, inF, outF], strides: [0, weight.strides[1], weight.strides[0]], offset: weight.offset },
+    1, rows, inF, outF, { bias: bd ? bd.storage : null, relu: opts.relu === true }));
+  const out = Tensor.fromStorage(s, [...x.shape.slice(0, -1), outF]);
+  return record(op, inputs, out, { relu: opts.relu === true });
+}
+
+/** fusedLinear's gradients, from differentiable ops (so they can be differentiated again). */
+export function fusedLinearBackward(g: Tensor, x: Tensor, weight: Tensor, out: Tensor, relu: boolean, needs: readonly boolean[]): (Tensor | null)[] {
+  const [outF, inF] = weight.shape;
+  const gz = relu ? mul(g, stepOf(out)) : g;
+  const g2 = reshape(gz, [-1, outF]);
+  return [
+    needs[0] ? reshape(g2.matmul(weight), x.shape) : null,
+    needs[1] ? g2.T.matmul(reshape(x, [-1, inF])) : null,
+    needs[2] ? sum(g2, 0) : null,
+  ];
+}
+
+/** 1 where the layer's output is positive (ReLU's derivative, read from the output), not recorded. */
+function stepOf(out: Tensor): Tensor {
+  return Tensor.fromStorage(out.storage.backend.unary('step', out.view()), out.shape);
 }

@@ -1,0 +1,69 @@
+/**
+ * Choosing and dispatching a matmul kernel (../wgsl/matmul.ts). The choice:
+ * - family: on SwiftShader, register tiles ('reg'); on a GPU, workgroup-memory tiles ('wg') once both sides of C reach
+ *   64 (below that a 64×64 block would be mostly idle);
+ * - load modes ('reg'): per operand, vec4 loads along whichever axis is contiguous and 16-byte aligned, else scalar;
+ * - split-K: when C has too few 4×4 tiles to keep the device busy and K is long, K is split and the partials summed.
+ *   (Not with an epilogue: bias and ReLU must see the whole sum.)
+ */
+import type { MatmulEpilogue, Storage, View } from '../backend.js';
+import { type ModeA, type ModeB, matmulRegKernel, matmulWgKernel } from '../wgsl/matmul.js';
+import type { PooledBuffer } from './pool.js';
+import { forcedVariant } from './variants.js';
+import type { VisionHost } from './vision.js';
+
+const buf = (s: Storage) => (s as unknown as { buf: PooledBuffer }).buf;
+const aligned = (...xs: number[]) => xs.every((x) => x % 4 === 0);
+
+function modeA(a: View, m: number, k: number): ModeA {
+  const [sb, sm, sk] = a.strides;
+  if (sk === 1 && k % 4 === 0 && aligned(a.offset, sb, sm)) return 'k4';
+  if (sm === 1 && m % 4 === 0 && aligned(a.offset, sb, sk)) return 'm4';
+  return 's';
+}
+
+function modeB(b: View, k: number, n: number): ModeB {
+  const [sb, sk, sn] = b.strides;
+  if (sn === 1 && n % 4 === 0 && aligned(b.offset, sb, sk)) return 'n4';
+  if (sk === 1 && k % 4 === 0 && aligned(b.offset, sb, sn)) return 'k4';
+  return 's';
+}
+
+export function dispatchMatmul(host: VisionHost, a: View, b: View, batch: number, m: number, k: number, n: number,
+  epi: MatmulEpilogue = {}): Storage {
+  const rt = host.runtime;
+  const outputs = batch * m * n;
+  if (outputs === 0) return host.out(0, 'float32');
+  const swift = rt.isSwiftShader;
+  const variant = forcedVariant('matmul') ?? (!swift && m >= 64 && n >= 64 ? 'wg' : 'reg');
+  const wg = variant === 'wg';
+  const tile = wg ? 64 : 4;
+  const tm = Math.ceil(m / tile), tn = Math.ceil(n / tile);
+  const hasEpi = Boolean(epi.bias) || Boolean(epi.relu);
+
+  // split-K: enough invocations to fill the device, at least 64 k per split (forced: up to 4 splits)
+  let splits = 1;
+  if (!hasEpi) {
+    const threads = batch * tm * tn * (wg ? 256 : 1);
+    const busy = swift ? 1024 : 32768;
+    if (variant === 'splitk') splits = Math.min(4, Math.ceil(k / 4));
+    else if (threads < busy / 2 && k >= 256) splits = Math.min(Math.ceil(busy / threads), Math.floor(k / 64), 64);
+  }
+  const chunk = Math.ceil(k / Math.max(splits, 1) / 4) * 4 || 4;
+  splits = Math.max(1, Math.ceil(k / chunk));
+
+  const target = splits > 1 ? host.out(splits * outputs, 'float32') : host.out(outputs, 'float32');
+  const params = [batch, m, k, n, a.offset, a.strides[0], a.strides[1], a.strides[2],
+    b.offset, b.strides[0], b.strides[1], b.strides[2], tn, tm, chunk, splits];
+  const bias = splits === 1 && epi.bias ? epi.bias : null;
+  const relu = splits === 1 && Boolean(epi.relu);
+  const spec = wg ? matmulWgKernel(bias !== null, relu)
+    : variant === 'regs' ? matmulRegKernel('s', 's', bias !== null, relu)
+      : matmulRegKernel(modeA(a, m, k), modeB(b, k, n), bias !== null, relu);
+  const bufs = [buf(a.storage), buf(b.storage), ...(bias ? [buf(bias)] : []), target.buf];
+  rt.dispatch(spec, bufs, params, wg ? batch * tm * tn * splits : Math.ceil((batch * tm * tn * splits) / 64));
+  if (splits === 1) return target;
+  const sum = host.reduce('sum', target, 1, splits, outputs);
+  host.release(target);
+  return sum;
+}
