@@ -21,7 +21,7 @@ const experiment: Experiment<Config> = {
   data: ['mnist'],
   presets: {
     full: { models: ALL, epochs: 10, lr: 1e-4, batchSize: 64 },
-    quick: { models: ALL, epochs: 2, lr: 1e-4, batchSize: 64, trainSamples: 3000, testSamples: 1000 },
+    quick: { models: ALL, epochs: 2, lr: 1e-3, batchSize: 64, trainSamples: 3000, testSamples: 1000 },
     test: { models: [[4, 8], [16, 32]], epochs: 1, lr: 1e-4, batchSize: 64, trainSamples: 128, testSamples: 64 },
   },
   flags: { epochs: 'epochs', lr: 'lr', batchSize: 'batchSize' },
@@ -57,7 +57,7 @@ const experiment: Experiment<Config> = {
     const x = { field: 'params', title: 'number of parameters', log: true };
     const split = { field: 'split', title: 'set', sort: ['train', 'test'], colors: ['#4c78a8', '#f58518'] };
     const chart = (cols: Record<string, string>, title: string, log: boolean) =>
-      line(long(cols), { x, y: { field: 'value', title, log }, color: split, points: true });
+      line(long(cols), { x, y: { field: 'value', title, log, ...(log ? {} : { domain: [0, 1] as [number, number] }) }, color: split, points: true });
     return [
       {
         name: 'loss-vs-params', title: 'Loss vs number of parameters (MNIST MLPs)', definition: DEFINITION,

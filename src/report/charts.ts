@@ -50,7 +50,8 @@ export interface ChartOptions {
 }
 
 function encodeAxis(a: Axis): Spec {
-  const scale: Spec = a.log ? { type: 'log' } : { zero: a.zero ?? false };
+  // log axes end at the data (not at the next power of ten): nice ticks on a log scale can leave a decade empty
+  const scale: Spec = a.log ? { type: 'log', nice: false, padding: 8 } : { zero: a.zero ?? false, padding: a.domain ? 0 : 4 };
   if (a.domain) scale.domain = a.domain;
   return {
     field: a.field,
