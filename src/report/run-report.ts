@@ -81,19 +81,30 @@ function configTable(r: Results): { head: string[]; rows: string[][] } {
   return { head: ['setting', 'value'], rows };
 }
 
-export function presetCaveat(r: Results): string | null {
-  if (r.preset === 'full') return null;
-  return `This is a **${r.preset}** preset run: smaller than the protocol (fewer epochs, steps, trainings or samples; see the settings), so trained numbers sit below the seed's and only the qualitative picture and the parameter counts compare. Run with \`--preset full\` for the protocol's sizes.`;
+/** Which settings differ from the protocol's (the full preset), as `name ours (protocol theirs)`. */
+export function settingsDiff(config: Record<string, unknown>, full: Record<string, unknown> | undefined): string[] {
+  if (!full) return [];
+  const keys = [...new Set([...Object.keys(full), ...Object.keys(config)])];
+  const show = (v: unknown) => (v === undefined ? 'all' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  return keys.filter((k) => JSON.stringify(config[k]) !== JSON.stringify(full[k])).map((k) => `${k} ${show(config[k])} (protocol: ${show(full[k])})`);
+}
+
+export function presetCaveat(r: Results, full?: Record<string, unknown>): string | null {
+  const diff = settingsDiff(r.config, full);
+  if (r.preset === 'full' && !diff.length) return null;
+  const what = diff.length ? `: ${diff.join('; ')}` : ' (see the settings)';
+  if (r.preset === 'full') return `Settings changed from the protocol's${what}.`;
+  return `This is a **${r.preset}** preset run, smaller than the protocol${what}. Trained numbers are not comparable with the seed's; the qualitative picture and the parameter counts are. Run with \`--preset full\` for the protocol's sizes.`;
 }
 
 /** The blocks describing one run; `prefix` is the run folder relative to the page (for the assembled report). */
-export function runBlocks(r: Results, figures: DrawnFigure[], problems: string[], prefix = '', level: 1 | 2 = 1, findings: string[] = []): Block[] {
+export function runBlocks(r: Results, figures: DrawnFigure[], problems: string[], prefix = '', level: 1 | 2 = 1, findings: string[] = [], full?: Record<string, unknown>): Block[] {
   const h2 = (level + 1) as 2 | 3;
   const blocks: Block[] = [
     { h: level, text: `${r.section} ${r.title} (\`${r.experiment}\`)`, id: r.experiment },
     { p: `Status **${r.status}**${r.error ? ` (${r.error})` : ''}; preset \`${r.preset}\`, seed ${r.seed}; device ${r.adapter}; gpugrad ${r.library.version}, Node ${r.node}; started ${r.startedAt}; wall time ${formatDuration(r.wallTimeS)}${r.attempts > 1 ? ` over ${r.attempts} attempts (resumed)` : ''}.` },
   ];
-  const caveat = presetCaveat(r);
+  const caveat = presetCaveat(r, full);
   if (caveat) blocks.push({ p: caveat });
   if (findings.length) blocks.push({ h: h2, text: 'What this run showed' }, { list: findings });
   const cmp = comparison(r);
@@ -119,7 +130,7 @@ export function formatDuration(s: number): string {
 }
 
 /** Draws the figures and writes report.md and report.html into a run folder. */
-export async function writeRunReport(dir: string, experiment?: Experiment<any>): Promise<{ results: Results; figures: DrawnFigure[]; problems: string[]; findings: string[] }> {
+export async function writeRunReport(dir: string, experiment?: Experiment<any>): Promise<{ results: Results; figures: DrawnFigure[]; problems: string[]; findings: string[]; full: Record<string, unknown> }> {
   const r = readResults(dir);
   let e = experiment;
   if (!e) {
@@ -133,8 +144,9 @@ export async function writeRunReport(dir: string, experiment?: Experiment<any>):
   } catch (err) {
     problems.push(`the summary could not be computed: ${(err as Error).message}`);
   }
-  const blocks = runBlocks(r, figures, problems, '', 1, findings);
+  const full = e.presets.full as Record<string, unknown>;
+  const blocks = runBlocks(r, figures, problems, '', 1, findings, full);
   writeFileSync(join(dir, 'report.md'), toMarkdown(blocks));
   writeFileSync(join(dir, 'report.html'), toHtml(blocks, `gpugrad ${r.section} ${r.experiment}`));
-  return { results: r, figures, problems, findings };
+  return { results: r, figures, problems, findings, full };
 }
