@@ -55,8 +55,12 @@ export async function runCommand(argv: string[]): Promise<number> {
     seed: { type: 'string' }, device: { type: 'string' }, 'data-dir': { type: 'string' }, out: { type: 'string' },
     runs: { type: 'string' }, resume: { type: 'boolean' },
   }, 1);
-  if (values.help) { process.stdout.write(RUN_HELP); return 0; }
   const target = positionals[0];
+  if (values.help) {
+    process.stdout.write(RUN_HELP);
+    if (target && isExperimentName(target)) process.stdout.write(await experimentHelp(target));
+    return 0;
+  }
   if (!target) throw new UsageError('which experiment? give a name or all', 'run');
   if (target !== 'all' && !isExperimentName(target)) {
     throw new UsageError(`unknown experiment '${target}'; gpugrad list shows them`, 'run');
@@ -121,6 +125,19 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stderr.write(`gpugrad: all runs: ${resolve(page)}\n`);
   }
   return failed ? 1 : 0;
+}
+
+/** `gpugrad run <experiment> --help`: what it does and its presets (loaded without touching the GPU). */
+async function experimentHelp(name: ExperimentName): Promise<string> {
+  process.env.GPUGRAD_WEBGPU ??= '0';
+  process.env.GPUGRAD_DEVICE ??= 'cpu';
+  let e: Experiment<any>;
+  try { e = await loadExperiment(name); } catch (err) { return `\n${name}: ${(err as Error).message}\n`; }
+  const lines = [`\n${e.section} ${e.title} (${e.name})`, `  ${e.description}`, '  presets:'];
+  for (const p of PRESETS) lines.push(`    ${p.padEnd(6)} ${JSON.stringify(e.presets[p])}`);
+  const flags = Object.entries(e.flags).map(([f, k]) => `--${f === 'batchSize' ? 'batch-size' : f} sets ${k}`);
+  lines.push(`  ${flags.length ? flags.join(', ') : 'no --epochs/--lr/--batch-size settings'}`);
+  return `${lines.join('\n')}\n`;
 }
 
 /** --epochs/--lr/--batch-size must name a setting the experiment has (with 'all', they apply where they can). */
