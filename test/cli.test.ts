@@ -18,7 +18,7 @@ import type { Experiment, Results } from '../src/experiments/types.js';
 
 const bin = join(process.cwd(), 'bin/gpugrad.js');
 const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], {
-  encoding: 'utf8', timeout: 60_000, env: { ...process.env, GPUGRAD_QUIET: '1' },
+  encoding: 'utf8', timeout: 60_000, env: { ...process.env, GPUGRAD_QUIET: '1', GPUGRAD_DIST: process.env.GPUGRAD_DIST ?? 'dist' },
 });
 
 test('bad flags: one line on stderr and exit status 2', () => {
@@ -57,7 +57,7 @@ test('gpugrad data delegates to the data command', () => {
 });
 
 test('list names every experiment, without touching the GPU', () => {
-  const env = { ...process.env };
+  const env = { ...process.env, GPUGRAD_DIST: process.env.GPUGRAD_DIST ?? 'dist' }; // the build under test, never rebuilt
   delete env.VK_ICD_FILENAMES; // a WebGPU probe would now fail and say so on stderr
   delete env.GPUGRAD_QUIET;
   const r = spawnSync(process.execPath, [bin, 'list'], { encoding: 'utf8', timeout: 60_000, env });

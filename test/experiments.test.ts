@@ -78,7 +78,7 @@ for (const name of EXPERIMENT_NAMES) {
 }
 
 test('gpugrad report gathers the runs into one page with their figures', () => {
-  const r = spawnSync(process.execPath, ['bin/gpugrad.js', 'report', '--runs', root], { env: { ...process.env, GPUGRAD_QUIET: '1' }, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['bin/gpugrad.js', 'report', '--runs', root], { env: { ...process.env, GPUGRAD_QUIET: '1', GPUGRAD_DIST: process.env.GPUGRAD_DIST ?? 'dist' }, encoding: 'utf8', timeout: 60_000 });
   assert.is(r.status, 0, r.stderr);
   const html = readFileSync(join(root, 'report.html'), 'utf8');
   for (const name of EXPERIMENT_NAMES) {
@@ -93,7 +93,7 @@ test('a run killed after a checkpoint resumes from it (gpugrad run ... --resume)
   if (only && !only.includes('resume')) return;
   const out = join(root, 'killed');
   const args = ['bin/gpugrad.js', 'run', 'grad-norm', '--preset', 'test', '--epochs', '100000', '--out', out];
-  const child = spawn(process.execPath, args, { env: { ...process.env, GPUGRAD_QUIET: '1' }, stdio: 'ignore' });
+  const child = spawn(process.execPath, args, { env: { ...process.env, GPUGRAD_QUIET: '1', GPUGRAD_DIST: process.env.GPUGRAD_DIST ?? 'dist' }, stdio: 'ignore' });
   const done = () => { try { return readResults(out).units.deep?.epochsDone ?? 0; } catch { return 0; } };
   const t0 = Date.now();
   while (done() < 8 && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 50));
@@ -105,7 +105,7 @@ test('a run killed after a checkpoint resumes from it (gpugrad run ... --resume)
   assert.is(killed.status, 'running', 'SIGKILL leaves no chance to write more');
 
   const r = spawnSync(process.execPath, ['bin/gpugrad.js', 'run', 'grad-norm', '--resume', '--epochs', String(at + 8), '--out', out],
-    { env: { ...process.env, GPUGRAD_QUIET: '1' }, encoding: 'utf8', timeout: 60_000 });
+    { env: { ...process.env, GPUGRAD_QUIET: '1', GPUGRAD_DIST: process.env.GPUGRAD_DIST ?? 'dist' }, encoding: 'utf8', timeout: 60_000 });
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stderr, /resuming grad-norm/);
   const res = readResults(out);
