@@ -163,14 +163,6 @@ export function epochLoader(ctx: RunContext<unknown>, ds: ImageDataset, batchSiz
   return new g.DataLoader(ds, { batchSize, shuffle: true, seed: ctx.seedFor(...labels, 'shuffle') });
 }
 
-/** Accuracy/loss rows as the figures want them: one row per (split, measure). */
-export function splitRows(base: Record<string, string | number>, train: EpochStats, test: EpochStats) {
-  return [
-    { ...base, split: 'train', loss: train.loss, acc: train.acc },
-    { ...base, split: 'test', loss: test.loss, acc: test.acc },
-  ];
-}
-
 export interface TrainOptions {
   epochs: number;
   batchSize: number;
