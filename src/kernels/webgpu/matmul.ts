@@ -7,7 +7,7 @@
  *   (Not with an epilogue: bias and ReLU must see the whole sum.)
  */
 import type { MatmulEpilogue, Storage, View } from '../backend.js';
-import { type ModeA, type ModeB, matmulRegKernel, matmulWgKernel } from '../wgsl/matmul.js';
+import { type ModeA, type ModeB, type RegTile, matmulRegKernel, matmulWgKernel, regTileSize } from '../wgsl/matmul.js';
 import type { PooledBuffer } from './pool.js';
 import { forcedVariant } from './variants.js';
 import type { VisionHost } from './vision.js';
@@ -15,9 +15,10 @@ import type { VisionHost } from './vision.js';
 const buf = (s: Storage) => (s as unknown as { buf: PooledBuffer }).buf;
 const aligned = (...xs: number[]) => xs.every((x) => x % 4 === 0);
 
-function modeA(a: View, m: number, k: number): ModeA {
+function modeA(a: View, m: number, k: number, tile: RegTile): ModeA {
   const [sb, sm, sk] = a.strides;
-  if (sk === 1 && k % 4 === 0 && aligned(a.offset, sb, sm)) return 'k4';
+  // rows as vec4 along k pay off for 4×4 tiles; 8×8 tiles run faster on scalar A reads (measured)
+  if (tile === '4x4' && sk === 1 && k % 4 === 0 && aligned(a.offset, sb, sm)) return 'k4';
   if (sm === 1 && m % 4 === 0 && aligned(a.offset, sb, sk)) return 'm4';
   return 's';
 }
@@ -37,8 +38,11 @@ export function dispatchMatmul(host: VisionHost, a: View, b: View, batch: number
   const swift = rt.isSwiftShader;
   const variant = forcedVariant('matmul') ?? (!swift && m >= 64 && n >= 64 ? 'wg' : 'reg');
   const wg = variant === 'wg';
-  const tile = wg ? 64 : 4;
-  const tm = Math.ceil(m / tile), tn = Math.ceil(n / tile);
+  // 8×8 register tiles unless they would leave too few invocations (fewer than 8 workgroups) to spread
+  const big = batch * Math.ceil(m / 8) * Math.ceil(n / 8) >= 512;
+  const reg: RegTile = variant === 'reg8' || (variant === 'reg' && big) ? '8x8' : '4x4';
+  const { RM, CQ } = regTileSize(reg);
+  const tm = Math.ceil(m / (wg ? 64 : RM)), tn = Math.ceil(n / (wg ? 64 : 4 * CQ));
   const hasEpi = Boolean(epi.bias) || Boolean(epi.relu);
 
   // split-K: enough invocations to fill the device, at least 64 k per split (forced: up to 4 splits)
@@ -58,8 +62,8 @@ export function dispatchMatmul(host: VisionHost, a: View, b: View, batch: number
   const bias = splits === 1 && epi.bias ? epi.bias : null;
   const relu = splits === 1 && Boolean(epi.relu);
   const spec = wg ? matmulWgKernel(bias !== null, relu)
-    : variant === 'regs' ? matmulRegKernel('s', 's', bias !== null, relu)
-      : matmulRegKernel(modeA(a, m, k), modeB(b, k, n), bias !== null, relu);
+    : variant === 'regs' ? matmulRegKernel('4x4', 's', 's', bias !== null, relu)
+      : matmulRegKernel(reg, modeA(a, m, k, reg), modeB(b, k, n), bias !== null, relu);
   const bufs = [buf(a.storage), buf(b.storage), ...(bias ? [buf(bias)] : []), target.buf];
   rt.dispatch(spec, bufs, params, wg ? batch * tm * tn * splits : Math.ceil((batch * tm * tn * splits) / 64));
   if (splits === 1) return target;

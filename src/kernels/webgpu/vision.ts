@@ -80,7 +80,7 @@ export class VisionKernels {
     const tilesO = Math.ceil(og / TO), perRow = Math.ceil(g.outW / TP), tilesP = g.batch * g.outH * perRow;
     const padded = g.padH > 0 || g.padW > 0;
     const bufs = [buf(x), buf(w), ...(bias ? [buf(bias)] : []), out.buf];
-    this.rt.dispatch(conv2dKernel(variant, padded, bias !== null), bufs, [...geomParams(g), tilesO, tilesP, perRow],
+    this.rt.dispatch(conv2dKernel(variant, padded, bias !== null, g.inC === g.groups), bufs, [...geomParams(g), tilesO, tilesP, perRow],
       Math.ceil((g.groups * tilesO * tilesP) / 64));
     return out;
   }

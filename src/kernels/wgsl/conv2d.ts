@@ -10,7 +10,9 @@
  * load and skipped on store.
  *
  * Variants `o{TO}p{TP}`: more channels per invocation reuse each x load more (wide layers), more pixels reuse each
- * weight load more (few channels); the backend picks by shape. `padded` is specialised away for convs without padding.
+ * weight load more (few channels); the backend picks by shape. `padded` is specialised away for convs without padding,
+ * and `oneChannel` drops the channel loop (one input channel per group, as MNIST's first layers: a loop of one
+ * iteration costs SwiftShader about a third of this kernel's time there).
  *
  * Parameters: 0 N, 1 C, 2 H, 3 W, 4 O, 5 kH, 6 kW, 7 outH, 8 outW, 9 strideH, 10 strideW, 11 padH, 12 padW,
  * 13 dilationH, 14 dilationW, 15 groups, 16 C/groups, 17 O/groups, 18 channel tiles per group, 19 pixel tiles
@@ -29,7 +31,7 @@ export function conv2dTile(v: Conv2dVariant): { TO: number; TP: number } {
 const range = (n: number) => [...Array(n).keys()];
 const lane = ['x', 'y', 'z', 'w'];
 
-function conv2dSource(variant: Conv2dVariant, padded: boolean, bias: boolean): KernelSpec {
+function conv2dSource(variant: Conv2dVariant, padded: boolean, bias: boolean, oneChannel: boolean): KernelSpec {
   const { TO, TP } = conv2dTile(variant);
   const rows = range(TO), pix = range(TP), quads = range(TP / 4);
   const inputs = [{ name: 'x', type: 'f32' }, { name: 'w', type: 'f32' }];
@@ -56,7 +58,7 @@ function conv2dSource(variant: Conv2dVariant, padded: boolean, bias: boolean): K
 ${pix.map((j) => `    if (ow0 + ${j}u < OW) { out[ob + ${j}u] = acc${i}_${j >> 2}.${lane[j & 3]}${bias ? ' + b' : ''}; }`).join('\n')}
   }`).join('');
   return {
-    key: `conv2d:${variant}:${padded ? 'pad' : 'nopad'}:${bias ? 'bias' : ''}`,
+    key: `conv2d:${variant}:${padded ? 'pad' : 'nopad'}:${bias ? 'bias' : ''}:${oneChannel ? 'c1' : ''}`,
     inputs: inputs.length,
     outputs: 1,
     source: `${paramsWgsl}
@@ -89,7 +91,7 @@ ${padded ? `    if (u32(ih) >= H) { continue; } // a padding row: nothing to add
     for (var kw = 0u; kw < kW; kw++) {
       let kwd = i32(kw * P(14u));${tapSetup}
       var wk = kh * kW + kw;
-      for (var c = 0u; c < Cg; c++) {${body}
+      ${oneChannel ? '{' : 'for (var c = 0u; c < Cg; c++) {'}${body}
         ${pix.map((j) => `xi${j} += hw;`).join(' ')}
         wk += KK;
       }
