@@ -52,6 +52,13 @@ for (let v = 0; v < nVariants; v++) {
   });
 }
 
+test('conv2d of an empty batch gives empty outputs and a zero weight gradient', async () => {
+  const geom = conv2dGeometry([0, 2, 5, 5], [3, 2, 3, 3]);
+  await compareDevices('empty batch', [
+    { data: [], shape: [0, 2, 5, 5] }, { data: randomArray(54, 1), shape: [3, 2, 3, 3] }, { data: [], shape: [0, 3, 3, 3] },
+  ], (x, w, gy) => [g.conv2d(x, w), g.conv2dBackwardInput(gy, w, geom), g.conv2dBackwardWeight(x, gy, geom)]);
+});
+
 test('conv2d reads non-contiguous inputs (a permuted view)', async () => {
   await compareDevices('conv2d of a view', [
     { data: randomArray(2 * 3 * 5 * 6, 1), shape: [2, 5, 6, 3] }, { data: randomArray(4 * 3 * 9, 2), shape: [4, 3, 3, 3] },

@@ -47,7 +47,8 @@ export class WebGPUBackend implements Backend {
   private visionHost: VisionHost;
   constructor(readonly runtime: Runtime) {
     this.visionHost = {
-      runtime, out: (n, d) => this.out(n, d), reduce: (...a) => this.reduce(...a), release: (st) => this.release(st),
+      runtime, out: (n, d) => this.out(n, d), reduce: (...a) => this.reduce(...a), fill: (...a) => this.fill(...a),
+      release: (st) => this.release(st),
     };
     this.vision = new VisionKernels(this.visionHost);
   }

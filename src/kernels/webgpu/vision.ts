@@ -31,6 +31,7 @@ export interface VisionHost {
   runtime: Runtime;
   out(length: number, dtype: 'float32' | 'int32'): Storage & { buf: PooledBuffer };
   reduce(op: 'sum', x: Storage, outer: number, reduce: number, inner: number): Storage;
+  fill(length: number, value: number, dtype: 'float32'): Storage;
   release(s: Storage): void;
 }
 
@@ -101,6 +102,7 @@ export class VisionKernels {
     const og = g.outC / g.groups, ckk = (g.inC / g.groups) * g.kH * g.kW;
     const weights = g.outC * ckk;
     const pixels = g.batch * g.outH * g.outW;
+    if (pixels === 0) return this.host.fill(weights, 0, 'float32'); // an empty batch: no gradient
     const tilesO = Math.ceil(og / 4), tilesC = Math.ceil(ckk / 4);
     const tiles = g.groups * tilesO * tilesC;
     // Split K (the pixels) into S chunks: enough invocations to fill the device, chunks of at least 32 pixels.
