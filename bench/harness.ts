@@ -203,7 +203,7 @@ export interface Timing {
  * Times several sides of one comparison (gpugrad, TF.js) with their repetitions interleaved — A B A B … — so that both
  * see the same machine: on a shared 2-core machine the load drifts by tens of percent within a minute. Warm-up runs
  * first (pipeline compiles), then repetitions until every side has `minReps` and the budget is spent (or `maxReps`).
- * A side whose single run takes longer than `slowS` gets `slowReps` repetitions (at least 2) instead of `minReps`.
+ * A side whose single run takes longer than `slowS` gets `slowReps` repetitions instead of `minReps`.
  * In wall mode each repetition runs a side back to back enough times to last about 20 ms, so that submit-and-wait
  * overhead does not dominate.
  */
@@ -222,7 +222,7 @@ export async function timeInterleaved(probe: Probe, runs: (() => void)[], plan: 
       if (rep >= need[j] && (performance.now() - t0) / 1000 >= plan.budgetS) continue;
       const s = await probe.measure(runs[j], inner[j]);
       samples[j].push(s);
-      if (rep === 0 && plan.slowS !== undefined && s.wallMs / 1000 > plan.slowS) need[j] = Math.max(2, Math.min(need[j], plan.slowReps ?? 2));
+      if (rep === 0 && plan.slowS !== undefined && s.wallMs / 1000 > plan.slowS) need[j] = Math.max(1, Math.min(need[j], plan.slowReps ?? 2));
     }
     const spent = (performance.now() - t0) / 1000;
     if (samples.every((x, j) => x.length >= need[j]) && spent >= plan.budgetS) break;

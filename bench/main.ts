@@ -201,7 +201,8 @@ function repPlan(o: Options, realGpu: boolean): RepPlan {
   if (o.reps) return { warmup: 1, minReps: o.reps, maxReps: o.reps, budgetS: 0 };
   if (realGpu) return { warmup: 3, minReps: 10, maxReps: 100, budgetS: o.quick ? 0.2 : 0.5 };
   // SwiftShader: TF.js runs some of these ops for seconds, so slow ops get fewer repetitions
-  if (o.quick) return { warmup: 1, minReps: 3, maxReps: 10, budgetS: 0.5, slowS: 0.5, slowReps: 2 };
+  // --quick: the checked run is the only warm-up; two repetitions each, one for a run over a second
+  if (o.quick) return { warmup: 0, minReps: 2, maxReps: 5, budgetS: 0.3, slowS: 1, slowReps: 1 };
   return o.full
     ? { warmup: 1, minReps: 5, maxReps: 30, budgetS: 4, slowS: 3, slowReps: 3 }
     : { warmup: 1, minReps: 3, maxReps: 15, budgetS: 2, slowS: 2, slowReps: 2 };
@@ -241,7 +242,7 @@ async function main(): Promise<void> {
   out(`Dawn flags: ${flags.join(' ')}`);
   out(`timing: ${timing}`);
   out(`machine load (1/5/15 min): ${loadavg().map((x) => x.toFixed(2)).join(' / ')} on ${availableParallelism()} cores`);
-  out(`cases: tier '${tier}'${o.only.length ? `, only ${o.only.join(' ')}` : ''}; repetitions ${plan.minReps}–${plan.maxReps} (${plan.slowReps ?? plan.minReps} when one run exceeds ${plan.slowS ?? '∞'} s), interleaved gpugrad/TF.js, after a checked run and ${plan.warmup} warm-up, ~${plan.budgetS} s a case`);
+  out(`cases: tier '${tier}'${o.only.length ? `, only ${o.only.join(' ')}` : ''}; repetitions ${plan.minReps}–${plan.maxReps}${plan.slowS ? ` (${plan.slowReps} when one run exceeds ${plan.slowS} s)` : ''}, interleaved gpugrad/TF.js, after a checked run and ${plan.warmup} warm-up, ~${plan.budgetS} s a case`);
   out('ratio = TF.js time / gpugrad time (above 1: gpugrad is faster); spread = ±half the range of the repetitions');
   for (const n of notes) out(`note: ${n}`);
 

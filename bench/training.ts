@@ -265,7 +265,7 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingResult[]>
   const plan: Plan = o.realGpu
     ? { warmup: 5, minReps: 20, maxReps: 200, budgetS: 2, pipelined: 50, slowS: 1, slowReps: 5 }
     : o.quick
-      ? { warmup: 1, minReps: 3, maxReps: 5, budgetS: 1, pipelined: 3, slowS: 2, slowReps: 2 }
+      ? { warmup: 1, minReps: 3, maxReps: 5, budgetS: 1, pipelined: 3, slowS: 1, slowReps: 1 }
       : { warmup: 1, minReps: 3, maxReps: 10, budgetS: 5, pipelined: 3, slowS: 2, slowReps: 2 };
   plan.profile = o.profile;
   // on SwiftShader a TF.js CNN step takes many seconds: --quick runs the MLP only, the default adds CNN-A, --full CNN-2
