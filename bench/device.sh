@@ -65,7 +65,7 @@ EOF
   mkdir -p .carry
   echo "compressing (xz -9, a minute or two) ..."
   tar -C "$stage" -cf - .carry/bin dist-device node_modules | xz -9 -T2 > "$PACK"
-  rm -rf "$stage"
+  rm -rf "$stage" dist-device
   # the Vulkan loader, as the device tool's README says (an amd64 .deb, unpacked to / there)
   if ! ls .gl/libvulkan1_*.deb >/dev/null 2>&1; then
     grep -qx '/.gl/' .git/info/exclude 2>/dev/null || echo /.gl/ >> .git/info/exclude
