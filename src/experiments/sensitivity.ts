@@ -64,7 +64,7 @@ const experiment: Experiment<Config> = {
   data: ['mnist'],
   presets: {
     full: { batchSizes: [32, 64, 128, 256, 512], lr: 1e-4, epochs: 10 },
-    quick: { batchSizes: [32, 64, 128, 256, 512], lr: 1e-3, epochs: 1, trainSamples: 512, testSamples: 100 },
+    quick: { batchSizes: [32, 64, 128, 256, 512], lr: 1e-3, epochs: 2, trainSamples: 768, testSamples: 200 },
     test: { batchSizes: [4, 8], lr: 1e-3, epochs: 1, trainSamples: 12, testSamples: 8 },
   },
   flags: { epochs: 'epochs', lr: 'lr' },
@@ -132,7 +132,7 @@ const experiment: Experiment<Config> = {
       },
       {
         name: 'seed-sensitivity', title: 'The seed\'s "sensitivity": mean parameter-gradient norm of the last training batch', definition: SEED,
-        caption: 'Not the sensitivity the task defines: it depends on the last (often partial) training batch, and carries the batch-mean loss\'s 1/B scale.',
+        caption: 'Not the sensitivity the task defines: a gradient with respect to the parameters, not the input, taken from one (often partial) training batch, so it moves with whichever batch came last.',
         spec: line(seedRows, { x, y: { field: 'value', title: 'mean ‖∂L_batch/∂θ‖_F over parameter tensors', log: true }, points: true, height: 240 }),
       },
     ];
