@@ -117,7 +117,7 @@ const experiment: Experiment<Config> = {
         ? 'Negative eigenvalues remain at the median run: these points are saddle-like or not yet critical, not minima; most directions are flat (|λ| ≤ τ).'
         : 'No negative eigenvalues at the median run: these are (degenerate) minima, flat in most directions.');
     }
-    out.push(`Seed variant: ${r.final['seed.dead']} runs with GN-block ratio exactly 0 — ${dead.length === r.final['seed.dead'] ? 'exactly the dead networks' : 'compare with the dead count above'}.`);
+    out.push(`Seed variant: ${r.final['seed.dead']} run(s) with GN-block ratio exactly 0 — ${dead.length === r.final['seed.dead'] ? 'exactly the dead networks' : 'compare with the dead count above'}.`);
     return out;
   },
 };
