@@ -82,7 +82,7 @@ const experiment: Experiment<Config> = {
     const gmin = (r.series.gmin ?? []).map((x) => ({ ...x, state: x.dead ? 'dead (constant output)' : 'alive' }));
     return [
       {
-        name: 'minimal-ratio-task', title: 'Minimal ratio vs loss at a near-critical point', definition: TASK,
+        name: 'minimal-ratio-task', title: 'Minimal ratio vs loss after minimising the gradient norm', definition: TASK,
         caption: `One point per training. τ = ${r.config.tauRel}·max|λ|. Dead networks sit at loss Var(f1) = ${Number(r.final.varF1 ?? 0).toFixed(6)}.`,
         spec: scatter(rows, { x: { field: 'taskRatio', title: 'minimal ratio (fraction of Hessian eigenvalues > τ)', domain: [0, 1] }, y: { field: 'taskLoss', title: 'loss (MSE)', log: true }, color: state }),
       },

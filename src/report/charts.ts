@@ -51,7 +51,7 @@ export interface ChartOptions {
 
 function encodeAxis(a: Axis): Spec {
   // log axes end at the data (not at the next power of ten): nice ticks on a log scale can leave a decade empty
-  const scale: Spec = a.log ? { type: 'log', nice: false, padding: 8 } : { zero: a.zero ?? false, padding: a.domain ? 0 : 4 };
+  const scale: Spec = a.log ? { type: 'log', nice: false, padding: 8 } : { zero: a.zero ?? false, padding: 6 };
   if (a.domain) scale.domain = a.domain;
   return {
     field: a.field,
