@@ -22,7 +22,7 @@ interface Config {
 
 const WIDTHS = FUNCTION_MODELS.deep;
 const TASK = 'task (PROTOCOL 2-3: minimise ½‖∇L‖² after Adam; full Hessian in float64; ratio = #{λ > τ}/571)';
-const SEED = 'seed variant (1 000 Adam steps only; per-layer Gauss–Newton blocks JᵀJ, weights only; ratio = mean over layers of #{λ > 0}/size in float32)';
+const SEED = (adamSteps: unknown) => `seed variant (Adam steps only: ${adamSteps}, the seed's 1 000; per-layer Gauss–Newton blocks JᵀJ, weights only; ratio = mean over layers of #{λ > 0}/size in float32)`;
 
 const experiment: Experiment<Config> = {
   name: 'minimal-ratio',
@@ -87,7 +87,7 @@ const experiment: Experiment<Config> = {
         spec: scatter(rows, { x: { field: 'taskRatio', title: 'minimal ratio (fraction of Hessian eigenvalues > τ)', domain: [0, 1] }, y: { field: 'taskLoss', title: 'loss (MSE)', log: true }, color: state }),
       },
       {
-        name: 'minimal-ratio-seed', title: 'The seed\'s variant: Gauss–Newton-block ratio vs loss after Adam', definition: SEED,
+        name: 'minimal-ratio-seed', title: 'The seed\'s variant: Gauss–Newton-block ratio vs loss after Adam', definition: SEED(r.config.adamSteps),
         caption: 'Dead networks get ratio 0 here because their blocks are exactly 0, not because they sit at a minimum.',
         spec: scatter(rows, { x: { field: 'seedRatio', title: 'GN-block ratio (mean over 8 layers of fraction > 0)', domain: [0, 1] }, y: { field: 'adamLoss', title: 'loss after Adam (MSE)', log: true }, color: state }),
       },
