@@ -15,7 +15,7 @@ import * as g from '../src/index.js';
 import { runExperiment } from '../src/cli/run.js';
 import { Context } from '../src/cli/run-context.js';
 import { RunFolder, readResults } from '../src/cli/run-folder.js';
-import { evaluate, subset } from '../src/experiments/common.js';
+import { evaluate, loadMnist, subset, trainWithTestCurve } from '../src/experiments/common.js';
 import { type ExperimentName, loadExperiment } from '../src/experiments/index.js';
 import { alphaGrid } from '../src/experiments/interpolation.js';
 import { flatnessCnn } from '../src/experiments/models.js';
@@ -137,19 +137,17 @@ test('interpolation: the sweep over α for each lr; θ(0) and θ(1) are the trai
   test.release();
 });
 
-test('interpolation: a sweep interrupted mid-way resumes at the last α done and gives the same numbers', async () => {
-  const e = await load('interpolation');
-  const dir = join(root, 'interpolation-killed');
+/** The experiment, dying when it logs row number `after + 1` of `series` (what a kill at that moment leaves). */
+function dyingAfter(e: Experiment<any>, series: string, after: number): Experiment<any> {
   let logged = 0;
-  // a run that dies after logging 4 rows of the first sweep (the θ's are finished by then)
-  const dying: Experiment<any> = {
+  return {
     ...e,
     run: (ctx: RunContext<any>) => e.run(new Proxy(ctx, {
       get(target, key) {
         if (key === 'log') {
-          return (series: string, row: Record<string, unknown>) => {
-            if (series === 'alpha' && ++logged > 4) throw new Error('simulated kill');
-            target.log(series, row as never);
+          return (s: string, row: Record<string, unknown>) => {
+            if (s === series && ++logged > after) throw new Error('simulated kill');
+            target.log(s, row as never);
           };
         }
         const v = Reflect.get(target, key);
@@ -157,6 +155,13 @@ test('interpolation: a sweep interrupted mid-way resumes at the last α done and
       },
     })),
   };
+}
+
+test('interpolation: a sweep interrupted mid-way resumes at the last α done and gives the same numbers', async () => {
+  const e = await load('interpolation');
+  const dir = join(root, 'interpolation-killed');
+  // a run that dies after logging 4 rows of the first sweep (the θ's are finished by then)
+  const dying = dyingAfter(e, 'alpha', 4);
   await runExperiment(dying, { seed: 0, runsDir: root, out: dir, resume: false, preset: 'test' }, g.deviceInfo())
     .then(() => assert.unreachable('the run should have died'), (err: Error) => assert.match(err.message, /simulated kill/));
   const killed = readResults(dir);
@@ -169,6 +174,35 @@ test('interpolation: a sweep interrupted mid-way resumes at the last α done and
   assert.is(r.attempts, 2);
   const strip = (rows: Results['series'][string]) => rows.map((x) => JSON.stringify(x));
   assert.equal(strip(r.series.alpha), strip(interpolation.series.alpha), 'the same rows as the uninterrupted run, each once');
+});
+
+test('trainWithTestCurve: a run killed after an epoch resumes with the same dropout masks and gives the same rows', async () => {
+  // a small MLP with dropout: the helper reseeds its generator per epoch, so a resumed epoch draws the masks it would have
+  const probe: Experiment<{ epochs: number }> = {
+    name: 'curve-probe', section: '-', title: 'trainWithTestCurve probe', description: '', data: ['mnist'],
+    presets: { full: { epochs: 3 }, quick: { epochs: 3 }, test: { epochs: 3 } }, flags: {},
+    async run(ctx) {
+      const { train, test } = await loadMnist(ctx, 12, 8);
+      const init = ctx.rng('mlp', 'init'), dropout = new g.Generator(0);
+      const model = new g.Sequential(new g.Flatten(), new g.Linear(784, 16, { generator: init }), new g.ReLU(),
+        new g.Dropout(0.5, dropout), new g.Linear(16, 10, { generator: init }));
+      await trainWithTestCurve(ctx, 'mlp', model, train, test, { epochs: ctx.config.epochs, batchSize: 4, lr: 1e-2, dropout, seedDropoutOn: true });
+      model.dispose();
+      train.release();
+      test.release();
+    },
+    figures: () => [],
+  };
+  const whole = join(root, 'curve-whole'), killed = join(root, 'curve-killed');
+  await runExperiment(probe, { seed: 5, runsDir: root, out: whole, resume: false, preset: 'test' }, g.deviceInfo());
+  await runExperiment(dyingAfter(probe, 'epochs', 1), { seed: 5, runsDir: root, out: killed, resume: false, preset: 'test' }, g.deviceInfo())
+    .then(() => assert.unreachable('the run should have died'), (err: Error) => assert.match(err.message, /simulated kill/));
+  assert.is(readResults(killed).units.mlp.epochsDone, 1);
+  await runExperiment(probe, { seed: 5, runsDir: root, out: killed, resume: true }, g.deviceInfo());
+  const a = readResults(whole).series.epochs, b = readResults(killed).series.epochs;
+  assert.equal(b.map((x) => x.epoch), [1, 2, 3]);
+  assert.ok(a.every((x) => x.testAccDropoutOn !== undefined && x.testLoss !== x.testLossDropoutOn), 'dropout on changes the test loss');
+  assert.equal(b.map((x) => JSON.stringify(x)), a.map((x) => JSON.stringify(x)), 'the same rows as the run that was not killed');
 });
 
 test('inputSensitivity: ‖∂L/∂X‖_F of the mean loss and the per-sample mean, against one-sample gradients', async () => {
