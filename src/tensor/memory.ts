@@ -78,21 +78,19 @@ function collect(x: unknown, out: Set<Disposable>, seen = new Set<unknown>()): v
  * and those passed to `keep()`. Returned tensors move to the enclosing scope. `fn` must be synchronous.
  */
 export function tidy<T>(fn: () => T): T {
-  const scope = new Set<Disposable>();
-  scopes.push(scope);
+  const scope = startScope();
   let result: T;
   try {
     result = fn();
-  } finally {
-    scopes.pop();
+  } catch (e) {
+    closeScope(scope);
+    throw e;
   }
   if (result instanceof Promise) {
+    closeScope(scope);
     throw new GpugradError('tidy: the function returned a Promise; tidy scopes are synchronous (await outside, or dispose by hand)');
   }
-  const returned = new Set<Disposable>();
-  collect(result, returned);
-  for (const t of scope) if (!returned.has(t) && !t.isDisposed) t.dispose();
-  if (scopes.length) for (const t of returned) if (!t.isDisposed) scopes[scopes.length - 1].add(t);
+  endScope(scope, result);
   return result;
 }
 
@@ -103,10 +101,16 @@ export function startScope(): Set<Disposable> {
   return scope;
 }
 
-export function endScope(scope: Set<Disposable>, result?: unknown): void {
+/** Closes `scope` without disposing anything. */
+function closeScope(scope: Set<Disposable>): void {
   const i = scopes.lastIndexOf(scope);
   if (i < 0) throw new GpugradError('endScope: that scope is not open');
   scopes.splice(i, 1);
+}
+
+/** Closes `scope`, disposing its tensors except those in `result`, which move to the enclosing scope. */
+export function endScope(scope: Set<Disposable>, result?: unknown): void {
+  closeScope(scope);
   const returned = new Set<Disposable>();
   collect(result, returned);
   for (const t of scope) if (!returned.has(t) && !t.isDisposed) t.dispose();
