@@ -29,6 +29,9 @@ Flags:
   --out DIR                 the run folder (with 'all': the folder that gets one sub-folder per experiment)
   --runs DIR                the parent of run folders when --out is not given (default: runs)
   --resume                  continue the newest run folder (or --out) from its last finished epoch
+  --one-by-one              train a family of models one after another instead of batched in one ensemble
+                            (minimal-ratio, fit-functions, grad-norm, optimization-path): the comparison run
+  --set KEY=VALUE           override any setting of the preset (repeatable), e.g. --set trainings=100
   -h, --help                this text
 
 Experiments: ${EXPERIMENT_NAMES.join(', ')}
@@ -47,13 +50,17 @@ export interface RunOptions {
   out?: string;
   runsDir: string;
   resume: boolean;
+  /** --one-by-one: sets the experiment's `flags.oneByOne` setting */
+  oneByOne?: boolean;
+  /** --set KEY=VALUE overrides, as given */
+  set?: string[];
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('run', argv, {
     preset: { type: 'string' }, epochs: { type: 'string' }, lr: { type: 'string' }, 'batch-size': { type: 'string' },
     seed: { type: 'string' }, device: { type: 'string' }, 'data-dir': { type: 'string' }, out: { type: 'string' },
-    runs: { type: 'string' }, resume: { type: 'boolean' },
+    runs: { type: 'string' }, resume: { type: 'boolean' }, 'one-by-one': { type: 'boolean' }, set: { type: 'string', multiple: true },
   }, 1);
   const target = positionals[0];
   if (values.help) {
@@ -75,6 +82,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     out: values.out as string | undefined,
     runsDir: (values.runs as string | undefined) ?? 'runs',
     resume: values.resume === true,
+    oneByOne: values['one-by-one'] === true,
+    set: (values.set as string[] | undefined) ?? [],
   };
   const device = choiceFlag(values, 'device', ['webgpu', 'cpu'] as const, 'run');
   if (device) process.env.GPUGRAD_DEVICE = device;
@@ -135,8 +144,8 @@ async function experimentHelp(name: ExperimentName): Promise<string> {
   try { e = await loadExperiment(name); } catch (err) { return `\n${name}: ${(err as Error).message}\n`; }
   const lines = [`\n${e.section} ${e.title} (${e.name})`, `  ${e.description}`, '  presets:'];
   for (const p of PRESETS) lines.push(`    ${p.padEnd(6)} ${JSON.stringify(e.presets[p])}`);
-  const flags = Object.entries(e.flags).map(([f, k]) => `--${f === 'batchSize' ? 'batch-size' : f} sets ${k}`);
-  lines.push(`  ${flags.length ? flags.join(', ') : 'no --epochs/--lr/--batch-size settings'}`);
+  const flags = Object.entries(e.flags).map(([f, k]) => f === 'oneByOne' ? `--one-by-one sets ${k}` : `--${f === 'batchSize' ? 'batch-size' : f} sets ${k}`);
+  lines.push(`  ${flags.length ? flags.join(', ') : 'no --epochs/--lr/--batch-size settings'}; --set KEY=VALUE sets any of the keys above`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -149,6 +158,34 @@ function checkFlags(e: Experiment<any>, o: RunOptions, lenient: boolean): void {
       throw new UsageError(`${e.name} has no ${dashed} setting, so --${dashed} does not apply`, 'run');
     }
   }
+  if (o.oneByOne && !e.flags.oneByOne && !lenient) {
+    throw new UsageError(`${e.name} trains no family of models in one ensemble, so --one-by-one does not apply ` +
+      '(it does to minimal-ratio, fit-functions, grad-norm and optimization-path)', 'run');
+  }
+  for (const kv of o.set ?? []) parseSet(e, kv, lenient);
+}
+
+/** One --set KEY=VALUE against an experiment's full preset: the key must exist; the value takes its type. */
+function parseSet(e: Experiment<any>, kv: string, lenient: boolean): [string, unknown] | null {
+  const at = kv.indexOf('=');
+  if (at <= 0) throw new UsageError(`--set expects KEY=VALUE, got '${kv}'`, 'run');
+  const key = kv.slice(0, at), raw = kv.slice(at + 1);
+  const keys = [...new Set(PRESETS.flatMap((p) => Object.keys(e.presets[p])))];
+  if (!keys.includes(key)) {
+    if (lenient) return null;
+    throw new UsageError(`${e.name} has no setting '${key}'; its settings: ${keys.join(', ')}`, 'run');
+  }
+  const kind = typeof PRESETS.map((p) => (e.presets[p] as Record<string, unknown>)[key]).find((v) => v !== undefined);
+  if (kind === 'boolean') {
+    if (raw !== 'true' && raw !== 'false') throw new UsageError(`--set ${key} expects true or false, got '${raw}'`, 'run');
+    return [key, raw === 'true'];
+  }
+  if (kind === 'number') {
+    const v = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--set ${key} expects a number, got '${raw}'`, 'run');
+    return [key, v];
+  }
+  return [key, raw];
 }
 
 function configFor(e: Experiment<any>, o: RunOptions, base: Record<string, unknown>): Record<string, unknown> {
@@ -156,6 +193,11 @@ function configFor(e: Experiment<any>, o: RunOptions, base: Record<string, unkno
   if (o.epochs !== undefined && e.flags.epochs) config[e.flags.epochs] = o.epochs;
   if (o.lr !== undefined && e.flags.lr) config[e.flags.lr] = o.lr;
   if (o.batchSize !== undefined && e.flags.batchSize) config[e.flags.batchSize] = o.batchSize;
+  if (o.oneByOne && e.flags.oneByOne) config[e.flags.oneByOne] = true;
+  for (const kv of o.set ?? []) {
+    const r = parseSet(e, kv, true);
+    if (r) config[r[0]] = r[1];
+  }
   return config;
 }
 

@@ -25,7 +25,7 @@ export interface Experiment<C extends object = object> {
   data: readonly ('mnist' | 'cifar10' | 'functions')[];
   presets: Record<Preset, C>;
   /** which config keys `--epochs`, `--lr` and `--batch-size` set; a flag not listed is rejected for this experiment */
-  flags: { epochs?: keyof C & string; lr?: keyof C & string; batchSize?: keyof C & string };
+  flags: { epochs?: keyof C & string; lr?: keyof C & string; batchSize?: keyof C & string; oneByOne?: keyof C & string };
   run(ctx: RunContext<C>): Promise<void>;
   /** The figures, computed from the results alone (so a killed run and `gpugrad report` can draw them too). */
   figures(results: Results): Figure[];
