@@ -56,7 +56,12 @@ export interface Pool2dGeom {
 }
 
 /** What a matmul may do to its result before writing it: + bias[n] on every row, then ReLU. */
-export interface MatmulEpilogue { bias?: Storage | null; relu?: boolean }
+export interface MatmulEpilogue {
+  bias?: Storage | null;
+  /** elements between the biases of consecutive batch entries (0, the default: one bias [n] for every batch entry) */
+  biasBatchStride?: number;
+  relu?: boolean;
+}
 
 export interface Backend {
   readonly name: DeviceName;
@@ -94,7 +99,8 @@ export interface Backend {
   reduce(op: ReduceOp, x: Storage, outer: number, reduce: number, inner: number): Storage;
   /**
    * Batched matmul: a [batch, m, k] · b [batch, k, n] → contiguous [batch, m, n]; any strides (0 for a broadcast batch).
-   * An optional epilogue adds bias [n] (contiguous) to every row, then applies ReLU.
+   * An optional epilogue adds bias [n] (contiguous; batch entry p reads it at p·biasBatchStride) to every row, then
+   * applies ReLU.
    */
   matmul(a: View, b: View, batch: number, m: number, k: number, n: number, epilogue?: MatmulEpilogue): Storage;
 

@@ -143,7 +143,7 @@ export class CpuBackend implements Backend {
           let acc = 0;
           const ia = a.offset + p * sab + i * sam, ib = b.offset + p * sbb + j * sbn;
           for (let q = 0; q < k; q++) acc += da[ia + q * sak] * db[ib + q * sbk];
-          if (epilogue.bias) acc += arr(epilogue.bias)[j];
+          if (epilogue.bias) acc += arr(epilogue.bias)[p * (epilogue.biasBatchStride ?? 0) + j];
           out[(p * m + i) * n + j] = epilogue.relu ? unaryFns.relu(acc) : acc;
         }
       }
