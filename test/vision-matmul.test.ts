@@ -36,6 +36,12 @@ for (const variant of kernelVariants.matmul) {
         { data: randomArray(7 * 12, 1), shape: [7, 12] }, { data: randomArray(9 * 12, 2), shape: [9, 12] },
         { data: randomArray(9, 3), shape: [9] },
       ], (x, w, b) => [g.fusedLinear(x, w, b, { relu: true }), g.fusedLinear(x, w, b), g.fusedLinear(x, w)], { atol: 1e-5 });
+      // stacked (an ensemble of 3 layers): shared inputs [B, in] and per-member inputs [N, B, in]; a permuted weight view
+      await compareDevices('stacked fusedLinear', [
+        { data: randomArray(7 * 13, 4), shape: [7, 13] }, { data: randomArray(3 * 7 * 13, 5), shape: [3, 7, 13] },
+        { data: randomArray(3 * 9 * 13, 6), shape: [3, 9, 13] }, { data: randomArray(3 * 9, 7), shape: [3, 9] },
+      ], (xs, xm, w, b) => [g.fusedLinear(xs, w, b, { relu: true }), g.fusedLinear(xm, w, b), g.fusedLinear(xm, w, null, { relu: true }),
+        g.fusedLinear(xs, w.permute([0, 2, 1]).contiguous().permute([0, 2, 1]), b)], { atol: 1e-5 });
     } finally {
       forceVariant('matmul', null);
     }
@@ -51,6 +57,30 @@ test('fusedLinear equals relu(x·Wᵀ + b) with the same gradients (gradcheck, g
   assert.equal(Array.from(await fused.data()).map((v) => v.toFixed(12)), Array.from(await plain.data()).map((v) => v.toFixed(12)));
   assert.ok(await g.gradcheck((x, w, b) => g.fusedLinear(x, w, b, { relu: true }), [x, w, b]));
   assert.ok(await g.gradgradcheck((x, w, b) => g.fusedLinear(x, w, b), [x, w, b]));
+});
+
+test('stacked fusedLinear: member n is its own layer; gradients by finite differences, twice', async () => {
+  const f64 = (shape: number[], seed: number) =>
+    g.tensor(Float64Array.from(randomArray(sizeOf(shape), seed)), { shape, dtype: 'float64', device: 'cpu', requiresGrad: true });
+  const xs = f64([4, 5], 11), xm = f64([3, 4, 5], 12), w = f64([3, 6, 5], 13), b = f64([3, 6], 14);
+  const shared = g.fusedLinear(xs, w, b, { relu: true }), own = g.fusedLinear(xm, w, b);
+  for (let n = 0; n < 3; n++) {
+    const wn = w.slice(0, n, n + 1).reshape([6, 5]), bn = b.slice(0, n, n + 1).reshape([6]);
+    const fix = async (t: g.Tensor) => Array.from(await t.data()).map((v) => v.toFixed(12));
+    assert.equal(await fix(shared.slice(0, n, n + 1)), await fix(g.fusedLinear(xs, wn, bn, { relu: true })), `member ${n}, shared inputs`);
+    assert.equal(await fix(own.slice(0, n, n + 1)), await fix(g.fusedLinear(xm.slice(0, n, n + 1).reshape([4, 5]), wn, bn)), `member ${n}, own inputs`);
+  }
+  assert.ok(await g.gradcheck((x, w, b) => g.fusedLinear(x, w, b, { relu: true }), [xs, w, b]));
+  assert.ok(await g.gradcheck((x, w, b) => g.fusedLinear(x, w, b, { relu: true }), [xm, w, b]));
+  assert.ok(await g.gradgradcheck((x, w, b) => g.fusedLinear(x, w, b), [xs, w, b]));
+  assert.ok(await g.gradgradcheck((x, w, b) => g.fusedLinear(x, w, b, { relu: true }), [xm, w, b]));
+});
+
+test('stacked fusedLinear: shapes that do not fit are a clear error', () => {
+  const w = g.zeros([3, 6, 5]);
+  assert.throws(() => g.fusedLinear(g.zeros([2, 4, 5]), w), /takes inputs \[B, 5\] or \[3, B, 5\]/);
+  assert.throws(() => g.fusedLinear(g.zeros([4, 5]), w, g.zeros([6])), /bias must be \[3,6\]/);
+  assert.throws(() => g.fusedLinear(g.zeros([4, 5]), g.zeros([2, 3, 6, 5])), /weight must be \[out, in\]/);
 });
 
 test.run();

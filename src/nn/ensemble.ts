@@ -17,7 +17,7 @@ import { check, fmtShape } from '../kernels/errors.js';
 import { sizeOf } from '../kernels/shape.js';
 import { tensor } from '../tensor/creation.js';
 import { tidy } from '../tensor/memory.js';
-import { add, concat, matmul, mean, relu, reshape, slice, sqrt, square, stack, sub, sum, transpose, unsqueeze } from '../tensor/ops/index.js';
+import { add, concat, fusedLinear, mean, reshape, slice, sqrt, square, stack, sub, sum } from '../tensor/ops/index.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
 import { grad } from '../autograd/functional.js';
 import { noGrad } from '../autograd/graph.js';
@@ -25,6 +25,9 @@ import { copyInto } from './assign.js';
 import type { LayerOptions } from './init.js';
 import { Linear, ReLU, Sequential } from './layers.js';
 import { Module } from './module.js';
+// for the per-model losses and metrics at the end of the file (a namespace, so no name clashes with the list above)
+import * as creation from '../tensor/creation.js';
+import * as ops from '../tensor/ops/index.js';
 
 export interface EnsembleOptions extends LayerOptions {
   /** one generator per member (default: all members draw in turn from `generator`, or the global generator) */
@@ -74,10 +77,13 @@ export class MLPEnsemble extends Module {
   forward(x: Tensor): Tensor {
     check(x.shape[x.ndim - 1] === this.sizes[0] && (x.ndim === 2 || (x.ndim === 3 && x.shape[0] === this.count)), 'MLPEnsemble',
       `expects inputs [B, ${this.sizes[0]}] or [${this.count}, B, ${this.sizes[0]}], got ${fmtShape(x.shape)}`);
+    // one matmul per layer for all N members; its epilogue adds member n's bias and applies the ReLU
     let h = x;
+    const last = this.weights.length - 1;
     this.weights.forEach((w, l) => {
-      h = add(matmul(h, transpose(w, 1, 2)), unsqueeze(this.biases[l], 1));
-      if (l < this.weights.length - 1) h = relu(h);
+      const next = fusedLinear(h, w, this.biases[l], { relu: l < last });
+      if (h !== x && !h.requiresGrad) h.dispose();
+      h = next;
     });
     return h;
   }

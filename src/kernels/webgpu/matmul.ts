@@ -58,7 +58,7 @@ export function dispatchMatmul(host: VisionHost, a: View, b: View, batch: number
 
   const target = splits > 1 ? host.out(splits * outputs, 'float32') : host.out(outputs, 'float32');
   const params = [batch, m, k, n, a.offset, a.strides[0], a.strides[1], a.strides[2],
-    b.offset, b.strides[0], b.strides[1], b.strides[2], tn, tm, chunk, splits];
+    b.offset, b.strides[0], b.strides[1], b.strides[2], tn, tm, chunk, splits, epi.biasBatchStride ?? 0];
   const bias = splits === 1 && epi.bias ? epi.bias : null;
   const relu = splits === 1 && Boolean(epi.relu);
   const spec = wg ? matmulWgKernel(bias !== null, relu)

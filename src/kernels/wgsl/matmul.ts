@@ -18,7 +18,8 @@
  * s·batch·M·N; the backend adds the partials (the epilogue is then applied after the sum, by the backend).
  *
  * Parameters: 0 batch, 1 M, 2 K, 3 N, 4..7 A offset, batch stride, m-stride, k-stride, 8..11 B offset, batch stride,
- * k-stride, n-stride, 12 tiles along N, 13 tiles along M, 14 k per split (chunk), 15 splits.
+ * k-stride, n-stride, 12 tiles along N, 13 tiles along M, 14 k per split (chunk), 15 splits, 16 elements between
+ * the biases of consecutive batch entries (0: one bias for all).
  */
 import { type KernelSpec, bindings, main1d, memoKernel, paramsWgsl } from './common.js';
 
@@ -59,7 +60,7 @@ function loadStep(ma: ModeA, mb: ModeB, RM: number, CQ: number, q: number, kExpr
 
 function epilogue(bias: boolean, relu: boolean, v: string, j: string): string {
   let e = v;
-  if (bias) e = `(${e} + bias[${j}])`;
+  if (bias) e = `(${e} + bias[bbias + ${j}])`;
   if (relu) e = `max(${e}, 0.0)`;
   return e;
 }
@@ -114,7 +115,7 @@ ${rows.flatMap((i) => quads.map((c) => `  var c${i}_${c} = vec4<f32>(0.0);`)).jo
   for (var k = k0; k < k1; k += ${kStep}u) {
 ${body}
   }
-  let cbase = (split * P(0u) + bt) * M * N;${store}
+  let cbase = (split * P(0u) + bt) * M * N;${bias ? '\n  let bbias = bt * P(16u);' : ''}${store}
 }`,
   };
 }
@@ -184,7 +185,7 @@ ${R.map((i) => `      c${i} = fma(vec4<f32>(av4.${lane[i]}), bv4, c${i});`).join
     workgroupBarrier();
   }
   if (!live) { return; }
-  let cbase = (split * P(0u) + bt) * M * N;${store}
+  let cbase = (split * P(0u) + bt) * M * N;${bias ? '\n  let bbias = bt * P(16u);' : ''}${store}
 }`,
   };
 }

@@ -12,8 +12,8 @@ import { type Generator, defaultGenerator } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { assertTensor } from './util.js';
 import { sum } from './reduce.js';
-import { mul } from './elementwise.js';
-import { reshape } from './views.js';
+import { mul, where } from './elementwise.js';
+import { reshape, transpose } from './views.js';
 
 export type Pair = number | readonly [number, number];
 
@@ -256,36 +256,58 @@ export function conv2dBackwardBias(gradOut: Tensor): Tensor {
 /**
  * y = x·Wᵀ + b (then ReLU when `relu`), with W [out, in] and b [out] as PyTorch lays them out, in one matmul whose
  * epilogue adds the bias and applies the ReLU: no separate passes over the output. x may have any leading dimensions.
+ *
+ * Stacked form (an ensemble of N layers): W [N, out, in], b [N, out], and x either [B, in] (the same inputs for every
+ * member) or [N, B, in] (its own for each); y is [N, B, out], member n computed with W[n] and b[n] only. Still one
+ * matmul: the batch dimension walks the members, and the epilogue reads member n's bias.
  */
 export function fusedLinear(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: { relu?: boolean } = {}): Tensor {
   const op = 'fusedLinear';
   float(op, x, 'input');
   float(op, weight, 'weight');
-  check(weight.ndim === 2, op, `weight must be [out, in], got ${fmtShape(weight.shape)}`);
-  const [outF, inF] = weight.shape;
+  check(weight.ndim === 2 || weight.ndim === 3, op, `weight must be [out, in] (or stacked [N, out, in]), got ${fmtShape(weight.shape)}`);
+  const stacked = weight.ndim === 3;
+  const [members, outF, inF] = stacked ? weight.shape : [1, ...weight.shape];
   check(x.ndim >= 1 && x.shape[x.ndim - 1] === inF, op,
     () => `the input's last dimension is ${x.shape[x.ndim - 1]} (shape ${fmtShape(x.shape)}) but weight ${fmtShape(weight.shape)} expects ${inF}`);
+  check(!stacked || x.ndim === 2 || (x.ndim === 3 && x.shape[0] === members), op,
+    () => `a stacked weight ${fmtShape(weight.shape)} takes inputs [B, ${inF}] or [${members}, B, ${inF}], got ${fmtShape(x.shape)}`);
   const inputs = [x, weight];
   if (bias) {
     float(op, bias, 'bias');
-    check(bias.ndim === 1 && bias.shape[0] === outF, op, () => `bias must be [${outF}], got ${fmtShape(bias.shape)}`);
+    const want = stacked ? [members, outF] : [outF];
+    check(bias.ndim === want.length && bias.shape.every((d, i) => d === want[i]), op,
+      () => `bias must be ${fmtShape(want)}, got ${fmtShape(bias.shape)}`);
     inputs.push(bias);
   }
   sameDevice(op, ...inputs);
-  const rows = x.size / Math.max(inF, 1);
+  const shared = !stacked || x.ndim === 2;
+  const rows = shared ? x.size / Math.max(inF, 1) : x.shape[1];
+  const [swb, swo, swi] = stacked ? weight.strides : [0, ...weight.strides];
   const s = withDense([x, ...(bias ? [bias] : [])], (xd, bd) => x.storage.backend.matmul(
-    { storage: xd.storage, shape: [1, rows, inF], strides: [0, inF, 1], offset: 0 },
-    // Wᵀ read in place: element (k, n) of Wᵀ is W[n, k]
-    { storage: weight.storage, shape: [1, inF, outF], strides: [0, weight.strides[1], weight.strides[0]], offset: weight.offset },
-    1, rows, inF, outF, { bias: bd ? bd.storage : null, relu: opts.relu === true }));
-  const out = Tensor.fromStorage(s, [...x.shape.slice(0, -1), outF]);
+    { storage: xd.storage, shape: [members, rows, inF], strides: [shared ? 0 : rows * inF, inF, 1], offset: 0 },
+    // Wᵀ read in place: element (k, n) of member p's Wᵀ is W[p, n, k]
+    { storage: weight.storage, shape: [members, inF, outF], strides: [swb, swi, swo], offset: weight.offset },
+    members, rows, inF, outF, { bias: bd ? bd.storage : null, biasBatchStride: stacked ? outF : 0, relu: opts.relu === true }));
+  const out = Tensor.fromStorage(s, stacked ? [members, rows, outF] : [...x.shape.slice(0, -1), outF]);
   return record(op, inputs, out, { relu: opts.relu === true });
 }
 
 /** fusedLinear's gradients, from differentiable ops (so they can be differentiated again). */
 export function fusedLinearBackward(g: Tensor, x: Tensor, weight: Tensor, out: Tensor, relu: boolean, needs: readonly boolean[]): (Tensor | null)[] {
+  // ReLU's derivative as a mask read from the output (out > 0 exactly where out ≠ 0): one pass, and not recorded, so a
+  // second differentiation treats it as the constant it is almost everywhere
+  const gz = relu ? where(out.detach(), g, 0) : g;
+  if (weight.ndim === 3) {
+    // stacked: gz [N, B, out]; x [B, in] (shared by the members: its gradient sums theirs) or [N, B, in]
+    const dx = needs[0] ? gz.matmul(weight) : null;
+    return [
+      dx && x.ndim === 2 ? sum(dx, 0) : dx,
+      needs[1] ? transpose(gz, 1, 2).matmul(x) : null,
+      needs[2] ? sum(gz, 1) : null,
+    ];
+  }
   const [outF, inF] = weight.shape;
-  const gz = relu ? mul(g, stepOf(out)) : g;
   const g2 = reshape(gz, [-1, outF]);
   return [
     needs[0] ? reshape(g2.matmul(weight), x.shape) : null,
@@ -294,7 +316,3 @@ export function fusedLinearBackward(g: Tensor, x: Tensor, weight: Tensor, out: T
   ];
 }
 
-/** 1 where the layer's output is positive (ReLU's derivative, read from the output), not recorded. */
-function stepOf(out: Tensor): Tensor {
-  return Tensor.fromStorage(out.storage.backend.unary('step', out.view()), out.shape);
-}
