@@ -6,7 +6,7 @@ import type {
   AdamStep, Backend, BinaryOp, Conv2dGeom, DType, MatmulEpilogue, Pool2dGeom, ReduceOp, Storage, TypedArray, UnaryOp, View,
 } from '../backend.js';
 import { GpugradError } from '../errors.js';
-import { collapseDims, sizeOf } from '../shape.js';
+import { collapseDims, contiguousStrides, sizeOf } from '../shape.js';
 import { adamKernel } from '../wgsl/adam.js';
 import { binaryKernel, binaryVec4Kernel, supportsBinary } from '../wgsl/binary.js';
 import {
@@ -120,8 +120,10 @@ export class WebGPUBackend implements Backend {
       spec = makeVec4!(vec.modes);
       elementwiseDispatches.vec4++;
     } else {
+      // an input laid out like the output reads at offset + idx ('c') even when another input needs coordinates
+      const dense = contiguousStrides(c.shape);
       const modes = c.strides.map((s): AccessMode =>
-        s.every((x) => x === 0) ? 's' : c.shape.length === 1 && s[0] === 1 ? 'c' : `g${c.shape.length}`);
+        s.every((x) => x === 0) ? 's' : s.every((x, d) => x === dense[d] || c.shape[d] === 1) ? 'c' : `g${c.shape.length}`);
       spec = make(modes);
       elementwiseDispatches.scalar++;
     }
