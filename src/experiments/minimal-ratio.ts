@@ -6,6 +6,11 @@
  *   3. the full 571×571 Hessian of L (571 backward passes, float64 on the CPU for clean small eigenvalues), its
  *      eigenvalues (ml-matrix), and the minimal ratio = fraction of eigenvalues > τ, τ = tauRel·max|λ|.
  * Dead networks (constant output, loss = Var(f1)) are detected and shown apart. PROTOCOL.md 2-3.
+ *
+ * Batched (the default): phases 1 and 2 train all N networks at once as one MLPEnsemble — one matmul per layer for
+ * all of them, per-model losses and gradient norms read back every `readEvery` steps. A network whose ‖∇L‖ drops
+ * below gradTol at a check stops there exactly as it would alone (its parameters at that check are the ones kept).
+ * Phase 3 runs per network (one resumable unit each). `--one-by-one` trains them one after another instead.
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import * as g from '../index.js';
@@ -18,6 +23,8 @@ interface Config {
   gradSteps: number; gradLr: number; gradTol: number; tauRel: number; readEvery: number;
   /** every k-th point of f1's 500 (1 = the protocol; the test preset thins the grid so the Hessian costs seconds) */
   pointStride: number;
+  /** train the N networks one after another instead of batched in one ensemble (--one-by-one) */
+  oneByOne: boolean;
 }
 
 const WIDTHS = FUNCTION_MODELS.deep;
@@ -31,11 +38,11 @@ const experiment: Experiment<Config> = {
   description: 'N trainings of the 571-parameter model: Adam, then minimise ½‖∇L‖²; Hessian eigenvalues; dead networks apart',
   data: ['functions'],
   presets: {
-    full: { trainings: 100, adamSteps: 1000, lr: 1e-3, gradSteps: 2000, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 100, pointStride: 1 },
-    quick: { trainings: 6, adamSteps: 300, lr: 1e-3, gradSteps: 60, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 50, pointStride: 1 },
-    test: { trainings: 1, adamSteps: 3, lr: 1e-3, gradSteps: 2, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 2, pointStride: 25 },
+    full: { trainings: 100, adamSteps: 1000, lr: 1e-3, gradSteps: 2000, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 100, pointStride: 1, oneByOne: false },
+    quick: { trainings: 6, adamSteps: 300, lr: 1e-3, gradSteps: 60, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 50, pointStride: 1, oneByOne: false },
+    test: { trainings: 1, adamSteps: 3, lr: 1e-3, gradSteps: 2, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 2, pointStride: 25, oneByOne: false },
   },
-  flags: { epochs: 'adamSteps', lr: 'lr' },
+  flags: { epochs: 'adamSteps', lr: 'lr', oneByOne: 'oneByOne' },
 
   async run(ctx) {
     const c = ctx.config;
@@ -46,17 +53,21 @@ const experiment: Experiment<Config> = {
     const cpu = g.functionDataset(points, { device: 'cpu', dtype: 'float64' });
     const varF1 = variance(data.y);
     ctx.final({ varF1, trainings: c.trainings, tauRel: c.tauRel });
-    const bar = ctx.progress('trainings', c.trainings);
-    for (let i = 0; i < c.trainings; i++) {
-      const unit = ctx.unit(`training-${i}`);
-      bar.update(i, `training ${i + 1}`);
-      if (unit.finished) continue;
-      const row = await oneTraining(ctx, i, x, y, cpu.x, cpu.y);
-      ctx.log('trainings', row);
-      await unit.finish();
+    if (c.oneByOne) {
+      const bar = ctx.progress('trainings', c.trainings);
+      for (let i = 0; i < c.trainings; i++) {
+        const unit = ctx.unit(`training-${i}`);
+        bar.update(i, `training ${i + 1}`);
+        if (unit.finished) continue;
+        const row = await oneTraining(ctx, i, x, y, cpu.x, cpu.y);
+        ctx.log('trainings', row);
+        await unit.finish();
+      }
+      bar.update(c.trainings);
+      bar.stop();
+    } else {
+      await batchedTrainings(ctx, x, y, cpu.x, cpu.y);
     }
-    bar.update(c.trainings);
-    bar.stop();
     for (const t of [x, y, cpu.x, cpu.y]) t.dispose();
 
     const rows = ctx.series('trainings');
@@ -175,7 +186,9 @@ async function oneTraining(ctx: RunContext<Config>, i: number, x: g.Tensor, y: g
   }
 
   // 3. the full Hessian, in float64 on the CPU, and its spectrum
-  const spectrum = await hessianSpectrum(model, xCpu, yCpu, c.tauRel);
+  const state: Record<string, Float32Array> = {};
+  for (const [k, t] of model.namedParameters()) state[k] = await t.data() as Float32Array;
+  const spectrum = await hessianSpectrum(state, xCpu, yCpu, c.tauRel);
   model.dispose();
   return { training: i, dead, adamLoss, adamGradNorm, seedRatio, gradSteps: steps, taskLoss, taskGradNorm, ...spectrum };
 }
@@ -204,10 +217,11 @@ function symmetricEigenvalues(d: ArrayLike<number>, n: number, round32 = false):
   return new EigenvalueDecomposition(m, { assumeSymmetric: true }).realEigenvalues;
 }
 
-async function hessianSpectrum(model: g.Sequential, x: g.Tensor, y: g.Tensor, tauRel: number) {
+/** The Hessian's spectrum at the parameters `params` (host values by state-dict key of the deep model). */
+async function hessianSpectrum(params: Record<string, ArrayLike<number>>, x: g.Tensor, y: g.Tensor, tauRel: number) {
   const copy = mlp(WIDTHS, new g.Generator(0), { device: 'cpu', dtype: 'float64' });
   const state: Record<string, g.Tensor> = {};
-  for (const [k, t] of model.namedParameters()) state[k] = g.tensor(await t.data(), { shape: [...t.shape], device: 'cpu', dtype: 'float64' });
+  for (const [k, t] of copy.namedParameters()) state[k] = g.tensor(Float64Array.from(params[k]), { shape: [...t.shape], device: 'cpu', dtype: 'float64' });
   copy.loadStateDict(state);
   for (const t of Object.values(state)) t.dispose();
   const H = g.hessian(() => g.F.mseLoss(copy.forward(x), y), copy.parameters());
@@ -238,20 +252,215 @@ async function gaussNewtonRatio(model: g.Sequential, x: g.Tensor): Promise<numbe
     }
     return { inputs, deltas: g.grad(a.sum(), zs) }; // f_n depends only on sample n, so ∂Σf/∂z_n = ∂f_n/∂z_n
   });
-  let sum = 0;
+  const layers: LayerActs[] = [];
   for (let l = 0; l < inputs.length; l++) {
-    const [A, D] = [await inputs[l].data(), await deltas[l].data()];
-    const nIn = inputs[l].shape[1], nOut = deltas[l].shape[1], N = inputs[l].shape[0], k = nIn * nOut;
+    layers.push({ A: await inputs[l].data(), D: await deltas[l].data(), nIn: inputs[l].shape[1], nOut: deltas[l].shape[1], rows: inputs[l].shape[0] });
+  }
+  for (const t of [...inputs, ...deltas]) t.dispose();
+  return gaussNewtonRatioOf(layers);
+}
+
+/** One Linear layer's inputs a_n (rows × nIn) and output sensitivities δ_n (rows × nOut), row-major on the host. */
+interface LayerActs { A: ArrayLike<number>; D: ArrayLike<number>; nIn: number; nOut: number; rows: number }
+
+/** The seed's ratio from every layer's (a_n, δ_n): mean over layers of #{λ(JᵀJ) > 0} / size, in float32. */
+function gaussNewtonRatioOf(layers: readonly LayerActs[]): number {
+  let sum = 0;
+  for (const { A, D, nIn, nOut, rows } of layers) {
+    const k = nIn * nOut;
     const G = new Float64Array(k * k);
     const row = new Float64Array(k);
-    for (let s = 0; s < N; s++) {
+    for (let s = 0; s < rows; s++) {
       for (let o = 0; o < nOut; o++) for (let q = 0; q < nIn; q++) row[o * nIn + q] = D[s * nOut + o] * A[s * nIn + q];
       for (let p = 0; p < k; p++) { const rp = row[p]; if (rp !== 0) for (let q = 0; q < k; q++) G[p * k + q] += rp * row[q]; }
     }
     sum += symmetricEigenvalues(G, k, true).filter((v) => Math.fround(v) > 0).length / k;
   }
+  return sum / layers.length;
+}
+
+// ---- batched: all N networks in one ensemble -------------------------------------------------------------------------
+
+/** Rows of per-model values pushed every step ([N] tensors), read back together every `every` pushes. */
+class RowLog {
+  private pending: g.Tensor[] = [];
+  constructor(readonly every: number) {}
+  push(t: g.Tensor): void { this.pending.push(g.keep(t)); }
+  get full(): boolean { return this.pending.length >= this.every; }
+  /** one array of N values per push since the last drain, in order */
+  async drain(): Promise<Float32Array[]> {
+    if (!this.pending.length) return [];
+    const all = g.tidy(() => g.stack(this.pending, 0));
+    const flat = await all.data() as Float32Array;
+    const n = this.pending[0].size;
+    all.dispose();
+    for (const t of this.pending) t.dispose();
+    const rows = this.pending.map((_, k) => flat.subarray(k * n, (k + 1) * n));
+    this.pending = [];
+    return rows;
+  }
+}
+
+/** What phases 1 and 2 leave for phase 3, per network (kept in the 'family' unit's checkpoint). */
+interface FamilyRow { training: number; dead: boolean; adamLoss: number; adamGradNorm: number; seedRatio: number; gradSteps: number; taskLoss: number; taskGradNorm: number }
+
+async function batchedTrainings(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor, xCpu: g.Tensor, yCpu: g.Tensor): Promise<void> {
+  const c = ctx.config;
+  const family = ctx.unit('family');
+  let saved = family.finished ? await family.restore() : null;
+  if (!saved) {
+    const trained = await trainFamily(ctx, x, y);
+    await family.finish(trained);
+    saved = await family.restore();
+  }
+  for (const t of Object.values(saved!.tensors)) t.dispose();
+  const rows = (saved!.json as { rows: FamilyRow[] }).rows;
+  const bar = ctx.progress('Hessians', c.trainings);
+  for (const r of rows) {
+    const i = r.training;
+    const unit = ctx.unit(`training-${i}`);
+    bar.update(i, `training ${i + 1}`);
+    if (unit.finished) continue;
+    const row: Row = { ...r };
+    if (!Number.isFinite(r.taskLoss) || !Number.isFinite(r.taskGradNorm)) {
+      ctx.note(`Training ${i} diverged while minimising ½‖∇L‖² (loss ${r.taskLoss}); it has no Hessian (lower gradLr).`);
+      Object.assign(row, { taskLoss: null, taskGradNorm: null, diverged: true });
+    } else {
+      const params: Record<string, Float32Array> = {};
+      for (const [k, a] of Object.entries(saved!.arrays)) if (k.startsWith(`${i}/`)) params[k.slice(`${i}/`.length)] = a;
+      Object.assign(row, await hessianSpectrum(params, xCpu, yCpu, c.tauRel));
+    }
+    ctx.log('trainings', row);
+    await unit.finish();
+  }
+  bar.update(c.trainings);
+  bar.stop();
+}
+
+/** Phases 1 and 2 for all N networks at once; returns each network's parameters and measurements. */
+async function trainFamily(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor): Promise<{ arrays: Record<string, Float32Array>; json: { rows: FamilyRow[] } }> {
+  const c = ctx.config;
+  const N = c.trainings;
+  // member i draws its initial values from the generator its one-by-one model would use
+  const ens = new g.MLPEnsemble(N, WIDTHS, { generators: Array.from({ length: N }, (_, i) => ctx.rng('training', i, 'init')) });
+  const params = ens.parameters();
+  const bar = ctx.progress(`${N} trainings at once`, c.adamSteps + c.gradSteps);
+
+  // 1. Adam on the per-model losses (their sum: member n's gradient is its own loss's)
+  const adam = new g.Adam(params, { lr: c.lr });
+  for (let s = 0; s < c.adamSteps; s++) {
+    g.tidy(() => { adam.zeroGrad(); g.ensembleMSE(ens.forward(x), y).sum().backward(); adam.step(); });
+    if (s % c.readEvery === 0) { await g.sync(); bar.update(s, 'Adam'); } // keep the queue short
+  }
+  adam.zeroGrad();
+  adam.dispose();
+  const pred = g.noGrad(() => ens.forward(x));
+  const predHost = await pred.data();
+  pred.dispose();
+  const P = x.shape[0];
+  const dead = Array.from({ length: N }, (_, n) => isConstant(predHost.subarray(n * P, (n + 1) * P)));
+  const [adamLoss, adamGradNorm] = await lossAndGradNormPerModel(ens, x, y);
+  const seedRatio = await gaussNewtonRatios(ens, x);
+
+  // 2. minimise g(θ) = ½‖∇L‖² per model; a model below gradTol at a check keeps the parameters it had there
+  const optG = new g.Adam(params, { lr: c.gradLr });
+  const norms = new RowLog(c.readEvery), losses = new RowLog(c.readEvery);
+  const stoppedAt = new Map<number, number>();
+  const kept = new Map<number, Float32Array[]>();
+  const thinEvery = Math.max(1, Math.floor(c.gradSteps / 200));
+  for (let steps = 0; steps < c.gradSteps; steps++) {
+    const { loss, gradNorm } = g.tidy(() => {
+      optG.zeroGrad();
+      const l = g.ensembleMSE(ens.forward(x), y);
+      const grads = g.grad(l.sum(), params, { createGraph: true });
+      const sq = g.perModelNorm(grads, { squared: true });
+      sq.mul(0.5).sum().backward();
+      optG.step();
+      return { loss: l.detach(), gradNorm: sq.sqrt().detach() };
+    });
+    losses.push(loss);
+    norms.push(gradNorm);
+    if (norms.full || steps === c.gradSteps - 1) {
+      const n = await norms.drain(), l = await losses.drain();
+      const first = steps - n.length + 1;
+      const newlyStopped: number[] = [];
+      for (let m = 0; m < N; m++) {
+        if (stoppedAt.has(m)) continue;
+        n.forEach((row, k) => { if ((first + k) % thinEvery === 0) ctx.log('gmin', { training: m, dead: dead[m], step: first + k, gradNorm: row[m], loss: l[k][m] }); });
+        if (n[n.length - 1][m] < c.gradTol) { stoppedAt.set(m, steps + 1); newlyStopped.push(m); }
+      }
+      for (const m of newlyStopped) kept.set(m, await Promise.all(params.map((p) => memberValues(p, m))));
+      bar.update(c.adamSteps + steps + 1, `${stoppedAt.size} of ${N} below ${c.gradTol}`);
+      if (stoppedAt.size === N) break;
+    }
+  }
+  optG.zeroGrad();
+  optG.dispose();
+  // the stopped models get back the parameters they stopped with
+  g.noGrad(() => {
+    for (const [m, values] of kept) params.forEach((p, j) => g.tidy(() => g.copyInto(p.slice(0, m, m + 1), g.tensor(values[j], { shape: [1, ...p.shape.slice(1)] }))));
+  });
+  const [taskLoss, taskGradNorm] = await lossAndGradNormPerModel(ens, x, y);
+  bar.stop();
+
+  const arrays: Record<string, Float32Array> = {};
+  const named = [...ens.namedParameters()];
+  const host = await Promise.all(named.map(([, t]) => t.data() as Promise<Float32Array>));
+  for (let m = 0; m < N; m++) {
+    named.forEach(([k, t], j) => { const len = t.size / N; arrays[`${m}/${k}`] = host[j].slice(m * len, (m + 1) * len); });
+  }
+  ens.dispose();
+  const rows: FamilyRow[] = Array.from({ length: N }, (_, m) => ({
+    training: m, dead: dead[m], adamLoss: adamLoss[m], adamGradNorm: adamGradNorm[m], seedRatio: seedRatio[m],
+    gradSteps: stoppedAt.get(m) ?? c.gradSteps, taskLoss: taskLoss[m], taskGradNorm: taskGradNorm[m],
+  }));
+  return { arrays, json: { rows } };
+}
+
+/** Member m's values of a stacked parameter [N, ...], on the host. */
+async function memberValues(p: g.Tensor, m: number): Promise<Float32Array> {
+  const t = g.tidy(() => p.slice(0, m, m + 1).contiguous());
+  const v = await t.data() as Float32Array;
+  t.dispose();
+  return v;
+}
+
+/** Every member's loss and ‖∇L‖ ([N] each), read back together. */
+async function lossAndGradNormPerModel(ens: g.MLPEnsemble, x: g.Tensor, y: g.Tensor): Promise<[Float32Array, Float32Array]> {
+  const both = g.tidy(() => {
+    const l = g.ensembleMSE(ens.forward(x), y);
+    return g.stack([l.detach(), g.perModelNorm(g.grad(l.sum(), ens.parameters()))]);
+  });
+  const v = await both.data() as Float32Array;
+  both.dispose();
+  const N = ens.count;
+  return [v.slice(0, N), v.slice(N)];
+}
+
+/** The seed's Gauss–Newton-block ratio of every member (one forward and one backward for all of them). */
+async function gaussNewtonRatios(ens: g.MLPEnsemble, x: g.Tensor): Promise<number[]> {
+  const last = ens.weights.length - 1;
+  const { inputs, deltas } = g.tidy(() => {
+    let a = x;
+    const inputs: g.Tensor[] = [];
+    const zs: g.Tensor[] = [];
+    ens.weights.forEach((w, l) => {
+      inputs.push(a.detach());
+      const z = g.fusedLinear(a, w, ens.biases[l]);
+      zs.push(z);
+      a = l < last ? z.relu() : z;
+    });
+    return { inputs, deltas: g.grad(a.sum(), zs) }; // member m's output depends only on its own z's
+  });
+  const host = await Promise.all([...inputs, ...deltas].map((t) => t.data()));
+  const N = ens.count, rows = x.shape[0];
+  const ratios = Array.from({ length: N }, (_, m) => gaussNewtonRatioOf(inputs.map((t, l) => {
+    const nIn = t.shape[t.ndim - 1], nOut = deltas[l].shape[2];
+    const A = t.ndim === 2 ? host[l] : host[l].subarray(m * rows * nIn, (m + 1) * rows * nIn); // layer 0's input is shared
+    return { A, D: host[inputs.length + l].subarray(m * rows * nOut, (m + 1) * rows * nOut), nIn, nOut, rows };
+  })));
   for (const t of [...inputs, ...deltas]) t.dispose();
-  return sum / inputs.length;
+  return ratios;
 }
 
 export default experiment;
