@@ -24,6 +24,7 @@ export {
   Optimizer, SGD, Adam, type SGDOptions, type AdamOptions, save, load, encodeSafetensors, decodeSafetensors,
   type HostTensor, type LoadOptions, F, copyInto, MLPEnsemble, ensembleMSE, perModelNorm, ensembleHessian, type EnsembleOptions,
 } from './nn/index.js';
+export { ensembleCrossEntropy, ensembleCountCorrect, ensembleMaskedMSE } from './nn/index.js';
 export {
   MNIST, CIFAR10, loadMNIST, loadCIFAR10, type MnistOptions, type Cifar10Options, ImageDataset, type DatasetSplits,
   DataLoader, type DataLoaderOptions, type Batch, f1, f2, functionDataset, type FunctionData, randomLabels,

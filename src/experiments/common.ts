@@ -46,6 +46,30 @@ export class ScalarLog {
   }
 }
 
+/**
+ * Per-model values produced on the device each step (an [N] loss, or [K, N]: several metrics of N models), read back
+ * together every `every` pushes: one read per block of steps for every model, as ScalarLog does for one.
+ */
+export class VectorLog {
+  private pending: Tensor[] = [];
+  constructor(readonly every = 100) {}
+  /** Takes ownership of the tensor; every push must have the same number of elements. */
+  push(t: Tensor): void { this.pending.push(g.keep(t)); }
+  get full(): boolean { return this.pending.length >= this.every; }
+  /** The values pushed since the last drain, in order: one array per push, its elements in row-major order. */
+  async drain(): Promise<number[][]> {
+    if (!this.pending.length) return [];
+    const size = this.pending[0].size;
+    const all = g.tidy(() => g.stack(this.pending.map((t) => t.reshape([size])), 0));
+    const data = await all.data();
+    const rows = this.pending.map((_, k) => Array.from(data.subarray(k * size, (k + 1) * size)));
+    all.dispose();
+    for (const t of this.pending) t.dispose();
+    this.pending = [];
+    return rows;
+  }
+}
+
 /** One full-batch step: the loss before the update (returned, on the device), backward, Adam. */
 export function regressionStep(model: Module, opt: Adam, x: Tensor, y: Tensor, withGradNorm = false): { loss: Tensor; gradNorm?: Tensor } {
   return g.tidy(() => {
@@ -203,6 +227,94 @@ export async function trainUnit(ctx: RunContext<unknown>, name: string, model: M
   }
   bar.stop();
   return unit;
+}
+
+// ---- families of classifiers trained as one ensemble (--one-by-one trains them one after another instead) -------------
+
+/**
+ * One epoch of N MLP classifiers trained in lockstep as one ensemble: `loaders[n]` is model n's own shuffle (same
+ * dataset, same batch size, so the batches line up); each step stacks the N batches into x [N, B, features] and
+ * labels [N, B] and minimises the sum of the per-model mean cross-entropies (each model gets its own gradient, see
+ * MLPEnsemble). Returns each model's running loss and accuracy over the epoch, as trainEpoch does for one model:
+ * summed on the device, read once at the end.
+ */
+export async function trainEnsembleEpoch(ens: g.MLPEnsemble, opt: Adam, loaders: readonly g.DataLoader[], onBatch?: (i: number) => void): Promise<EpochStats[]> {
+  const n = ens.count, features = ens.sizes[0];
+  if (loaders.length !== n || loaders.some((l) => l.dataset.length !== loaders[0].dataset.length || l.batchSize !== loaders[0].batchSize)) {
+    throw new g.GpugradError(`trainEnsembleEpoch: needs ${n} loaders (one per model) over datasets of one length with one batch size`);
+  }
+  ens.train();
+  const iterators = loaders.map((l) => l[Symbol.iterator]());
+  let sums = g.keep(g.zeros([2, n]));
+  let seen = 0;
+  for (let i = 0; i < loaders[0].length; i++) {
+    const batches = iterators.map((it) => it.next().value as g.Batch);
+    const b = batches[0].y.size;
+    const next = g.tidy(() => {
+      const x = g.stack(batches.map((bt) => bt.x.reshape([b, features])), 0);
+      const y = g.stack(batches.map((bt) => bt.y), 0);
+      opt.zeroGrad();
+      const logits = ens.forward(x);
+      const losses = g.ensembleCrossEntropy(logits, y);
+      losses.sum().backward();
+      opt.step();
+      return g.noGrad(() => sums.add(g.stack([losses.mul(b), g.ensembleCountCorrect(logits, y).cast('float32')])));
+    });
+    sums.dispose();
+    sums = g.keep(next);
+    seen += b;
+    for (const bt of batches) bt.dispose();
+    onBatch?.(i + 1);
+  }
+  for (const it of iterators) it.return?.(undefined);
+  const data = await sums.data();
+  sums.dispose();
+  return Array.from({ length: n }, (_, m) => ({ loss: data[m] / seen, acc: data[n + m] / seen }));
+}
+
+/** Each member's mean cross-entropy and accuracy over a whole dataset (the images flattened): as evaluate() per model. */
+export async function evaluateEnsemble(ens: g.MLPEnsemble, ds: ImageDataset, { batchSize = 1000 } = {}): Promise<EpochStats[]> {
+  const n = ens.count;
+  let sums = g.keep(g.zeros([2, n]));
+  for (const batch of new g.DataLoader(ds, { batchSize })) {
+    const b = batch.y.size;
+    const next = g.noGrad(() => g.tidy(() => {
+      const logits = ens.forward(batch.x.reshape([b, ens.sizes[0]])); // the same images for every model
+      return sums.add(g.stack([g.ensembleCrossEntropy(logits, batch.y).mul(b), g.ensembleCountCorrect(logits, batch.y).cast('float32')]));
+    }));
+    sums.dispose();
+    sums = g.keep(next);
+    batch.dispose();
+  }
+  const data = await sums.data();
+  sums.dispose();
+  return Array.from({ length: n }, (_, m) => ({ loss: data[m] / ds.length, acc: data[n + m] / ds.length }));
+}
+
+/**
+ * Each member's parameters flattened, in the order of its own model's parameters() (so member n's vector is what
+ * flatParameters gives for that model trained alone), from one read of each stacked parameter [N, ...].
+ */
+export async function memberFlatParameters(stacked: readonly Tensor[]): Promise<Float32Array[]> {
+  const n = stacked[0].shape[0];
+  const parts = await Promise.all(stacked.map((p) => p.data()));
+  const lengths = stacked.map((p) => p.size / n);
+  const total = lengths.reduce((a, b) => a + b, 0);
+  return Array.from({ length: n }, (_, m) => {
+    const out = new Float32Array(total);
+    let at = 0;
+    parts.forEach((a, i) => { out.set(a.subarray(m * lengths[i], (m + 1) * lengths[i]), at); at += lengths[i]; });
+    return out;
+  });
+}
+
+/** Several modules as one (parameter keys `<name>.<key>`), so trainingState/resumeTraining checkpoint them together. */
+export class ModuleGroup extends g.Module {
+  constructor(modules: Record<string, Module>) {
+    super();
+    for (const [name, m] of Object.entries(modules)) this.registerModule(name, m);
+  }
+  forward(x: Tensor): Tensor { return x; }
 }
 
 // ---- checkpoints --------------------------------------------------------------------------------------------------

@@ -154,3 +154,51 @@ export function ensembleHessian(loss: () => Tensor, params: readonly Tensor[]): 
     return stack(rows, 1); // [N, P, P]
   });
 }
+
+// ---- per-model losses and metrics (the experiments' batched trainings) ---------------------------------------------
+// Like ensembleMSE, these leave their intermediates to the caller's scope (a training step runs inside tidy()).
+
+/** Checks int32 labels [N, B] (one row per model) or [B] (the same for every model) against logits [N, B, classes]. */
+function checkEnsembleLabels(op: string, logits: Tensor, labels: Tensor): void {
+  check(logits.ndim === 3, op, `expects logits [N, B, classes], got ${fmtShape(logits.shape)}`);
+  check(labels.dtype === 'int32', op, `labels must be int32 class indices, got ${labels.dtype}; use labels.cast('int32')`);
+  const [n, b] = logits.shape;
+  check((labels.ndim === 2 && labels.shape[0] === n && labels.shape[1] === b) || (labels.ndim === 1 && labels.shape[0] === b), op,
+    `labels must be [${n}, ${b}] (one row per model) or [${b}] (the same for every model), got ${fmtShape(labels.shape)}`);
+  check(labels.device === logits.device, op, `the logits are on ${logits.device} but the labels on ${labels.device}`);
+}
+
+/**
+ * Per-model mean cross-entropy: logits [N, B, C], int32 labels [N, B] (or [B] for every model) → [N], entry n equal to
+ * F.crossEntropy(logits[n], labels[n]). Their sum is the ensemble's training loss: model n's logits enter entry n
+ * only, so each model gets the gradient it would get alone. −mean_b Σ_c logSoftmax(logits)·onehot(labels), from
+ * differentiable primitives.
+ */
+export function ensembleCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
+  checkEnsembleLabels('ensembleCrossEntropy', logits, labels);
+  const classes = creation.arange(0, logits.shape[2], 1, { device: logits.device, dtype: 'int32' });
+  const oneHot = ops.cast(ops.eq(ops.unsqueeze(labels, -1), classes), logits.dtype); // [N or 1, B, C]
+  return ops.neg(ops.mean(ops.sum(ops.mul(ops.logSoftmax(logits, -1), oneHot), -1), -1));
+}
+
+/** Per-model count of rows whose argmax is the label (the first maximum on ties, as countCorrect): int32 [N]. */
+export function ensembleCountCorrect(logits: Tensor, labels: Tensor): Tensor {
+  checkEnsembleLabels('ensembleCountCorrect', logits, labels);
+  return ops.sum(ops.eq(ops.argmax(logits, -1), labels), -1);
+}
+
+/**
+ * Per-model mean squared error over the rows a 0/1 `mask` [N, B] marks: pred [N, B, out], target [N, B, out] (or
+ * [B, out]) → [N], entry n = mean over model n's marked rows and all outputs. Lets models whose datasets differ in
+ * length train in one ensemble: pad the shorter inputs with rows of mask 0, which add exactly 0 to the loss and to
+ * every gradient, so each model's loss and gradient are those of training on its own rows alone.
+ */
+export function ensembleMaskedMSE(pred: Tensor, target: Tensor, mask: Tensor): Tensor {
+  check(pred.ndim === 3, 'ensembleMaskedMSE', `expects predictions [N, B, out], got ${fmtShape(pred.shape)}`);
+  const [n, b, out] = pred.shape;
+  check(mask.ndim === 2 && mask.shape[0] === n && mask.shape[1] === b, 'ensembleMaskedMSE',
+    `the mask must be [${n}, ${b}] (1 = a row of model n's data, 0 = padding), got ${fmtShape(mask.shape)}`);
+  const m = mask.dtype === pred.dtype ? mask : ops.cast(mask, pred.dtype);
+  const sq = ops.sum(ops.mul(ops.square(ops.sub(pred, target)), ops.unsqueeze(m, -1)), [1, 2]);
+  return ops.div(sq, ops.mul(ops.sum(m, 1), out));
+}

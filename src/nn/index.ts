@@ -4,6 +4,7 @@
  */
 export { Module } from './module.js';
 export { MLPEnsemble, ensembleMSE, perModelNorm, ensembleHessian, type EnsembleOptions } from './ensemble.js';
+export { ensembleCrossEntropy, ensembleCountCorrect, ensembleMaskedMSE } from './ensemble.js';
 export { Linear, ReLU, Flatten, Dropout, Sequential } from './layers.js';
 export { Conv2d, MaxPool2d } from './conv.js';
 export { MSELoss, CrossEntropyLoss } from './loss.js';
