@@ -2,13 +2,17 @@
  * 1-1 Deep vs shallow: simulate a function. Three MLPs with about the same number of parameters (deep 571, medium
  * 572, shallow 571) fit f1 = sin(5πx)/(5πx) and f2 = sign(sin(5πx)) with full-batch Adam on the MSE; the loss is
  * recorded every iteration before the update. PROTOCOL.md 1-1.
+ *
+ * Batched (the default): the six trainings run at once, one MLPEnsemble per architecture whose two members fit f1 and
+ * f2, all three stepped together; each member starts from the generator its one-by-one model uses, so the curves are
+ * the same (within float rounding). `--one-by-one` trains the six models one after another.
  */
 import * as g from '../index.js';
 import { line, thin } from '../report/charts.js';
-import { FUNCTION_MODELS, ScalarLog, isConstant, mlp, regressionStep, resumeTraining, trainingState } from './common.js';
-import type { Experiment, Results, Row } from './types.js';
+import { FUNCTION_MODELS, ModuleGroup, ScalarLog, VectorLog, isConstant, mlp, regressionStep, resumeTraining, trainingState } from './common.js';
+import type { Experiment, Results, Row, RunContext } from './types.js';
 
-interface Config { iterations: number; lr: number; checkpointEvery: number; readEvery: number }
+interface Config { iterations: number; lr: number; checkpointEvery: number; readEvery: number; oneByOne: boolean }
 
 const FUNCTIONS = ['f1', 'f2'] as const;
 const MODELS = Object.keys(FUNCTION_MODELS) as (keyof typeof FUNCTION_MODELS)[];
@@ -21,55 +25,16 @@ const experiment: Experiment<Config> = {
   description: 'deep/medium/shallow MLPs of ~571 parameters fit sin(5πx)/(5πx) and sign(sin(5πx)); full-batch Adam, MSE',
   data: ['functions'],
   presets: {
-    full: { iterations: 20000, lr: 1e-3, checkpointEvery: 1000, readEvery: 250 },
-    quick: { iterations: 1200, lr: 1e-3, checkpointEvery: 400, readEvery: 200 },
-    test: { iterations: 8, lr: 1e-3, checkpointEvery: 4, readEvery: 3 },
+    full: { iterations: 20000, lr: 1e-3, checkpointEvery: 1000, readEvery: 250, oneByOne: false },
+    quick: { iterations: 1200, lr: 1e-3, checkpointEvery: 400, readEvery: 200, oneByOne: false },
+    test: { iterations: 8, lr: 1e-3, checkpointEvery: 4, readEvery: 3, oneByOne: false },
   },
-  flags: { epochs: 'iterations', lr: 'lr' },
+  flags: { epochs: 'iterations', lr: 'lr', oneByOne: 'oneByOne' },
 
   async run(ctx) {
-    const { iterations, lr, checkpointEvery, readEvery } = ctx.config;
-    for (const fn of FUNCTIONS) {
-      const { x, y, data } = g.functionDataset(fn);
-      for (const name of MODELS) {
-        const unit = ctx.unit(`${fn}-${name}`);
-        if (unit.finished) continue;
-        const model = mlp(FUNCTION_MODELS[name], ctx.rng(fn, name, 'init'));
-        const opt = new g.Adam(model.parameters(), { lr });
-        let it = await resumeTraining(unit, model, opt);
-        const losses = new ScalarLog(readEvery);
-        const bar = ctx.progress(`${fn} ${name}`, iterations);
-        const record = async () => {
-          const values = await losses.drain();
-          values.forEach((mse, k) => ctx.log('loss', { function: fn, model: name, iteration: it - values.length + k, mse }));
-          bar.update(it, values.length ? `MSE ${values[values.length - 1].toExponential(2)}` : '');
-        };
-        while (it < iterations) {
-          losses.push(regressionStep(model, opt, x, y).loss);
-          it++;
-          if (losses.full) await record();
-          if (it % checkpointEvery === 0 || it === iterations) {
-            await record();
-            await unit.epochDone(it, trainingState(model, opt));
-          }
-        }
-        bar.stop();
-
-        const pred = g.noGrad(() => model.forward(x));
-        const p = await pred.data();
-        pred.dispose();
-        let mse = 0;
-        p.forEach((v, i) => { mse += (v - data.y[i]) ** 2; });
-        mse /= p.length;
-        data.x.forEach((xv, i) => ctx.log('prediction', { function: fn, model: name, x: xv, y: p[i], truth: data.y[i] }));
-        ctx.final({ [`${fn}.${name}.mse`]: mse, [`${fn}.${name}.dead`]: isConstant(p), [`${name}.params`]: model.numParameters() });
-        await unit.finish();
-        model.dispose();
-        opt.dispose();
-      }
-      x.dispose();
-      y.dispose();
-    }
+    // A run folder from before the batched path has no oneByOne setting: it continues the way it was started.
+    if (ctx.config.oneByOne === false) await batched(ctx);
+    else await oneByOne(ctx);
   },
 
   figures(r) {
@@ -112,5 +77,119 @@ const experiment: Experiment<Config> = {
     return out;
   },
 };
+
+/** The six trainings one after another, each model with its own Adam (the comparison run, --one-by-one). */
+async function oneByOne(ctx: RunContext<Config>): Promise<void> {
+  const { iterations, lr, checkpointEvery, readEvery } = ctx.config;
+  for (const fn of FUNCTIONS) {
+    const { x, y, data } = g.functionDataset(fn);
+    for (const name of MODELS) {
+      const unit = ctx.unit(`${fn}-${name}`);
+      if (unit.finished) continue;
+      const model = mlp(FUNCTION_MODELS[name], ctx.rng(fn, name, 'init'));
+      const opt = new g.Adam(model.parameters(), { lr });
+      let it = await resumeTraining(unit, model, opt);
+      const losses = new ScalarLog(readEvery);
+      const bar = ctx.progress(`${fn} ${name}`, iterations);
+      const record = async () => {
+        const values = await losses.drain();
+        values.forEach((mse, k) => ctx.log('loss', { function: fn, model: name, iteration: it - values.length + k, mse }));
+        bar.update(it, values.length ? `MSE ${values[values.length - 1].toExponential(2)}` : '');
+      };
+      while (it < iterations) {
+        losses.push(regressionStep(model, opt, x, y).loss);
+        it++;
+        if (losses.full) await record();
+        if (it % checkpointEvery === 0 || it === iterations) {
+          await record();
+          await unit.epochDone(it, trainingState(model, opt));
+        }
+      }
+      bar.stop();
+
+      const pred = g.noGrad(() => model.forward(x));
+      measureFit(ctx, fn, name, await pred.data(), data, model.numParameters());
+      pred.dispose();
+      await unit.finish();
+      model.dispose();
+      opt.dispose();
+    }
+    x.dispose();
+    y.dispose();
+  }
+}
+
+/**
+ * The six trainings at once: per architecture one ensemble of two members (f1, f2), and one Adam over the three
+ * ensembles' parameters, so each step trains all six models. f1 has 500 points and f2 200: f2's inputs are padded to
+ * 500 with rows of mask 0, and each member's loss is the mean over its own rows (ensembleMaskedMSE), so its loss and
+ * gradient are those of its training alone. One resumable unit holds all six.
+ */
+async function batched(ctx: RunContext<Config>): Promise<void> {
+  const { iterations, lr, checkpointEvery, readEvery } = ctx.config;
+  const unit = ctx.unit('ensembles');
+  if (unit.finished) return;
+  const sets = FUNCTIONS.map((fn) => (fn === 'f1' ? g.f1() : g.f2()));
+  const rows = Math.max(...sets.map((d) => d.x.length));
+  const padded = (pick: (d: g.FunctionData) => ArrayLike<number>, shape: number[]) => {
+    const a = new Float64Array(sets.length * rows); // padding rows stay 0
+    sets.forEach((d, n) => a.set(pick(d), n * rows));
+    return g.tensor(a, { shape, dtype: 'float32' });
+  };
+  const x = padded((d) => d.x, [sets.length, rows, 1]);
+  const y = padded((d) => d.y, [sets.length, rows, 1]);
+  const mask = padded((d) => new Float64Array(d.x.length).fill(1), [sets.length, rows]);
+  const ensembles = MODELS.map((name) => new g.MLPEnsemble(FUNCTIONS.length, FUNCTION_MODELS[name], {
+    generators: FUNCTIONS.map((fn) => ctx.rng(fn, name, 'init')), // the one-by-one model's generator
+  }));
+  const group = new ModuleGroup(Object.fromEntries(MODELS.map((name, m) => [name, ensembles[m]])));
+  const opt = new g.Adam(group.parameters(), { lr });
+  let it = await resumeTraining(unit, group, opt);
+  const losses = new VectorLog(readEvery); // per step [models, functions]
+  const bar = ctx.progress(`${MODELS.length * FUNCTIONS.length} trainings`, iterations);
+  const record = async () => {
+    const values = await losses.drain();
+    FUNCTIONS.forEach((fn, f) => MODELS.forEach((name, m) => values.forEach((v, k) =>
+      ctx.log('loss', { function: fn, model: name, iteration: it - values.length + k, mse: v[m * FUNCTIONS.length + f] }))));
+    bar.update(it, values.length ? `MSE ${values.at(-1)!.map((v) => v.toExponential(1)).join(' ')}` : '');
+  };
+  while (it < iterations) {
+    losses.push(g.tidy(() => {
+      opt.zeroGrad();
+      const perModel = g.stack(ensembles.map((e) => g.ensembleMaskedMSE(e.forward(x), y, mask)), 0);
+      perModel.sum().backward();
+      opt.step();
+      return perModel.detach();
+    }));
+    it++;
+    if (losses.full) await record();
+    if (it % checkpointEvery === 0 || it === iterations) {
+      await record();
+      await unit.epochDone(it, trainingState(group, opt));
+    }
+  }
+  bar.stop();
+
+  for (const [m, name] of MODELS.entries()) {
+    const pred = g.noGrad(() => ensembles[m].forward(x));
+    const p = await pred.data();
+    pred.dispose();
+    const params = ensembles[m].numParameters() / FUNCTIONS.length;
+    FUNCTIONS.forEach((fn, f) => measureFit(ctx, fn, name, p.subarray(f * rows, f * rows + sets[f].x.length), sets[f], params));
+  }
+  await unit.finish();
+  group.dispose();
+  opt.dispose();
+  for (const t of [x, y, mask]) t.dispose();
+}
+
+/** A trained model's predictions on its function's points: logged, with the final MSE, the dead flag and its size. */
+function measureFit(ctx: RunContext<Config>, fn: string, name: string, p: ArrayLike<number>, data: g.FunctionData, params: number): void {
+  let mse = 0;
+  for (let i = 0; i < p.length; i++) mse += (p[i] - data.y[i]) ** 2;
+  mse /= p.length;
+  data.x.forEach((xv, i) => ctx.log('prediction', { function: fn, model: name, x: xv, y: p[i], truth: data.y[i] }));
+  ctx.final({ [`${fn}.${name}.mse`]: mse, [`${fn}.${name}.dead`]: isConstant(p), [`${name}.params`]: params });
+}
 
 export default experiment;

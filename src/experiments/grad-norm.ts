@@ -1,13 +1,20 @@
 /**
  * 2-2 Observe the gradient norm during training: the deep 571-parameter model on f1, full batch, Adam on the MSE;
  * every iteration the loss and the L2 norm of the gradient over all parameters. PROTOCOL.md 2-2.
+ *
+ * The task is one training (run 0). Our addition: `runs` trainings from independent initialisations, to see whether
+ * the spikes of run 0's gradient norm are generic. Batched (the default), the runs train at once as one MLPEnsemble,
+ * each member initialised from the generator its one-by-one model uses; `--one-by-one` trains them one after another.
  */
 import * as g from '../index.js';
 import { line, panels, thin } from '../report/charts.js';
-import { FUNCTION_MODELS, ScalarLog, isConstant, mlp, regressionStep, resumeTraining, trainingState, variance } from './common.js';
-import type { Experiment, Results } from './types.js';
+import { FUNCTION_MODELS, ScalarLog, VectorLog, isConstant, mlp, regressionStep, resumeTraining, trainingState, variance } from './common.js';
+import type { Experiment, Results, Row, RunContext } from './types.js';
 
-interface Config { iterations: number; lr: number; checkpointEvery: number; readEvery: number }
+interface Config { iterations: number; lr: number; checkpointEvery: number; readEvery: number; runs: number; oneByOne: boolean }
+
+const WIDTHS = FUNCTION_MODELS.deep;
+const MORE_RUNS = 'our addition (not in the protocol or the seed): the same training from independent initialisations; run 0 is the task\'s';
 
 const DEFINITION = 'task (PROTOCOL 2-2: loss and ‖∇L‖₂ over all 571 parameters, every iteration, before the update)';
 
@@ -18,55 +25,18 @@ const experiment: Experiment<Config> = {
   description: 'loss and total gradient norm of the deep 571-parameter model on f1, every iteration of full-batch Adam',
   data: ['functions'],
   presets: {
-    full: { iterations: 20000, lr: 1e-3, checkpointEvery: 1000, readEvery: 250 },
-    quick: { iterations: 2000, lr: 1e-3, checkpointEvery: 500, readEvery: 250 },
-    test: { iterations: 8, lr: 1e-3, checkpointEvery: 4, readEvery: 3 },
+    full: { iterations: 20000, lr: 1e-3, checkpointEvery: 1000, readEvery: 250, runs: 8, oneByOne: false },
+    quick: { iterations: 2000, lr: 1e-3, checkpointEvery: 500, readEvery: 250, runs: 4, oneByOne: false },
+    test: { iterations: 8, lr: 1e-3, checkpointEvery: 4, readEvery: 3, runs: 2, oneByOne: false },
   },
-  flags: { epochs: 'iterations', lr: 'lr' },
+  flags: { epochs: 'iterations', lr: 'lr', oneByOne: 'oneByOne' },
 
   async run(ctx) {
-    const { iterations, lr, checkpointEvery, readEvery } = ctx.config;
     const { x, y, data } = g.functionDataset('f1');
-    const unit = ctx.unit('deep');
-    if (!unit.finished) {
-      // An init whose network is already dead (constant output: some layer's ReLUs all off) would show nothing but a
-      // flat line; 2-3 studies those. Draw until the network is alive, and say how many draws were dead.
-      let model = mlp(FUNCTION_MODELS.deep, ctx.rng('deep', 'init', 0));
-      let deadDraws = 0;
-      while (await outputsConstant(model, x)) {
-        model.dispose();
-        model = mlp(FUNCTION_MODELS.deep, ctx.rng('deep', 'init', ++deadDraws));
-      }
-      ctx.final({ deadInitsSkipped: deadDraws });
-      if (deadDraws) ctx.note(`${deadDraws} initial draw(s) gave a network that was dead at initialisation (constant output); the first live draw was trained.`);
-      const opt = new g.Adam(model.parameters(), { lr });
-      let it = await resumeTraining(unit, model, opt);
-      const losses = new ScalarLog(readEvery);
-      const norms = new ScalarLog(readEvery);
-      const bar = ctx.progress('deep on f1', iterations);
-      const record = async () => {
-        const [l, n] = [await losses.drain(), await norms.drain()];
-        l.forEach((loss, k) => ctx.log('steps', { iteration: it - l.length + k, loss, gradNorm: n[k] }));
-        bar.update(it, l.length ? `loss ${l[l.length - 1].toExponential(2)} ‖∇L‖ ${n[n.length - 1].toExponential(2)}` : '');
-      };
-      while (it < iterations) {
-        const { loss, gradNorm } = regressionStep(model, opt, x, y, true);
-        losses.push(loss);
-        norms.push(gradNorm!);
-        it++;
-        if (losses.full) await record();
-        if (it % checkpointEvery === 0 || it === iterations) {
-          await record();
-          await unit.epochDone(it, trainingState(model, opt));
-        }
-      }
-      bar.stop();
-      const dead = await outputsConstant(model, x);
-      ctx.final({ dead: dead ? 'yes: the network outputs a constant' : 'no' });
-      await unit.finish();
-      model.dispose();
-      opt.dispose();
-    }
+    const runs = ctx.config.runs ?? 1; // a run folder from before the extra runs: the task's training only
+    // ... and one from before the batched path (no oneByOne setting) continues the way it was started.
+    if (ctx.config.oneByOne === false) await batched(ctx, x, y, runs);
+    else for (let r = 0; r < runs; r++) await oneTraining(ctx, r, x, y);
     const steps = ctx.series('steps');
     const at = (i: number) => steps.find((s) => s.iteration === i);
     ctx.final({
@@ -79,7 +49,7 @@ const experiment: Experiment<Config> = {
 
   figures(r) {
     const rows = thin(r.series.steps ?? [], 2000);
-    return [{
+    const figs = [{
       name: 'loss-and-grad-norm', title: 'Loss and gradient norm of the deep model on f1', definition: DEFINITION,
       caption: 'Both on log scales. A dead network (constant output) would flatten at Var(f1) with ‖∇L‖ → 0.',
       spec: panels([
@@ -87,6 +57,19 @@ const experiment: Experiment<Config> = {
         line(rows, { x: { field: 'iteration', title: 'iteration' }, y: { field: 'gradNorm', title: '‖∇L‖₂ (all parameters)', log: true }, panelTitle: 'gradient norm', height: 220 }),
       ], 1),
     }];
+    const all = allRuns(r);
+    if (all.size > 1) {
+      const runRows = thin([...all.values()].flat(), 800, 'run');
+      const enc = (field: string, title: string, panelTitle: string) => line(runRows, {
+        x: { field: 'iteration', title: 'iteration' }, y: { field, title, log: true }, color: { field: 'run', title: 'run' }, panelTitle, height: 220,
+      });
+      figs.push({
+        name: 'grad-norm-runs', title: `Loss and gradient norm of ${all.size} trainings from independent initialisations`, definition: MORE_RUNS,
+        caption: 'Run 0 is the training above. Both on log scales; each curve thinned to 800 points.',
+        spec: panels([enc('loss', 'MSE loss', 'loss'), enc('gradNorm', '‖∇L‖₂ (all parameters)', 'gradient norm')], 1),
+      });
+    }
+    return figs;
   },
 
   summarize(r: Results) {
@@ -98,6 +81,7 @@ const experiment: Experiment<Config> = {
     return [
       `Loss ${Number(s[0].loss).toExponential(2)} → ${Number(s.at(-1)!.loss).toExponential(2)} over ${s.length} iterations; dead network: ${r.final.dead ?? '?'}.`,
       `Gradient norm ${norms[0].toFixed(3)} at the start, largest ${Number(peak.gradNorm).toFixed(3)} at iteration ${peak.iteration}; over the second half it stays between ${Math.min(...tail).toExponential(1)} and ${Math.max(...tail).toExponential(1)}.`,
+      ...spikeSummary(r),
     ];
   },
 };
@@ -107,6 +91,157 @@ async function outputsConstant(model: g.Module, x: g.Tensor): Promise<boolean> {
   const dead = isConstant(await pred.data());
   pred.dispose();
   return dead;
+}
+
+const initRng = (ctx: RunContext<Config>, run: number, draw: number) =>
+  run === 0 ? ctx.rng('deep', 'init', draw) : ctx.rng('deep', `run-${run}`, 'init', draw);
+
+/**
+ * The first draw of run `run` whose network is alive. An init whose network is already dead (constant output: some
+ * layer's ReLUs all off) would show nothing but a flat line; 2-3 studies those. Records how many draws were dead.
+ */
+async function liveDraw(ctx: RunContext<Config>, run: number, x: g.Tensor): Promise<number> {
+  let draw = 0;
+  for (;; draw++) {
+    const model = mlp(WIDTHS, initRng(ctx, run, draw));
+    const dead = await outputsConstant(model, x);
+    model.dispose();
+    if (!dead) break;
+  }
+  if (run === 0) {
+    ctx.final({ deadInitsSkipped: draw });
+    if (draw) ctx.note(`${draw} initial draw(s) gave a network that was dead at initialisation (constant output); the first live draw was trained.`);
+  } else {
+    ctx.final({ [`run-${run}.deadInitsSkipped`]: draw });
+  }
+  return draw;
+}
+
+/** Run 0's rows go to the series `steps` (the task), the others' to `moreRuns`. */
+function logSteps(ctx: RunContext<Config>, run: number, first: number, losses: number[], norms: number[]): void {
+  losses.forEach((loss, k) => {
+    const row = { iteration: first + k, loss, gradNorm: norms[k] };
+    if (run === 0) ctx.log('steps', row);
+    else ctx.log('moreRuns', { run, ...row });
+  });
+}
+
+function recordDead(ctx: RunContext<Config>, run: number, dead: boolean): void {
+  if (run === 0) ctx.final({ dead: dead ? 'yes: the network outputs a constant' : 'no' });
+  else ctx.final({ [`run-${run}.dead`]: dead });
+}
+
+/** One training alone (the task's when run = 0), as its own resumable unit: the --one-by-one path. */
+async function oneTraining(ctx: RunContext<Config>, run: number, x: g.Tensor, y: g.Tensor): Promise<void> {
+  const { iterations, lr, checkpointEvery, readEvery } = ctx.config;
+  const unit = ctx.unit(run === 0 ? 'deep' : `deep-run-${run}`);
+  if (unit.finished) return;
+  const model = mlp(WIDTHS, initRng(ctx, run, await liveDraw(ctx, run, x)));
+  const opt = new g.Adam(model.parameters(), { lr });
+  let it = await resumeTraining(unit, model, opt);
+  const losses = new ScalarLog(readEvery);
+  const norms = new ScalarLog(readEvery);
+  const bar = ctx.progress(run === 0 ? 'deep on f1' : `run ${run}`, iterations);
+  const record = async () => {
+    const [l, n] = [await losses.drain(), await norms.drain()];
+    logSteps(ctx, run, it - l.length, l, n);
+    bar.update(it, l.length ? `loss ${l[l.length - 1].toExponential(2)} ‖∇L‖ ${n[n.length - 1].toExponential(2)}` : '');
+  };
+  while (it < iterations) {
+    const { loss, gradNorm } = regressionStep(model, opt, x, y, true);
+    losses.push(loss);
+    norms.push(gradNorm!);
+    it++;
+    if (losses.full) await record();
+    if (it % checkpointEvery === 0 || it === iterations) {
+      await record();
+      await unit.epochDone(it, trainingState(model, opt));
+    }
+  }
+  bar.stop();
+  recordDead(ctx, run, await outputsConstant(model, x));
+  await unit.finish();
+  model.dispose();
+  opt.dispose();
+}
+
+/** Every run at once, as one ensemble with one Adam (one resumable unit, `deep`): the default path. */
+async function batched(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor, runs: number): Promise<void> {
+  const { iterations, lr, checkpointEvery, readEvery } = ctx.config;
+  const unit = ctx.unit('deep');
+  if (unit.finished) return;
+  const draws: number[] = [];
+  for (let r = 0; r < runs; r++) draws.push(await liveDraw(ctx, r, x));
+  const ens = new g.MLPEnsemble(runs, WIDTHS, { generators: draws.map((d, r) => initRng(ctx, r, d)) });
+  const opt = new g.Adam(ens.parameters(), { lr });
+  let it = await resumeTraining(unit, ens, opt);
+  const log = new VectorLog(readEvery); // per step [2, runs]: the losses, then the gradient norms
+  const bar = ctx.progress(`deep on f1, ${runs} runs`, iterations);
+  const record = async () => {
+    const v = await log.drain();
+    for (let r = 0; r < runs; r++) logSteps(ctx, r, it - v.length, v.map((row) => row[r]), v.map((row) => row[runs + r]));
+    bar.update(it, v.length ? `run 0: loss ${v.at(-1)![0].toExponential(2)} ‖∇L‖ ${v.at(-1)![runs].toExponential(2)}` : '');
+  };
+  while (it < iterations) {
+    log.push(g.tidy(() => {
+      opt.zeroGrad();
+      const losses = g.ensembleMSE(ens.forward(x), y);
+      losses.sum().backward();
+      const norms = g.noGrad(() => g.perModelNorm(ens.parameters().map((p) => p.grad!)));
+      opt.step();
+      return g.stack([losses.detach(), norms], 0);
+    }));
+    it++;
+    if (log.full) await record();
+    if (it % checkpointEvery === 0 || it === iterations) {
+      await record();
+      await unit.epochDone(it, trainingState(ens, opt));
+    }
+  }
+  bar.stop();
+  const pred = g.noGrad(() => ens.forward(x)); // [runs, points, 1]
+  const p = await pred.data();
+  pred.dispose();
+  const points = x.shape[0];
+  for (let r = 0; r < runs; r++) recordDead(ctx, r, isConstant(p.subarray(r * points, (r + 1) * points)));
+  await unit.finish();
+  ens.dispose();
+  opt.dispose();
+}
+
+/** Every run's rows (run 0 from `steps`), by run. */
+function allRuns(r: Results): Map<number, Row[]> {
+  const out = new Map<number, Row[]>();
+  out.set(0, (r.series.steps ?? []).map((row) => ({ run: 0, ...row })));
+  for (const row of r.series.moreRuns ?? []) {
+    const k = Number(row.run);
+    if (!out.has(k)) out.set(k, []);
+    out.get(k)!.push(row);
+  }
+  return out;
+}
+
+/**
+ * How generic the spike pattern is: per run, the largest gradient norm after the first 5 % of iterations (past the
+ * initial descent), as a multiple of the run's median norm over the second half.
+ */
+function spikeSummary(r: Results): string[] {
+  const runs = allRuns(r);
+  if (runs.size < 2) return [];
+  const stats = [...runs.entries()].map(([run, rows]) => {
+    const later = rows.slice(Math.floor(rows.length * 0.05));
+    const peak = later.reduce((best, x) => (Number(x.gradNorm) > Number(best.gradNorm) ? x : best), later[0]);
+    const tail = rows.slice(Math.floor(rows.length / 2)).map((x) => Number(x.gradNorm)).sort((a, b) => a - b);
+    return { run, at: Number(peak.iteration), ratio: Number(peak.gradNorm) / tail[Math.floor(tail.length / 2)] };
+  });
+  const ratios = stats.map((s) => s.ratio);
+  const spiky = stats.filter((s) => s.ratio > 3).length;
+  return [`Our addition, ${stats.length} independent initialisations: after the first 5 % of iterations the largest gradient norm is ` +
+    `${Math.min(...ratios).toFixed(1)}–${Math.max(...ratios).toFixed(1)}× the run's second-half median (at iterations ${stats.map((s) => s.at).join(', ')}); ` +
+    `${spiky} of ${stats.length} runs spike above 3×` +
+    (spiky === stats.length ? ', so the spikes are generic, not a feature of one initialisation.'
+      : spiky === 0 ? ': no run spikes by that measure.'
+        : `, so spikes come with some initialisations and not others (run 0 ${stats[0].ratio > 3 ? 'does' : 'does not'}).`)];
 }
 
 export default experiment;

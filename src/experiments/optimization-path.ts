@@ -7,20 +7,29 @@
  * PCA: with 88 rows of 235 146 columns, the components come from the rows' Gram matrix (88 × 88, its eigenvectors by
  * ml-matrix): the same components as an SVD of the data, in a second instead of minutes (ml-pca's SVD and NIPALS
  * work on the 235 146 columns).
+ *
+ * Batched (the default): the runs train in lockstep as one MLPEnsemble 784-256-128-10, member r initialised from run
+ * r's generator exactly as its one-by-one MLP, each with its own shuffle; `--one-by-one` trains them one after another.
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import * as g from '../index.js';
 import { line, panels } from '../report/charts.js';
-import { evaluate, flatParameters, loadMnist, trainUnit } from './common.js';
+import {
+  type EpochStats, epochLoader, evaluate, evaluateEnsemble, flatParameters, loadMnist, memberFlatParameters, restoreTraining,
+  trainEnsembleEpoch, trainingState, trainUnit,
+} from './common.js';
 import { mnistMlp } from './models.js';
-import type { Experiment, Results } from './types.js';
+import type { Experiment, Results, RunContext } from './types.js';
 
-interface Config { runs: number; epochs: number; every: number; lr: number; batchSize: number; trainSamples?: number }
+interface Config { runs: number; epochs: number; every: number; lr: number; batchSize: number; trainSamples?: number; oneByOne: boolean }
+
+const HIDDEN = [256, 128];
 
 const FC1 = 784 * 256 + 256; // fc1's weight and bias come first in the flattened parameters
 const DEFINITION = 'task (PROTOCOL 2-1: every snapshot, one colour per run, the whole first layer; PCA fitted jointly on all runs)';
 
 interface Snapshot { epoch: number; loss: number; acc: number }
+interface SnapshotRow { run: number; s: Snapshot; params: Float32Array }
 
 const experiment: Experiment<Config> = {
   name: 'optimization-path',
@@ -29,54 +38,27 @@ const experiment: Experiment<Config> = {
   description: '8 trainings of an MNIST MLP; parameter snapshots every 3 epochs projected by a joint PCA (whole model and fc1)',
   data: ['mnist'],
   presets: {
-    full: { runs: 8, epochs: 30, every: 3, lr: 1e-4, batchSize: 64 },
-    quick: { runs: 8, epochs: 4, every: 1, lr: 1e-4, batchSize: 64, trainSamples: 1000 },
-    test: { runs: 2, epochs: 2, every: 1, lr: 1e-4, batchSize: 64, trainSamples: 64 },
+    full: { runs: 8, epochs: 30, every: 3, lr: 1e-4, batchSize: 64, oneByOne: false },
+    quick: { runs: 8, epochs: 4, every: 1, lr: 1e-4, batchSize: 64, trainSamples: 1000, oneByOne: false },
+    test: { runs: 2, epochs: 2, every: 1, lr: 1e-4, batchSize: 64, trainSamples: 64, oneByOne: false },
   },
-  flags: { epochs: 'epochs', lr: 'lr', batchSize: 'batchSize' },
+  flags: { epochs: 'epochs', lr: 'lr', batchSize: 'batchSize', oneByOne: 'oneByOne' },
 
   async run(ctx) {
     const c = ctx.config;
     const { train } = await loadMnist(ctx, c.trainSamples, 1);
-    for (let r = 0; r < c.runs; r++) {
-      const name = `run-${r}`;
-      if (ctx.unit(name).finished) continue;
-      const model = mnistMlp([256, 128], ctx.rng(name, 'init'));
-      const opt = new g.Adam(model.parameters(), { lr: c.lr });
-      let arrays: Record<string, Float32Array> = {};
-      let meta: Snapshot[] = [];
-      const snap = async (s: Snapshot) => { arrays[`e${s.epoch}`] = await flatParameters(model.parameters()); meta.push(s); };
-      if (!ctx.unit(name).epochsDone) {
-        const s0 = await evaluate(model, train);
-        await snap({ epoch: 0, loss: s0.loss, acc: s0.acc });
-      }
-      const unit = await trainUnit(ctx, name, model, opt, train, {
-        epochs: c.epochs, batchSize: c.batchSize,
-        afterEpoch: async (epoch, s) => {
-          ctx.log('epochs', { run: r, epoch, loss: s.loss, acc: s.acc });
-          if (epoch % c.every === 0 || epoch === c.epochs) await snap({ epoch, loss: s.loss, acc: s.acc });
-        },
-        extraState: () => ({ arrays, json: { snapshots: meta } }),
-        onRestore: (a, json) => { arrays = a; meta = (json.snapshots ?? []) as Snapshot[]; },
-      });
-      await unit!.finish({ arrays, json: { snapshots: meta } });
-      model.dispose();
-      opt.dispose();
-    }
+    // A run folder from before the batched path has no oneByOne setting: it continues the way it was started.
+    const batchedRun = c.oneByOne === false;
+    if (batchedRun) await trainBatched(ctx, train);
+    else await trainOneByOne(ctx, train);
     train.release();
+    const rows = batchedRun ? await batchedSnapshots(ctx) : await oneByOneSnapshots(ctx);
 
-    // Every run's snapshots, from the finished units' files (this attempt's and earlier ones').
-    const rows: { run: number; s: Snapshot; params: Float32Array }[] = [];
-    for (let r = 0; r < c.runs; r++) {
-      const saved = await ctx.unit(`run-${r}`).restore();
-      const snaps = ((saved?.json as { snapshots?: Snapshot[] })?.snapshots ?? []);
-      for (const s of snaps) rows.push({ run: r, s, params: saved!.arrays[`e${s.epoch}`] });
-    }
     // The task's PCA of the parameters, and (our addition) of each run's displacement from its own initialisation:
     // different inits sit far apart, so in the first the paths are short next to the gaps between runs.
     const init = new Map(rows.filter((x) => x.s.epoch === 0).map((x) => [x.run, x.params]));
-    const moved = (x: (typeof rows)[number]) => { const p0 = init.get(x.run)!; return x.params.map((v, k) => v - p0[k]); };
-    for (const [kind, source] of [['params', (x: (typeof rows)[number]) => x.params], ['displacement', moved]] as const) {
+    const moved = (x: SnapshotRow) => { const p0 = init.get(x.run)!; return x.params.map((v, k) => v - p0[k]); };
+    for (const [kind, source] of [['params', (x: SnapshotRow) => x.params], ['displacement', moved]] as const) {
       const flat = rows.map(source);
       for (const [part, pick] of [['model', (p: Float32Array) => p], ['fc1', (p: Float32Array) => p.subarray(0, FC1)]] as const) {
         const { scores, explained } = pca2(flat.map(pick));
@@ -121,6 +103,101 @@ const experiment: Experiment<Config> = {
     return out;
   },
 };
+
+/** The runs one after another, each its own resumable unit `run-<r>` with its own Adam (the --one-by-one path). */
+async function trainOneByOne(ctx: RunContext<Config>, train: g.ImageDataset): Promise<void> {
+  const c = ctx.config;
+  for (let r = 0; r < c.runs; r++) {
+    const name = `run-${r}`;
+    if (ctx.unit(name).finished) continue;
+    const model = mnistMlp(HIDDEN, ctx.rng(name, 'init'));
+    const opt = new g.Adam(model.parameters(), { lr: c.lr });
+    let arrays: Record<string, Float32Array> = {};
+    let meta: Snapshot[] = [];
+    const snap = async (s: Snapshot) => { arrays[`e${s.epoch}`] = await flatParameters(model.parameters()); meta.push(s); };
+    if (!ctx.unit(name).epochsDone) {
+      const s0 = await evaluate(model, train);
+      await snap({ epoch: 0, loss: s0.loss, acc: s0.acc });
+    }
+    const unit = await trainUnit(ctx, name, model, opt, train, {
+      epochs: c.epochs, batchSize: c.batchSize,
+      afterEpoch: async (epoch, s) => {
+        ctx.log('epochs', { run: r, epoch, loss: s.loss, acc: s.acc });
+        if (epoch % c.every === 0 || epoch === c.epochs) await snap({ epoch, loss: s.loss, acc: s.acc });
+      },
+      extraState: () => ({ arrays, json: { snapshots: meta } }),
+      onRestore: (a, json) => { arrays = a; meta = (json.snapshots ?? []) as Snapshot[]; },
+    });
+    await unit!.finish({ arrays, json: { snapshots: meta } });
+    model.dispose();
+    opt.dispose();
+  }
+}
+
+/** Every run's snapshots, from the finished units' files (this attempt's and earlier ones'). */
+async function oneByOneSnapshots(ctx: RunContext<Config>): Promise<SnapshotRow[]> {
+  const rows: SnapshotRow[] = [];
+  for (let r = 0; r < ctx.config.runs; r++) {
+    const saved = await ctx.unit(`run-${r}`).restore();
+    const snaps = ((saved?.json as { snapshots?: Snapshot[] })?.snapshots ?? []);
+    for (const s of snaps) rows.push({ run: r, s, params: saved!.arrays[`e${s.epoch}`] });
+  }
+  return rows;
+}
+
+/**
+ * The runs in lockstep as one ensemble and one Adam (one resumable unit, `runs`): each step stacks the runs' batches,
+ * each from the run's own shuffle (the one its one-by-one training draws). Snapshots slice each member out of one
+ * read of the stacked parameters.
+ */
+async function trainBatched(ctx: RunContext<Config>, train: g.ImageDataset): Promise<void> {
+  const c = ctx.config;
+  const unit = ctx.unit('runs');
+  if (unit.finished) return;
+  const runs = Array.from({ length: c.runs }, (_, r) => r);
+  const ens = new g.MLPEnsemble(c.runs, [784, ...HIDDEN, 10], { generators: runs.map((r) => ctx.rng(`run-${r}`, 'init')) });
+  const opt = new g.Adam(ens.parameters(), { lr: c.lr });
+  let arrays: Record<string, Float32Array> = {};
+  let snapshots: Snapshot[][] = runs.map(() => []);
+  const snap = async (epoch: number, stats: EpochStats[]) => {
+    const flat = await memberFlatParameters(ens.parameters());
+    for (const r of runs) {
+      arrays[`run-${r}.e${epoch}`] = flat[r];
+      snapshots[r].push({ epoch, loss: stats[r].loss, acc: stats[r].acc });
+    }
+  };
+  let epoch = 0;
+  const restored = await unit.restore();
+  if (restored) {
+    arrays = restored.arrays;
+    snapshots = (restored.json as { snapshots: Snapshot[][] }).snapshots;
+    restoreTraining(restored, ens, opt);
+    epoch = unit.epochsDone;
+  } else {
+    await snap(0, await evaluateEnsemble(ens, train));
+  }
+  const perEpoch = Math.ceil(train.length / c.batchSize);
+  const bar = ctx.progress(`${c.runs} runs`, c.epochs * perEpoch);
+  for (; epoch < c.epochs; epoch++) {
+    const loaders = runs.map((r) => epochLoader(ctx, train, c.batchSize, `run-${r}`, epoch)); // as trainUnit's
+    const e = epoch;
+    const stats = await trainEnsembleEpoch(ens, opt, loaders, (i) => bar.update(e * perEpoch + i, `epoch ${e + 1}/${c.epochs}`));
+    const done = epoch + 1;
+    stats.forEach((s, r) => ctx.log('epochs', { run: r, epoch: done, loss: s.loss, acc: s.acc }));
+    if (done % c.every === 0 || done === c.epochs) await snap(done, stats);
+    await unit.epochDone(done, { ...trainingState(ens, opt, { snapshots }), arrays });
+  }
+  bar.stop();
+  await unit.finish({ arrays, json: { snapshots } });
+  ens.dispose();
+  opt.dispose();
+}
+
+async function batchedSnapshots(ctx: RunContext<Config>): Promise<SnapshotRow[]> {
+  const saved = await ctx.unit('runs').restore();
+  const all = (saved?.json as { snapshots?: Snapshot[][] })?.snapshots ?? [];
+  return all.flatMap((snaps, r) => snaps.map((s) => ({ run: r, s, params: saved!.arrays[`run-${r}.e${s.epoch}`] })));
+}
 
 function mean(v: number[]): number { return v.reduce((a, b) => a + b, 0) / Math.max(1, v.length); }
 
