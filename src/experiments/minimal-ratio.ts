@@ -28,6 +28,10 @@ interface Config {
 }
 
 const WIDTHS = FUNCTION_MODELS.deep;
+
+/** Seconds spent in each phase during this attempt (reported as final numbers: where the time goes). */
+const spent = { adam: 0, gradNorm: 0, hessian: 0 };
+const seconds = (t0: number) => (performance.now() - t0) / 1000;
 const TASK = 'task (PROTOCOL 2-3: minimise ½‖∇L‖² after Adam; full Hessian in float64; ratio = #{λ > τ}/571)';
 const SEED = (adamSteps: unknown) => `seed variant (Adam steps only: ${adamSteps}, the seed's 1 000; per-layer Gauss–Newton blocks JᵀJ, weights only; ratio = mean over layers of #{λ > 0}/size in float32)`;
 
@@ -53,6 +57,7 @@ const experiment: Experiment<Config> = {
     const cpu = g.functionDataset(points, { device: 'cpu', dtype: 'float64' });
     const varF1 = variance(data.y);
     ctx.final({ varF1, trainings: c.trainings, tauRel: c.tauRel });
+    Object.assign(spent, { adam: 0, gradNorm: 0, hessian: 0 });
     if (c.oneByOne) {
       const bar = ctx.progress('trainings', c.trainings);
       for (let i = 0; i < c.trainings; i++) {
@@ -80,6 +85,7 @@ const experiment: Experiment<Config> = {
     const seedAlive = rows.filter((r) => Number(r.seedRatio) > 0);
     const seed = stats('seedRatio', seedAlive);
     ctx.final({
+      'seconds.adam': spent.adam, 'seconds.gradNorm': spent.gradNorm, 'seconds.hessian': spent.hessian,
       'task.dead': rows.length - alive.length, 'task.ratio.min': task.min, 'task.ratio.max': task.max, 'task.ratio.median': task.median,
       'task.gradNorm.median': stats('taskGradNorm', alive).median, 'task.loss.median': stats('taskLoss', alive).median,
       'seed.dead': rows.length - seedAlive.length, 'seed.ratio.min': seed.min, 'seed.ratio.max': seed.max,
@@ -128,6 +134,11 @@ const experiment: Experiment<Config> = {
         ? 'Negative eigenvalues remain at the median run: these points are saddle-like or not yet critical, not minima; most directions are flat (|λ| ≤ τ).'
         : 'No negative eigenvalues at the median run: these are (degenerate) minima, flat in most directions.');
     }
+    if (typeof r.final['seconds.adam'] === 'number') {
+      const t = (k: string) => `${Number(r.final[k]).toFixed(1)} s`;
+      out.push(`Time (${r.config.oneByOne ? 'one network after another' : `all ${rows.length} networks batched in one ensemble`}; ` +
+        `the last attempt): Adam phase ${t('seconds.adam')}, ½‖∇L‖² phase ${t('seconds.gradNorm')}, Hessians in float64 on the CPU ${t('seconds.hessian')}.`);
+    }
     out.push(`Seed variant: ${r.final['seed.dead']} run(s) with GN-block ratio exactly 0 — ${dead.length === r.final['seed.dead'] ? 'exactly the dead networks' : 'compare with the dead count above'}.`);
     return out;
   },
@@ -138,6 +149,7 @@ async function oneTraining(ctx: RunContext<Config>, i: number, x: g.Tensor, y: g
   const model = mlp(WIDTHS, ctx.rng('training', i, 'init'));
   const params = model.parameters();
   // 1. Adam on the loss
+  let t0 = performance.now();
   const adam = new g.Adam(params, { lr: c.lr });
   let last: g.Tensor | null = null;
   for (let s = 0; s < c.adamSteps; s++) {
@@ -152,8 +164,10 @@ async function oneTraining(ctx: RunContext<Config>, i: number, x: g.Tensor, y: g
   pred.dispose();
   const [adamLoss, adamGradNorm] = await lossAndGradNorm(model, x, y);
   const seedRatio = await gaussNewtonRatio(model, x);
+  spent.adam += seconds(t0);
 
   // 2. minimise g(θ) = ½‖∇L‖²: backward through the gradient gives H·∇L
+  t0 = performance.now();
   const optG = new g.Adam(params, { lr: c.gradLr });
   const norms = new ScalarLog(c.readEvery);
   const losses = new ScalarLog(c.readEvery);
@@ -179,6 +193,7 @@ async function oneTraining(ctx: RunContext<Config>, i: number, x: g.Tensor, y: g
   }
   optG.dispose();
   const [taskLoss, taskGradNorm] = await lossAndGradNorm(model, x, y);
+  spent.gradNorm += seconds(t0);
   if (!Number.isFinite(taskLoss) || !Number.isFinite(taskGradNorm)) {
     model.dispose();
     ctx.note(`Training ${i} diverged while minimising ½‖∇L‖² (loss ${taskLoss}); it has no Hessian (lower gradLr).`);
@@ -186,9 +201,11 @@ async function oneTraining(ctx: RunContext<Config>, i: number, x: g.Tensor, y: g
   }
 
   // 3. the full Hessian, in float64 on the CPU, and its spectrum
+  t0 = performance.now();
   const state: Record<string, Float32Array> = {};
   for (const [k, t] of model.namedParameters()) state[k] = await t.data() as Float32Array;
   const spectrum = await hessianSpectrum(state, xCpu, yCpu, c.tauRel);
+  spent.hessian += seconds(t0);
   model.dispose();
   return { training: i, dead, adamLoss, adamGradNorm, seedRatio, gradSteps: steps, taskLoss, taskGradNorm, ...spectrum };
 }
@@ -314,7 +331,9 @@ async function batchedTrainings(ctx: RunContext<Config>, x: g.Tensor, y: g.Tenso
     saved = await family.restore();
   }
   for (const t of Object.values(saved!.tensors)) t.dispose();
-  const rows = (saved!.json as { rows: FamilyRow[] }).rows;
+  const { rows, seconds: famSeconds } = saved!.json as { rows: FamilyRow[]; seconds: { adam: number; gradNorm: number } };
+  spent.adam += famSeconds.adam;
+  spent.gradNorm += famSeconds.gradNorm;
   const bar = ctx.progress('Hessians', c.trainings);
   for (const r of rows) {
     const i = r.training;
@@ -328,7 +347,9 @@ async function batchedTrainings(ctx: RunContext<Config>, x: g.Tensor, y: g.Tenso
     } else {
       const params: Record<string, Float32Array> = {};
       for (const [k, a] of Object.entries(saved!.arrays)) if (k.startsWith(`${i}/`)) params[k.slice(`${i}/`.length)] = a;
+      const t0 = performance.now();
       Object.assign(row, await hessianSpectrum(params, xCpu, yCpu, c.tauRel));
+      spent.hessian += seconds(t0);
     }
     ctx.log('trainings', row);
     await unit.finish();
@@ -338,7 +359,7 @@ async function batchedTrainings(ctx: RunContext<Config>, x: g.Tensor, y: g.Tenso
 }
 
 /** Phases 1 and 2 for all N networks at once; returns each network's parameters and measurements. */
-async function trainFamily(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor): Promise<{ arrays: Record<string, Float32Array>; json: { rows: FamilyRow[] } }> {
+async function trainFamily(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor): Promise<{ arrays: Record<string, Float32Array>; json: { rows: FamilyRow[]; seconds: { adam: number; gradNorm: number } } }> {
   const c = ctx.config;
   const N = c.trainings;
   // member i draws its initial values from the generator its one-by-one model would use
@@ -347,6 +368,7 @@ async function trainFamily(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor): P
   const bar = ctx.progress(`${N} trainings at once`, c.adamSteps + c.gradSteps);
 
   // 1. Adam on the per-model losses (their sum: member n's gradient is its own loss's)
+  let t0 = performance.now();
   const adam = new g.Adam(params, { lr: c.lr });
   for (let s = 0; s < c.adamSteps; s++) {
     g.tidy(() => { adam.zeroGrad(); g.ensembleMSE(ens.forward(x), y).sum().backward(); adam.step(); });
@@ -361,6 +383,8 @@ async function trainFamily(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor): P
   const dead = Array.from({ length: N }, (_, n) => isConstant(predHost.subarray(n * P, (n + 1) * P)));
   const [adamLoss, adamGradNorm] = await lossAndGradNormPerModel(ens, x, y);
   const seedRatio = await gaussNewtonRatios(ens, x);
+  const adamSeconds = seconds(t0);
+  t0 = performance.now();
 
   // 2. minimise g(θ) = ½‖∇L‖² per model; a model below gradTol at a check keeps the parameters it had there
   const optG = new g.Adam(params, { lr: c.gradLr });
@@ -401,6 +425,7 @@ async function trainFamily(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor): P
     for (const [m, values] of kept) params.forEach((p, j) => g.tidy(() => g.copyInto(p.slice(0, m, m + 1), g.tensor(values[j], { shape: [1, ...p.shape.slice(1)] }))));
   });
   const [taskLoss, taskGradNorm] = await lossAndGradNormPerModel(ens, x, y);
+  const gradNormSeconds = seconds(t0);
   bar.stop();
 
   const arrays: Record<string, Float32Array> = {};
@@ -414,7 +439,7 @@ async function trainFamily(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor): P
     training: m, dead: dead[m], adamLoss: adamLoss[m], adamGradNorm: adamGradNorm[m], seedRatio: seedRatio[m],
     gradSteps: stoppedAt.get(m) ?? c.gradSteps, taskLoss: taskLoss[m], taskGradNorm: taskGradNorm[m],
   }));
-  return { arrays, json: { rows } };
+  return { arrays, json: { rows, seconds: { adam: adamSeconds, gradNorm: gradNormSeconds } } };
 }
 
 /** Member m's values of a stacked parameter [N, ...], on the host. */
