@@ -1,13 +1,15 @@
 /**
  * The CPU backend: plain loops over typed arrays. It is the reference every WGSL kernel is tested against, the device
  * that runs when no WebGPU adapter exists, and the only one with float64 (for finite-difference gradient checks).
- * Written to be read, not to be fast.
+ * The loops here are written to be read, not to be fast: they are the reference. ./fast.ts has the same arithmetic
+ * without a closure call per element, and every op below takes it while `fastPaths.enabled` (the default).
  */
 import type {
   AdamStep, Backend, BinaryOp, Conv2dGeom, DType, MatmulEpilogue, Pool2dGeom, ReduceOp, Storage, TypedArray, UnaryOp, View,
 } from '../backend.js';
 import { sizeOf } from '../shape.js';
 import { binaryFns, unaryFns } from './elementwise.js';
+import { binaryFast, copyFast, copyIntoFast, fastPaths, matmulFast, reduceFast, unaryFast, whereFast } from './fast.js';
 import { gatherBytes } from './gather.js';
 import * as vision from './vision.js';
 
@@ -69,8 +71,10 @@ export class CpuBackend implements Backend {
   copy(x: View, dtype: DType = x.storage.dtype): Storage {
     const out = makeArray(dtype, sizeOf(x.shape));
     const src = arr(x.storage);
-    const conv = dtype === 'int32' && x.storage.dtype !== 'int32' ? Math.trunc : (v: number) => v;
-    forEachIndex(x.shape, [x], (i, [j]) => { out[i] = conv(src[j]); });
+    const truncate = dtype === 'int32' && x.storage.dtype !== 'int32';
+    const conv = truncate ? Math.trunc : (v: number) => v;
+    if (fastPaths.enabled) copyFast(out, src, x, truncate);
+    else forEachIndex(x.shape, [x], (i, [j]) => { out[i] = conv(src[j]); });
     return new CpuStorage(this, out, dtype);
   }
 
@@ -82,14 +86,16 @@ export class CpuBackend implements Backend {
 
   copyInto(src: View, dst: View): void {
     const from = arr(src.storage), to = arr(dst.storage);
-    forEachIndex(src.shape, [src, dst], (_i, [i, j]) => { to[j] = from[i]; });
+    if (fastPaths.enabled) copyIntoFast(from, src, to, dst);
+    else forEachIndex(src.shape, [src, dst], (_i, [i, j]) => { to[j] = from[i]; });
   }
 
   unary(op: UnaryOp, x: View): Storage {
     const f = unaryFns[op];
     const out = makeArray(x.storage.dtype, sizeOf(x.shape));
     const src = arr(x.storage);
-    forEachIndex(x.shape, [x], (i, [j]) => { out[i] = f(src[j]); });
+    if (fastPaths.enabled) unaryFast(op, out, src, x);
+    else forEachIndex(x.shape, [x], (i, [j]) => { out[i] = f(src[j]); });
     return new CpuStorage(this, out, x.storage.dtype);
   }
 
@@ -98,7 +104,8 @@ export class CpuBackend implements Backend {
     const out = makeArray(a.storage.dtype, sizeOf(outShape));
     const da = arr(a.storage), db = arr(b.storage);
     const isInt = a.storage.dtype === 'int32';
-    forEachIndex(outShape, [a, b], (i, [ia, ib]) => {
+    if (fastPaths.enabled) binaryFast(op, isInt, out, da, a, db, b, outShape);
+    else forEachIndex(outShape, [a, b], (i, [ia, ib]) => {
       const r = f(da[ia], db[ib]);
       out[i] = isInt && op === 'div' ? Math.trunc(r) : r;
     });
@@ -108,7 +115,8 @@ export class CpuBackend implements Backend {
   where(cond: View, a: View, b: View, outShape: readonly number[]): Storage {
     const out = makeArray(a.storage.dtype, sizeOf(outShape));
     const dc = arr(cond.storage), da = arr(a.storage), db = arr(b.storage);
-    forEachIndex(outShape, [cond, a, b], (i, [ic, ia, ib]) => { out[i] = dc[ic] !== 0 ? da[ia] : db[ib]; });
+    if (fastPaths.enabled) whereFast(out, dc, cond, da, a, db, b, outShape);
+    else forEachIndex(outShape, [cond, a, b], (i, [ic, ia, ib]) => { out[i] = dc[ic] !== 0 ? da[ia] : db[ib]; });
     return new CpuStorage(this, out, a.storage.dtype);
   }
 
@@ -116,6 +124,10 @@ export class CpuBackend implements Backend {
     const isArg = op === 'argmax' || op === 'argmin';
     const out = makeArray(isArg ? 'int32' : x.dtype, outer * inner);
     const src = arr(x);
+    if (fastPaths.enabled) {
+      reduceFast(op, out, src, outer, reduce, inner);
+      return new CpuStorage(this, out, isArg ? 'int32' : x.dtype);
+    }
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < inner; j++) {
         const base = o * reduce * inner + j;
@@ -136,6 +148,11 @@ export class CpuBackend implements Backend {
   matmul(a: View, b: View, batch: number, m: number, k: number, n: number, epilogue: MatmulEpilogue = {}): Storage {
     const out = makeArray(a.storage.dtype, batch * m * n);
     const da = arr(a.storage), db = arr(b.storage);
+    if (fastPaths.enabled) {
+      matmulFast(out, da, a, db, b, batch, m, k, n, epilogue.bias ? arr(epilogue.bias) : null, epilogue.biasBatchStride ?? 0,
+        epilogue.relu === true);
+      return new CpuStorage(this, out, a.storage.dtype);
+    }
     const [sab, sam, sak] = a.strides, [sbb, sbk, sbn] = b.strides;
     for (let p = 0; p < batch; p++) {
       for (let i = 0; i < m; i++) {
