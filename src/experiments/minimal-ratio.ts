@@ -25,6 +25,8 @@ interface Config {
   pointStride: number;
   /** train the N networks one after another instead of batched in one ensemble (--one-by-one) */
   oneByOne: boolean;
+  /** batched: how many networks' float64 Hessians are computed together on the CPU (memory grows with it) */
+  hessianBatch: number;
 }
 
 const WIDTHS = FUNCTION_MODELS.deep;
@@ -42,9 +44,9 @@ const experiment: Experiment<Config> = {
   description: 'N trainings of the 571-parameter model: Adam, then minimise ½‖∇L‖²; Hessian eigenvalues; dead networks apart',
   data: ['functions'],
   presets: {
-    full: { trainings: 100, adamSteps: 1000, lr: 1e-3, gradSteps: 2000, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 100, pointStride: 1, oneByOne: false },
-    quick: { trainings: 6, adamSteps: 300, lr: 1e-3, gradSteps: 60, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 50, pointStride: 1, oneByOne: false },
-    test: { trainings: 1, adamSteps: 3, lr: 1e-3, gradSteps: 2, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 2, pointStride: 25, oneByOne: false },
+    full: { trainings: 100, adamSteps: 1000, lr: 1e-3, gradSteps: 2000, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 100, pointStride: 1, oneByOne: false, hessianBatch: 10 },
+    quick: { trainings: 6, adamSteps: 300, lr: 1e-3, gradSteps: 60, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 50, pointStride: 1, oneByOne: false, hessianBatch: 10 },
+    test: { trainings: 1, adamSteps: 3, lr: 1e-3, gradSteps: 2, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 2, pointStride: 25, oneByOne: false, hessianBatch: 10 },
   },
   flags: { epochs: 'adamSteps', lr: 'lr', oneByOne: 'oneByOne' },
 
@@ -243,9 +245,39 @@ async function hessianSpectrum(params: Record<string, ArrayLike<number>>, x: g.T
   for (const t of Object.values(state)) t.dispose();
   const H = g.hessian(() => g.F.mseLoss(copy.forward(x), y), copy.parameters());
   const n = H.shape[0];
-  const lambda = symmetricEigenvalues(await H.data(), n);
+  const spectrum = spectrumOf(await H.data(), n, tauRel);
   H.dispose();
   copy.dispose();
+  return spectrum;
+}
+
+/**
+ * The Hessians of several networks at once, in float64 on the CPU: one MLPEnsemble of them and `ensembleHessian`
+ * (571 backward passes over all of them together instead of 571 per network). `params[i]`: network i's host values.
+ */
+async function hessianSpectra(params: readonly Record<string, ArrayLike<number>>[], x: g.Tensor, y: g.Tensor, tauRel: number) {
+  const k = params.length;
+  const ens = new g.MLPEnsemble(k, WIDTHS, { device: 'cpu', dtype: 'float64', generators: params.map(() => new g.Generator(0)) });
+  const state: Record<string, g.Tensor> = {};
+  for (const [key, t] of ens.namedParameters()) {
+    const len = t.size / k;
+    const values = new Float64Array(t.size);
+    params.forEach((p, i) => values.set(Array.from(p[key]), i * len));
+    state[key] = g.tensor(values, { shape: [...t.shape], device: 'cpu', dtype: 'float64' });
+  }
+  ens.loadStateDict(state);
+  for (const t of Object.values(state)) t.dispose();
+  const H = g.ensembleHessian(() => g.ensembleMSE(ens.forward(x), y).sum(), ens.parameters());
+  const n = H.shape[1];
+  const all = await H.data();
+  H.dispose();
+  ens.dispose();
+  return params.map((_, i) => spectrumOf(all.subarray(i * n * n, (i + 1) * n * n), n, tauRel));
+}
+
+/** Eigenvalue counts of an n×n Hessian (row-major) against τ = tauRel·max|λ|. */
+function spectrumOf(h: ArrayLike<number>, n: number, tauRel: number) {
+  const lambda = symmetricEigenvalues(h, n);
   const maxAbs = Math.max(...lambda.map(Math.abs));
   const tau = tauRel * maxAbs;
   const nPos = lambda.filter((l) => l > tau).length;
@@ -335,24 +367,30 @@ async function batchedTrainings(ctx: RunContext<Config>, x: g.Tensor, y: g.Tenso
   spent.adam += famSeconds.adam;
   spent.gradNorm += famSeconds.gradNorm;
   const bar = ctx.progress('Hessians', c.trainings);
-  for (const r of rows) {
-    const i = r.training;
-    const unit = ctx.unit(`training-${i}`);
-    bar.update(i, `training ${i + 1}`);
-    if (unit.finished) continue;
-    const row: Row = { ...r };
-    if (!Number.isFinite(r.taskLoss) || !Number.isFinite(r.taskGradNorm)) {
-      ctx.note(`Training ${i} diverged while minimising ½‖∇L‖² (loss ${r.taskLoss}); it has no Hessian (lower gradLr).`);
-      Object.assign(row, { taskLoss: null, taskGradNorm: null, diverged: true });
-    } else {
-      const params: Record<string, Float32Array> = {};
-      for (const [k, a] of Object.entries(saved!.arrays)) if (k.startsWith(`${i}/`)) params[k.slice(`${i}/`.length)] = a;
-      const t0 = performance.now();
-      Object.assign(row, await hessianSpectrum(params, xCpu, yCpu, c.tauRel));
-      spent.hessian += seconds(t0);
+  const todo = rows.filter((r) => !ctx.unit(`training-${r.training}`).finished);
+  const finite = (r: FamilyRow) => Number.isFinite(r.taskLoss) && Number.isFinite(r.taskGradNorm);
+  for (const r of todo.filter((r) => !finite(r))) {
+    ctx.note(`Training ${r.training} diverged while minimising ½‖∇L‖² (loss ${r.taskLoss}); it has no Hessian (lower gradLr).`);
+    ctx.log('trainings', { ...r, taskLoss: null, taskGradNorm: null, diverged: true });
+    await ctx.unit(`training-${r.training}`).finish();
+  }
+  // the Hessians of `hessianBatch` networks at a time (one resumable step per group)
+  const live = todo.filter(finite);
+  for (let at = 0; at < live.length; at += c.hessianBatch) {
+    const group = live.slice(at, at + c.hessianBatch);
+    bar.update(rows.length - live.length + at, `Hessians of trainings ${group[0].training + 1}–${group[group.length - 1].training + 1}`);
+    const params = group.map((r) => {
+      const p: Record<string, Float32Array> = {};
+      for (const [k, a] of Object.entries(saved!.arrays)) if (k.startsWith(`${r.training}/`)) p[k.slice(`${r.training}/`.length)] = a;
+      return p;
+    });
+    const t0 = performance.now();
+    const spectra = await hessianSpectra(params, xCpu, yCpu, c.tauRel);
+    spent.hessian += seconds(t0);
+    for (const [j, r] of group.entries()) {
+      ctx.log('trainings', { ...r, ...spectra[j] });
+      await ctx.unit(`training-${r.training}`).finish();
     }
-    ctx.log('trainings', row);
-    await unit.finish();
   }
   bar.update(c.trainings);
   bar.stop();
