@@ -21,7 +21,7 @@ export {
 } from './autograd/index.js';
 export {
   Module, Linear, ReLU, Flatten, Dropout, Sequential, Conv2d, MaxPool2d, MSELoss, CrossEntropyLoss, type LayerOptions,
-  Optimizer, SGD, Adam, type SGDOptions, type AdamOptions, save, load, encodeSafetensors, decodeSafetensors,
+  Optimizer, SGD, Adam, type SGDOptions, type AdamOptions, type OptimizerState, save, load, encodeSafetensors, decodeSafetensors,
   type HostTensor, type LoadOptions, F, copyInto, MLPEnsemble, ensembleMSE, perModelNorm, ensembleHessian, type EnsembleOptions,
 } from './nn/index.js';
 export { ensembleCrossEntropy, ensembleCountCorrect, ensembleMaskedMSE } from './nn/index.js';

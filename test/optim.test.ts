@@ -82,6 +82,32 @@ test('Adam: defaults and coupled L2 weight decay — as torch.optim.Adam', async
   }
 });
 
+test('stateDict / loadStateDict: a fresh optimizer continues exactly where a saved one stopped', async () => {
+  for (const device of devices()) {
+    for (const make of [(p: Tensor) => new g.Adam([p], { lr: 0.1 }), (p: Tensor) => new g.SGD([p], { lr: 0.1, momentum: 0.9 })]) {
+      const stepOf = (p: Tensor, opt: Optimizer) => { opt.zeroGrad(); p.square().mul(g.tensor([1, 2, 3], { device })).sum().backward(); opt.step(); };
+      const p = g.tensor([1, -2, 0.5], { device, requiresGrad: true });
+      const opt = make(p);
+      for (let i = 0; i < 3; i++) stepOf(p, opt);
+      // save: host copies of the state, as a checkpoint would hold them
+      const saved = opt.stateDict();
+      const copies: Record<string, Tensor> = {};
+      for (const [k, t] of Object.entries(saved.tensors)) copies[k] = g.tensor(await t.data(), { shape: [...t.shape], device });
+      assert.equal(Object.keys(copies).sort(), opt instanceof g.Adam ? ['0.m', '0.v'] : ['0.momentum']);
+      const q = g.tensor(await p.data(), { device, requiresGrad: true });
+      for (let i = 0; i < 2; i++) stepOf(p, opt);
+      const fresh = make(q);
+      fresh.loadStateDict({ stepCount: saved.stepCount, tensors: copies });
+      assert.is(fresh.stepCount, 3);
+      for (let i = 0; i < 2; i++) stepOf(q, fresh);
+      assertClose(await q.data(), await p.data(), { atol: 1e-6 }, `${device} ${opt.constructor.name}`);
+      throwsGpugrad(() => fresh.loadStateDict({ stepCount: 1, tensors: { '0.m': g.zeros([2], { device }) } }),
+        opt instanceof g.Adam ? /0\.m is \[2\] but parameter 0 is \[3\]/ : /unexpected state 0\.m/);
+      opt.dispose(); fresh.dispose();
+    }
+  }
+});
+
 test('optimizers skip parameters without a gradient and refuse non-parameters', async () => {
   const a = g.tensor([1], { requiresGrad: true }), b = g.tensor([2], { requiresGrad: true });
   const opt = new g.Adam([a, b], { lr: 0.5 });

@@ -9,7 +9,7 @@ export { Linear, ReLU, Flatten, Dropout, Sequential } from './layers.js';
 export { Conv2d, MaxPool2d } from './conv.js';
 export { MSELoss, CrossEntropyLoss } from './loss.js';
 export { type LayerOptions, defaultInit } from './init.js';
-export { Optimizer, SGD, Adam, type SGDOptions, type AdamOptions } from './optim.js';
+export { Optimizer, SGD, Adam, type SGDOptions, type AdamOptions, type OptimizerState } from './optim.js';
 export { save, load, encodeSafetensors, decodeSafetensors, type HostTensor, type LoadOptions } from './safetensors.js';
 export { copyInto } from './assign.js';
 export * as F from './functional.js';

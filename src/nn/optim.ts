@@ -49,7 +49,55 @@ export abstract class Optimizer {
 
   /** Frees the optimizer's state tensors. */
   abstract dispose(): void;
+
+  /**
+   * The optimizer's state, to save with a checkpoint (e.g. with `saveSafetensors`): the step count and its state
+   * tensors by name (`<parameter index>.<name>`, e.g. `0.m`). The tensors are the live ones: save or copy them before
+   * the next step.
+   */
+  stateDict(): OptimizerState {
+    const tensors: Record<string, Tensor> = {};
+    this.params.forEach((_, i) => {
+      for (const [name, t] of Object.entries(this.slots(i))) if (t) tensors[`${i}.${name}`] = t;
+    });
+    return { stepCount: this.stepCount, tensors };
+  }
+
+  /**
+   * Puts back a state from `stateDict()` (of an optimizer of the same kind over parameters of the same shapes): the
+   * values are copied into this optimizer's own tensors, so the next step continues exactly where that one stopped.
+   */
+  loadStateDict(state: OptimizerState): void {
+    const name = this.constructor.name;
+    check(Number.isInteger(state.stepCount) && state.stepCount >= 0, `${name}.loadStateDict`, `stepCount must be a count, got ${state.stepCount}`);
+    const known = new Set<string>();
+    this.params.forEach((p, i) => {
+      for (const slot of this.slotNames()) {
+        const key = `${i}.${slot}`;
+        known.add(key);
+        const src = state.tensors[key];
+        if (!src) continue;
+        check(src.shape.length === p.shape.length && src.shape.every((d, k) => d === p.shape[k]), `${name}.loadStateDict`,
+          `${key} is ${fmtShape(src.shape)} but parameter ${i} is ${fmtShape(p.shape)}`);
+        check(src.device === p.device, `${name}.loadStateDict`, `${key} is on ${src.device} but parameter ${i} on ${p.device}; move it first (await t.to('${p.device}'))`);
+        noGrad(() => tidy(() => copyInto(this.slot(i, slot), src.dtype === p.dtype ? src : src.cast(p.dtype))));
+      }
+    });
+    const unknown = Object.keys(state.tensors).filter((k) => !known.has(k));
+    check(unknown.length === 0, `${name}.loadStateDict`, () => `unexpected state ${unknown.join(', ')} (a state of another optimizer or model?)`);
+    this.stepCount = state.stepCount;
+  }
+
+  /** The names of the state tensors kept per parameter. */
+  protected abstract slotNames(): readonly string[];
+  /** Parameter i's state tensors by name (null before they exist). */
+  protected abstract slots(i: number): Record<string, Tensor | null>;
+  /** Parameter i's state tensor `name`, created (zeros) if it does not exist yet. */
+  protected abstract slot(i: number, name: string): Tensor;
 }
+
+/** What `Optimizer.stateDict()` returns and `loadStateDict()` takes. */
+export interface OptimizerState { stepCount: number; tensors: Record<string, Tensor> }
 
 export interface SGDOptions { lr: number; momentum?: number; dampening?: number; weightDecay?: number; nesterov?: boolean }
 
@@ -83,6 +131,10 @@ export class SGD extends Optimizer {
   }
 
   dispose(): void { for (const b of this.buffers) b?.dispose(); this.buffers = this.params.map(() => null); }
+
+  protected slotNames() { return this.momentum ? ['momentum'] : []; }
+  protected slots(i: number): Record<string, Tensor | null> { return this.momentum ? { momentum: this.buffers[i] } : {}; }
+  protected slot(i: number, _name: string): Tensor { return (this.buffers[i] ??= keep(zerosLike(this.params[i]))); }
 }
 
 export interface AdamOptions { lr?: number; betas?: readonly [number, number]; eps?: number; weightDecay?: number }
@@ -115,6 +167,13 @@ export class Adam extends Optimizer {
 
   /** The first and second moment estimates of parameter i (null before the first step). */
   state(i: number): { m: Tensor; v: Tensor } | null { return this.moments?.[i] ?? null; }
+
+  protected slotNames() { return ['m', 'v']; }
+  protected slots(i: number) { return { m: this.moments?.[i].m ?? null, v: this.moments?.[i].v ?? null }; }
+  protected slot(i: number, name: string): Tensor {
+    this.moments ??= this.params.map((q) => ({ m: keep(zerosLike(q)), v: keep(zerosLike(q)) }));
+    return name === 'm' ? this.moments[i].m : this.moments[i].v;
+  }
 
   dispose(): void {
     for (const s of this.moments ?? []) { s.m.dispose(); s.v.dispose(); }
