@@ -1,96 +1,152 @@
 /**
- * Issue 8's benchmark: the minimal-ratio workload (Adam phase, gradient-norm phase by HVP, full Hessian) for N deep
- * 571-parameter MLPs on f1, batched in one MLPEnsemble versus one model after another.
+ * Issue 8's benchmark: the minimal-ratio workload for N deep 571-parameter MLPs on f1 (500 points), batched in one
+ * MLPEnsemble (what `gpugrad run minimal-ratio` does) versus one Sequential after another (`--one-by-one`), per phase:
+ *   Adam — a full-batch Adam step on the MSE;
+ *   ½‖∇L‖² — a step on the gradient norm (its gradient H·∇L: a double backward);
+ *   Hessian — one network's 571×571 Hessian in float64 on the CPU (the same code in both modes).
+ * Then the projection to the full preset (100 trainings × 1 000 Adam + 2 000 ½‖∇L‖² steps + 100 Hessians; no early
+ * stop assumed), and with `--experiment` the experiment itself, end to end, both ways.
  *
- *   npm run build && node scripts/run-with-gpu.mjs dist/bench/ensemble.js [--models 100] [--adam-steps 200]
- *       [--gn-steps 20] [--points 500] [--sample 4] [--device webgpu|cpu] [--hessian]
+ *   npm run build && node scripts/run-with-gpu.mjs dist/bench/ensemble.js [--models 100] [--adam-steps 30]
+ *       [--gn-steps 6] [--sample 3] [--reps 3] [--no-hessian] [--experiment "trainings=10 adamSteps=100 gradSteps=20"]
  *
- * One by one is linear in N, so it is timed on `--sample` models and scaled to N (stated in the output); the batched
- * run trains all N. Losses are read back every 50 steps, as the experiments do. Prints one table.
+ * One by one is linear in N, so it is timed on `--sample` networks and scaled to N (said in the output); the batched
+ * run trains all N. Times are medians over `--reps` repetitions, batched and one-by-one interleaved. Losses are read
+ * back every 50 steps, as the experiment does.
  */
 import { parseArgs } from 'node:util';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as g from '../src/index.js';
+import { FUNCTION_MODELS, mlp } from '../src/experiments/common.js';
 
 const { values: opt } = parseArgs({
   options: {
     models: { type: 'string', default: '100' },
-    'adam-steps': { type: 'string', default: '200' },
-    'gn-steps': { type: 'string', default: '20' },
-    points: { type: 'string', default: '500' },
-    sample: { type: 'string', default: '4' },
-    device: { type: 'string' },
-    hessian: { type: 'boolean', default: false },
+    'adam-steps': { type: 'string', default: '30' },
+    'gn-steps': { type: 'string', default: '6' },
+    sample: { type: 'string', default: '3' },
+    reps: { type: 'string', default: '3' },
+    'no-hessian': { type: 'boolean', default: false },
+    experiment: { type: 'string' },
   },
 });
-const N = Number(opt.models), ADAM = Number(opt['adam-steps']), GN = Number(opt['gn-steps']);
-const POINTS = Number(opt.points), SAMPLE = Math.min(Number(opt.sample), N);
-const device = (opt.device ?? g.getDevice()) as g.DeviceName;
-const SIZES = [1, 5, 10, 10, 10, 10, 10, 5, 1];
+const N = Number(opt.models), ADAM_STEPS = Number(opt['adam-steps']), GN_STEPS = Number(opt['gn-steps']);
+const SAMPLE = Math.min(Number(opt.sample), N), REPS = Number(opt.reps);
+const SIZES = FUNCTION_MODELS.deep;
 const READ_EVERY = 50;
+const FULL = { trainings: 100, adam: 1000, gn: 2000 };
 
-function f1(device: g.DeviceName) {
-  const xs = Float64Array.from({ length: POINTS }, (_, i) => -5 + (10 * i) / (POINTS - 1));
-  const ys = xs.map((x) => Math.sin(5 * Math.PI * x) / (5 * Math.PI * x));
-  return { x: g.tensor(xs, { shape: [POINTS, 1], device, dtype: 'float32' }), y: g.tensor(ys, { shape: [POINTS, 1], device, dtype: 'float32' }) };
-}
+const f1 = g.functionDataset('f1');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Runs the three phases for `count` models held in one ensemble; returns seconds per phase. */
-async function run(count: number, seed0: number): Promise<number[]> {
-  const { x, y } = f1(device);
-  const ens = new g.MLPEnsemble(count, SIZES, { device, generators: Array.from({ length: count }, (_, i) => new g.Generator(seed0 + i)) });
-  const params = ens.parameters();
-  const lossOf = () => g.ensembleMSE(ens.forward(x), y).sum();
-  const times: number[] = [];
-  let t0 = performance.now();
-  const adam = new g.Adam(params, { lr: 1e-3 });
-  for (let s = 0; s < ADAM; s++) {
-    const loss = g.tidy(() => { adam.zeroGrad(); const l = lossOf(); l.backward(); adam.step(); return l.detach(); });
-    if (s % READ_EVERY === READ_EVERY - 1 || s === ADAM - 1) await loss.item();
-    loss.dispose();
+/** Seconds per step of each phase for `count` networks trained together (batched) or one after another. */
+async function phases(count: number, batched: boolean, ADAM = ADAM_STEPS, GN = GN_STEPS): Promise<{ adam: number; gn: number }> {
+  const { x, y } = f1;
+  const families: { params: g.Tensor[]; loss: () => g.Tensor; perModelSq: (gr: g.Tensor[]) => g.Tensor; dispose: () => void }[] = [];
+  if (batched) {
+    const ens = new g.MLPEnsemble(count, SIZES, { generators: Array.from({ length: count }, (_, i) => new g.Generator(i)) });
+    families.push({ params: ens.parameters(), loss: () => g.ensembleMSE(ens.forward(x), y).sum(), perModelSq: (gr) => g.perModelNorm(gr, { squared: true }).sum(), dispose: () => ens.dispose() });
+  } else {
+    for (let i = 0; i < count; i++) {
+      const m = mlp(SIZES, new g.Generator(i));
+      families.push({ params: m.parameters(), loss: () => g.F.mseLoss(m.forward(x), y), perModelSq: (gr) => gr.map((t) => t.square().sum()).reduce((a, b) => a.add(b)), dispose: () => m.dispose() });
+    }
   }
-  adam.zeroGrad();
-  times.push((performance.now() - t0) / 1000);
-  // gradient-norm phase: minimise ½‖∇L‖² (its gradient is H·∇L, one HVP)
-  t0 = performance.now();
-  const adam2 = new g.Adam(params, { lr: 1e-3 });
-  for (let s = 0; s < GN; s++) {
-    const gn = g.tidy(() => {
-      const grads = g.grad(lossOf(), params, { createGraph: true });
-      const half = g.perModelNorm(grads, { squared: true }).mul(0.5).sum();
-      adam2.zeroGrad();
-      half.backward();
-      adam2.step();
-      return half.detach();
-    });
-    if (s % READ_EVERY === READ_EVERY - 1 || s === GN - 1) await gn.item();
-    gn.dispose();
-  }
-  adam2.zeroGrad();
-  times.push((performance.now() - t0) / 1000);
-  if (opt.hessian) {
+  let adam = 0, gn = 0;
+  for (const f of families) {
+    const opt1 = new g.Adam(f.params, { lr: 1e-3 });
+    let t0 = performance.now();
+    for (let s = 0; s < ADAM; s++) {
+      const l = g.tidy(() => { opt1.zeroGrad(); const l = f.loss(); l.backward(); opt1.step(); return l.detach(); });
+      if (s % READ_EVERY === READ_EVERY - 1 || s === ADAM - 1) await l.item();
+      l.dispose();
+    }
+    adam += (performance.now() - t0) / 1000;
+    opt1.zeroGrad(); opt1.dispose();
+    const opt2 = new g.Adam(f.params, { lr: 1e-4 });
     t0 = performance.now();
-    const H = g.ensembleHessian(lossOf, params);
-    await H.slice(0, 0, 1).sum().item();
-    H.dispose();
-    times.push((performance.now() - t0) / 1000);
+    for (let s = 0; s < GN; s++) {
+      const h = g.tidy(() => {
+        opt2.zeroGrad();
+        const half = f.perModelSq(g.grad(f.loss(), f.params, { createGraph: true })).mul(0.5);
+        half.backward(); opt2.step();
+        return half.detach();
+      });
+      if (s % READ_EVERY === READ_EVERY - 1 || s === GN - 1) await h.item();
+      h.dispose();
+    }
+    gn += (performance.now() - t0) / 1000;
+    opt2.zeroGrad(); opt2.dispose();
+    f.dispose();
   }
-  await g.sync();
-  ens.dispose(); adam.dispose(); adam2.dispose(); x.dispose(); y.dispose();
-  return times;
+  return { adam: adam / ADAM, gn: gn / GN };
 }
 
-console.log(`# ensemble benchmark — ${g.deviceInfo(device)}`);
-console.log(`# ${N} deep MLPs (571 params) on f1 (${POINTS} points): ${ADAM} Adam steps, ${GN} gradient-norm steps` +
-  `${opt.hessian ? ', full Hessian' : ''}; one-by-one timed on ${SAMPLE} models and scaled ×${(N / SAMPLE).toFixed(1)}`);
-await run(1, 999); // warm-up: compiles every pipeline
-const batched = await run(N, 0);
-const single: number[] = batched.map(() => 0);
-for (let i = 0; i < SAMPLE; i++) (await run(1, i)).forEach((t, k) => { single[k] += t; });
-const scaled = single.map((t) => (t * N) / SAMPLE);
-const phases = ['Adam phase', 'gradient-norm phase', ...(opt.hessian ? ['Hessian'] : [])];
-console.log('| phase | batched (s) | one by one (s, scaled) | speed-up |');
-console.log('|---|---:|---:|---:|');
-phases.forEach((p, k) => console.log(`| ${p} | ${batched[k].toFixed(2)} | ${scaled[k].toFixed(2)} | ${(scaled[k] / batched[k]).toFixed(1)}× |`));
-const tb = batched.reduce((a, b) => a + b), ts = scaled.reduce((a, b) => a + b);
-console.log(`| total | ${tb.toFixed(2)} | ${ts.toFixed(2)} | ${(ts / tb).toFixed(1)}× |`);
+/** Seconds for one network's Hessian in float64 on the CPU, as the experiment computes it. */
+function hessianSeconds(): number {
+  const cpu = g.functionDataset('f1', { device: 'cpu', dtype: 'float64' });
+  const m = mlp(SIZES, new g.Generator(1), { device: 'cpu', dtype: 'float64' });
+  const t0 = performance.now();
+  g.hessian(() => g.F.mseLoss(m.forward(cpu.x), cpu.y), m.parameters()).dispose();
+  const t = (performance.now() - t0) / 1000;
+  m.dispose(); cpu.x.dispose(); cpu.y.dispose();
+  return t;
+}
+
+const fmt = (s: number) => (s >= 100 ? s.toFixed(0) : s >= 1 ? s.toFixed(2) : `${(s * 1000).toFixed(1)} ms`);
+const fmtT = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(1)} s`);
+
+console.log(`# ensemble benchmark (issue 8) — ${g.deviceInfo()}`);
+console.log(`# ${N} deep MLPs (571 parameters) on f1 (500 points); ` +
+  `${ADAM_STEPS} Adam and ${GN_STEPS} ½‖∇L‖² steps per repetition; one by one timed on ${SAMPLE} networks and scaled ×${(N / SAMPLE).toFixed(1)}; median of ${REPS} interleaved repetitions`);
+// warm-up: every pipeline compiled (kernel variants depend on the sizes, so at the timed sizes)
+await phases(N, true, 2, 2); await phases(1, false, 2, 2);
+const B: { adam: number; gn: number }[] = [], S: { adam: number; gn: number }[] = [];
+for (let r = 0; r < REPS; r++) {
+  B.push(await phases(N, true));
+  const s = await phases(SAMPLE, false);
+  S.push({ adam: (s.adam * N) / SAMPLE, gn: (s.gn * N) / SAMPLE });
+}
+const b = { adam: median(B.map((t) => t.adam)), gn: median(B.map((t) => t.gn)) };
+const s = { adam: median(S.map((t) => t.adam)), gn: median(S.map((t) => t.gn)) };
+const h = opt['no-hessian'] ? NaN : hessianSeconds();
+console.log('');
+console.log(`| per step, all ${N} networks | batched | one by one | speed-up | per network-step, batched |`);
+console.log('|---|---:|---:|---:|---:|');
+console.log(`| Adam step | ${fmt(b.adam)} | ${fmt(s.adam)} | ${(s.adam / b.adam).toFixed(1)}× | ${fmt(b.adam / N)} |`);
+console.log(`| ½‖∇L‖² step | ${fmt(b.gn)} | ${fmt(s.gn)} | ${(s.gn / b.gn).toFixed(1)}× | ${fmt(b.gn / N)} |`);
+if (!Number.isNaN(h)) console.log(`| one Hessian (float64, CPU; same in both modes) | ${fmt(h)} | ${fmt(h)} | 1.0× | |`);
+if (N === FULL.trainings) {
+  const train = (t: { adam: number; gn: number }) => FULL.adam * t.adam + FULL.gn * t.gn;
+  const hess = Number.isNaN(h) ? 0 : FULL.trainings * h;
+  console.log('');
+  console.log(`Projected full preset (${FULL.trainings} trainings, ${FULL.adam} Adam + ${FULL.gn} ½‖∇L‖² steps each, no early stop):`);
+  console.log(`  phases 1-2: batched ${fmtT(train(b))}, one by one ${fmtT(train(s))} (${(train(s) / train(b)).toFixed(1)}×)`);
+  if (hess) console.log(`  with the Hessians: batched ${fmtT(train(b) + hess)}, one by one ${fmtT(train(s) + hess)} (${((train(s) + hess) / (train(b) + hess)).toFixed(1)}×)`);
+  console.log(`  PyTorch one by one on this machine's CPU at the issue's 1.14 ms per MLP step (not measured here): ` +
+    `${fmtT(FULL.trainings * FULL.adam * 1.14e-3)} for the Adam phases`);
+}
+
+if (opt.experiment) {
+  const { runExperiment } = await import('../src/cli/run.js');
+  const { readResults } = await import('../src/cli/run-folder.js');
+  const { loadExperiment } = await import('../src/experiments/index.js');
+  const set = opt.experiment.split(/\s+/).filter(Boolean);
+  const root = mkdtempSync(join(tmpdir(), 'gpugrad-bench-ensemble-'));
+  const e = await loadExperiment('minimal-ratio');
+  console.log('');
+  console.log(`gpugrad run minimal-ratio --preset quick ${set.map((kv) => `--set ${kv}`).join(' ')} [--one-by-one], end to end:`);
+  console.log('| mode | wall time | Adam phase | ½‖∇L‖² phase | Hessians |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const oneByOne of [false, true]) {
+    const out = join(root, oneByOne ? 'one-by-one' : 'batched');
+    process.env.GPUGRAD_QUIET = '1';
+    await runExperiment(e, { seed: 0, runsDir: root, out, resume: false, preset: 'quick', oneByOne, set }, g.deviceInfo());
+    const r = readResults(out);
+    const f = (k: string) => fmtT(Number(r.final[k]));
+    console.log(`| ${oneByOne ? 'one by one' : 'batched'} | ${fmtT(r.wallTimeS)} | ${f('seconds.adam')} | ${f('seconds.gradNorm')} | ${f('seconds.hessian')} |`);
+  }
+}
 g.shutdown();
