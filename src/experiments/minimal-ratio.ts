@@ -408,10 +408,19 @@ async function trainFamily(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor): P
   // 1. Adam on the per-model losses (their sum: member n's gradient is its own loss's)
   let t0 = performance.now();
   const adam = new g.Adam(params, { lr: c.lr });
+  // nothing here depends on a read, so the queue holds up to two blocks of readEvery steps: while the device runs one,
+  // the next is recorded
+  let inFlight: Promise<void> | null = null;
   for (let s = 0; s < c.adamSteps; s++) {
     g.tidy(() => { adam.zeroGrad(); g.ensembleMSE(ens.forward(x), y).sum().backward(); adam.step(); });
-    if (s % c.readEvery === 0) { await g.sync(); bar.update(s, 'Adam'); } // keep the queue short
+    if (s % c.readEvery === 0) {
+      const previous = inFlight;
+      inFlight = g.sync();
+      await previous;
+      bar.update(s, 'Adam');
+    }
   }
+  await inFlight;
   adam.zeroGrad();
   adam.dispose();
   const pred = g.noGrad(() => ens.forward(x));
