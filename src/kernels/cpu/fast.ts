@@ -200,9 +200,16 @@ export function reduceFast(op: ReduceOp, out: TypedArray, src: TypedArray, outer
         continue;
       }
       let best = isMax ? -Infinity : Infinity, at = 0;
-      for (let r = 0; r < reduce; r++) {
-        const v = src[base + r];
-        if ((isMax ? v > best : v < best) || (v !== v && best === best)) { best = v; at = r; }
+      if (isMax) {
+        for (let r = 0; r < reduce; r++) {
+          const v = src[base + r];
+          if (v > best || (v !== v && best === best)) { best = v; at = r; }
+        }
+      } else {
+        for (let r = 0; r < reduce; r++) {
+          const v = src[base + r];
+          if (v < best || (v !== v && best === best)) { best = v; at = r; }
+        }
       }
       out[o] = isArg ? at : best;
     }
