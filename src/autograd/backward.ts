@@ -189,7 +189,7 @@ function accumulateInto(t: Tensor, g: Tensor, createGraph: boolean): void {
 
 /** `tensor.backward(grad?, options)`: see the file comment. */
 export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions = {}): void {
-  check(root.requiresGrad, 'backward', `the tensor ${fmtShape(root.shape)} does not require a gradient: nothing it was ` +
+  check(root.requiresGrad, 'backward', () => `the tensor ${fmtShape(root.shape)} does not require a gradient: nothing it was ` +
     'computed from has requiresGrad (mark leaves with requiresGrad_(), and do not compute it inside noGrad)');
   const seed = seedFor('backward', root, grad);
   // the seed is the store's to dispose (or to keep: when the root is itself a leaf, it becomes root.grad)
@@ -199,12 +199,12 @@ export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions =
 /** The gradient to start from: `grad` (checked) or 1 for a one-element output. */
 export function seedFor(op: string, root: Tensor, grad: Tensor | undefined): Tensor {
   if (grad) {
-    check(shapesEqual(grad.shape, root.shape), op, `the gradient has shape ${fmtShape(grad.shape)} but the output has ` +
+    check(shapesEqual(grad.shape, root.shape), op, () => `the gradient has shape ${fmtShape(grad.shape)} but the output has ` +
       `shape ${fmtShape(root.shape)}; they must match`);
     check(grad.device === root.device, op, `the gradient is on ${grad.device} but the output is on ${root.device}`);
     return grad;
   }
-  check(root.size === 1, op, `the output has shape ${fmtShape(root.shape)} (${root.size} elements); without a gradient ` +
+  check(root.size === 1, op, () => `the output has shape ${fmtShape(root.shape)} (${root.size} elements); without a gradient ` +
     'argument it must be a scalar: reduce it first (.sum() or .mean()) or pass a gradient of the same shape');
   return onesLike(root);
 }

@@ -58,7 +58,7 @@ export function grad(outputs: Tensor | readonly Tensor[] | ((...xs: Tensor[]) =>
   return targets.map((x, i) => {
     let g = found.get(x);
     if (!g) {
-      check(options.allowUnused, 'grad', `input ${i} ${fmtShape(x.shape)} was not used to compute the outputs; ` +
+      check(options.allowUnused, 'grad', () => `input ${i} ${fmtShape(x.shape)} was not used to compute the outputs; ` +
         'pass {allowUnused: true} to get zeros for it');
       return zerosLike(x);
     }

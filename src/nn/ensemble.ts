@@ -110,7 +110,7 @@ export class MLPEnsemble extends Module {
 
 /** Per-model mean squared error: pred [N, B, out] against target [B, out] (or [N, B, out]) → [N]. */
 export function ensembleMSE(pred: Tensor, target: Tensor): Tensor {
-  check(pred.ndim === 3, 'ensembleMSE', `expects predictions [N, B, out], got ${fmtShape(pred.shape)}`);
+  check(pred.ndim === 3, 'ensembleMSE', () => `expects predictions [N, B, out], got ${fmtShape(pred.shape)}`);
   return mean(square(sub(pred, target)), [1, 2]);
 }
 
@@ -160,7 +160,7 @@ export function ensembleHessian(loss: () => Tensor, params: readonly Tensor[]): 
 
 /** Checks int32 labels [N, B] (one row per model) or [B] (the same for every model) against logits [N, B, classes]. */
 function checkEnsembleLabels(op: string, logits: Tensor, labels: Tensor): void {
-  check(logits.ndim === 3, op, `expects logits [N, B, classes], got ${fmtShape(logits.shape)}`);
+  check(logits.ndim === 3, op, () => `expects logits [N, B, classes], got ${fmtShape(logits.shape)}`);
   check(labels.dtype === 'int32', op, `labels must be int32 class indices, got ${labels.dtype}; use labels.cast('int32')`);
   const [n, b] = logits.shape;
   check((labels.ndim === 2 && labels.shape[0] === n && labels.shape[1] === b) || (labels.ndim === 1 && labels.shape[0] === b), op,
@@ -194,7 +194,7 @@ export function ensembleCountCorrect(logits: Tensor, labels: Tensor): Tensor {
  * every gradient, so each model's loss and gradient are those of training on its own rows alone.
  */
 export function ensembleMaskedMSE(pred: Tensor, target: Tensor, mask: Tensor): Tensor {
-  check(pred.ndim === 3, 'ensembleMaskedMSE', `expects predictions [N, B, out], got ${fmtShape(pred.shape)}`);
+  check(pred.ndim === 3, 'ensembleMaskedMSE', () => `expects predictions [N, B, out], got ${fmtShape(pred.shape)}`);
   const [n, b, out] = pred.shape;
   check(mask.ndim === 2 && mask.shape[0] === n && mask.shape[1] === b, 'ensembleMaskedMSE',
     `the mask must be [${n}, ${b}] (1 = a row of model n's data, 0 = padding), got ${fmtShape(mask.shape)}`);

@@ -22,7 +22,7 @@ export const relu = (x: Tensor) => ops.relu(x);
 
 /** Mean (or sum) of squared differences. */
 export function mseLoss(pred: Tensor, target: Tensor, reduction: 'mean' | 'sum' = 'mean'): Tensor {
-  check(shapesEqual(pred.shape, target.shape), 'mseLoss', `prediction ${fmtShape(pred.shape)} and target ` +
+  check(shapesEqual(pred.shape, target.shape), 'mseLoss', () => `prediction ${fmtShape(pred.shape)} and target ` +
     `${fmtShape(target.shape)} must have the same shape (reshape one; broadcasting here is almost always a bug)`);
   const sq = ops.square(ops.sub(pred, target));
   return reduction === 'sum' ? ops.sum(sq) : ops.mean(sq);

@@ -24,8 +24,8 @@ export abstract class Optimizer {
     check(this.params.length > 0, name, 'got no parameters (pass model.parameters())');
     this.params.forEach((p, i) => {
       check(p instanceof Tensor, name, `parameter ${i} is not a Tensor`);
-      check(p.requiresGrad && p.isLeaf, name, `parameter ${i} ${fmtShape(p.shape)} must be a leaf that requires a gradient`);
-      check(isDense(p), name, `parameter ${i} ${fmtShape(p.shape)} must own contiguous storage (clone() it)`);
+      check(p.requiresGrad && p.isLeaf, name, () => `parameter ${i} ${fmtShape(p.shape)} must be a leaf that requires a gradient`);
+      check(isDense(p), name, () => `parameter ${i} ${fmtShape(p.shape)} must own contiguous storage (clone() it)`);
     });
   }
 

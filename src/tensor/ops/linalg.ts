@@ -9,7 +9,7 @@ import { reshape, unsqueeze } from './views.js';
 export function matmul(a: Tensor, b: Tensor): Tensor {
   assertTensor('matmul', a, 'first operand');
   assertTensor('matmul', b, 'second operand');
-  check(a.ndim >= 1 && b.ndim >= 1, 'matmul', `needs tensors of at least 1 dimension, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  check(a.ndim >= 1 && b.ndim >= 1, 'matmul', () => `needs tensors of at least 1 dimension, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
   if (a.ndim >= 2 && b.ndim >= 2) return matmul2(a, b);
   // NumPy's rule for vectors: a 1-D left operand is a row, a 1-D right operand a column; both are removed after.
   const a2 = a.ndim === 1 ? unsqueeze(a, 0) : a;
@@ -27,7 +27,7 @@ function matmul2(a0: Tensor, b0: Tensor): Tensor {
   const [a, b] = operands('matmul', a0, b0);
   const m = a.shape[a.ndim - 2], k = a.shape[a.ndim - 1];
   const k2 = b.shape[b.ndim - 2], n = b.shape[b.ndim - 1];
-  check(k === k2, 'matmul', `shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} do not align (${k} ≠ ${k2})`);
+  check(k === k2, 'matmul', () => `shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} do not align (${k} ≠ ${k2})`);
   const ba = a.shape.slice(0, -2), bb = b.shape.slice(0, -2);
   check(ba.every((d, i) => { const e = bb[bb.length - ba.length + i]; return e === undefined || d === e || d === 1 || e === 1; }),
     'matmul', () => `batch dimensions of ${fmtShape(a.shape)} and ${fmtShape(b.shape)} do not broadcast (${fmtShape(ba)} vs ${fmtShape(bb)})`);

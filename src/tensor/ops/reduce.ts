@@ -46,7 +46,7 @@ function reduction(op: 'sum' | 'max' | 'min', x: Tensor, axes: number | readonly
   assertTensor(op, x);
   const ax = normAxes(op, axes, x.ndim);
   if (op !== 'sum') {
-    check(ax.every((a) => x.shape[a] > 0), op, `cannot take the ${op} over an empty axis of ${fmtShape(x.shape)}`);
+    check(ax.every((a) => x.shape[a] > 0), op, () => `cannot take the ${op} over an empty axis of ${fmtShape(x.shape)}`);
   }
   const out = reduceRaw(op, x, ax, keepDim);
   if (x.dtype === 'int32') return out;
@@ -75,7 +75,7 @@ function argReduce(op: 'argmax' | 'argmin', x: Tensor, axis: number | undefined,
     return reduceRaw(op, x, [...x.shape.keys()], false); // all axes: the flat index
   }
   const a = normAxis(op, axis, x.ndim);
-  check(x.shape[a] > 0, op, `axis ${a} of ${fmtShape(x.shape)} is empty`);
+  check(x.shape[a] > 0, op, () => `axis ${a} of ${fmtShape(x.shape)} is empty`);
   return reduceRaw(op, x, [a], keepDim);
 }
 

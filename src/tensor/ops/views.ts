@@ -23,7 +23,7 @@ export function clone(x: Tensor): Tensor {
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   assertTensor('reshape', x);
   const inferred = shape.filter((d) => d === -1).length;
-  check(inferred <= 1, 'reshape', `only one dimension can be -1, got ${fmtShape(shape)}`);
+  check(inferred <= 1, 'reshape', () => `only one dimension can be -1, got ${fmtShape(shape)}`);
   const known = shape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
   const target = shape.map((d) => (d === -1 ? (known === 0 ? 0 : x.size / known) : d));
   checkShape('reshape', target);
@@ -44,15 +44,15 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
 
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   assertTensor('permute', x);
-  check(dims.length === x.ndim, 'permute', `needs ${x.ndim} dims for a tensor of shape ${fmtShape(x.shape)}, got ${fmtShape(dims)}`);
+  check(dims.length === x.ndim, 'permute', () => `needs ${x.ndim} dims for a tensor of shape ${fmtShape(x.shape)}, got ${fmtShape(dims)}`);
   const d = dims.map((a) => normAxis('permute', a, x.ndim));
-  check(new Set(d).size === d.length, 'permute', `dims ${fmtShape(dims)} repeat an axis`);
+  check(new Set(d).size === d.length, 'permute', () => `dims ${fmtShape(dims)} repeat an axis`);
   const out = x.viewAs(d.map((i) => x.shape[i]), d.map((i) => x.strides[i]), x.offset);
   return record('permute', [x], out, { dims: d });
 }
 
 export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
-  check(x.ndim >= 2 || (x.ndim === 1 && dim0 === -2), 'transpose', `needs at least 2 dimensions, got ${fmtShape(x.shape)}`);
+  check(x.ndim >= 2 || (x.ndim === 1 && dim0 === -2), 'transpose', () => `needs at least 2 dimensions, got ${fmtShape(x.shape)}`);
   if (x.ndim < 2) return x;
   const a = normAxis('transpose', dim0, x.ndim), b = normAxis('transpose', dim1, x.ndim);
   const dims = [...Array(x.ndim).keys()];
@@ -63,13 +63,13 @@ export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
 /** Broadcasts size-1 dimensions (and new leading ones) to `shape` without copying; -1 keeps a size. */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   assertTensor('expand', x);
-  check(shape.length >= x.ndim, 'expand', `cannot expand ${fmtShape(x.shape)} to fewer dimensions ${fmtShape(shape)}`);
+  check(shape.length >= x.ndim, 'expand', () => `cannot expand ${fmtShape(x.shape)} to fewer dimensions ${fmtShape(shape)}`);
   const off = shape.length - x.ndim;
   const target = shape.map((d, i) => (d === -1 && i >= off ? x.shape[i - off] : d));
   const strides = target.map((d, i) => {
     if (i < off) return 0;
     const src = x.shape[i - off];
-    check(src === d || src === 1, 'expand', `cannot expand ${fmtShape(x.shape)} to ${fmtShape(shape)} (dimension ${i}: ${src} → ${d})`);
+    check(src === d || src === 1, 'expand', () => `cannot expand ${fmtShape(x.shape)} to ${fmtShape(shape)} (dimension ${i}: ${src} → ${d})`);
     return src === d ? x.strides[i - off] : 0;
   });
   checkShape('expand', target);

@@ -32,8 +32,8 @@ const outSize = (n: number, k: number, s: number, p: number, d: number) => Math.
 
 export function conv2dGeometry(x: readonly number[], w: readonly number[], opts: Conv2dOptions = {}): Conv2dGeom {
   const op = 'conv2d';
-  check(x.length === 4, op, `input must be [N, C, H, W], got ${fmtShape(x)} (add a batch dimension with unsqueeze(0))`);
-  check(w.length === 4, op, `weight must be [outChannels, inChannels/groups, kH, kW], got ${fmtShape(w)}`);
+  check(x.length === 4, op, () => `input must be [N, C, H, W], got ${fmtShape(x)} (add a batch dimension with unsqueeze(0))`);
+  check(w.length === 4, op, () => `weight must be [outChannels, inChannels/groups, kH, kW], got ${fmtShape(w)}`);
   const [strideH, strideW] = pair(op, 'stride', opts.stride ?? 1, 1);
   const [padH, padW] = pair(op, 'padding', opts.padding ?? 0, 0);
   const [dilationH, dilationW] = pair(op, 'dilation', opts.dilation ?? 1, 1);
@@ -60,7 +60,7 @@ function dense(t: Tensor): Tensor {
 
 function float(op: string, t: Tensor, what: string): void {
   assertTensor(op, t, what);
-  check(t.dtype !== 'int32', op, `${what} must be floating point, got int32 ${fmtShape(t.shape)}; use .cast('float32')`);
+  check(t.dtype !== 'int32', op, () => `${what} must be floating point, got int32 ${fmtShape(t.shape)}; use .cast('float32')`);
 }
 
 function sameDevice(op: string, ...ts: Tensor[]): void {
@@ -133,7 +133,7 @@ export function conv2dBackwardWeight(x: Tensor, gradOut: Tensor, geom: Conv2dGeo
 
 export function pool2dGeometry(x: readonly number[], kernelSize: Pair, opts: Pool2dOptions = {}): Pool2dGeom {
   const op = 'maxPool2d';
-  check(x.length === 4, op, `input must be [N, C, H, W], got ${fmtShape(x)}`);
+  check(x.length === 4, op, () => `input must be [N, C, H, W], got ${fmtShape(x)}`);
   const [kH, kW] = pair(op, 'kernelSize', kernelSize, 1);
   const [strideH, strideW] = pair(op, 'stride', opts.stride ?? [kH, kW], 1);
   const [padH, padW] = pair(op, 'padding', opts.padding ?? 0, 0);
@@ -201,12 +201,12 @@ export function dropoutWithSeed(x: Tensor, p: number, seed: readonly [number, nu
 function checkLogitsLabels(op: string, logits: Tensor, labels: Tensor): [number, number] {
   float(op, logits, 'logits');
   assertTensor(op, labels, 'labels');
-  check(logits.ndim === 2, op, `logits must be [batch, classes], got ${fmtShape(logits.shape)}`);
+  check(logits.ndim === 2, op, () => `logits must be [batch, classes], got ${fmtShape(logits.shape)}`);
   check(labels.dtype === 'int32', op, `labels must be int32 class indices, got ${labels.dtype}; use labels.cast('int32')`);
   const [batch, classes] = logits.shape;
   check(labels.ndim === 1 && labels.shape[0] === batch, op,
     () => `labels must be [${batch}] (one class index per row of logits ${fmtShape(logits.shape)}), got ${fmtShape(labels.shape)}`);
-  check(batch > 0 && classes > 0, op, `logits ${fmtShape(logits.shape)} are empty`);
+  check(batch > 0 && classes > 0, op, () => `logits ${fmtShape(logits.shape)} are empty`);
   sameDevice(op, logits, labels);
   return [batch, classes];
 }
@@ -224,7 +224,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor): Tensor {
 /** (softmax(logits) − onehot(labels)) · gradOut / batch: crossEntropy's gradient, in one fused kernel. */
 export function crossEntropyBackward(logits: Tensor, labels: Tensor, gradOut: Tensor): Tensor {
   const [batch, classes] = checkLogitsLabels('crossEntropyBackward', logits, labels);
-  check(gradOut.size === 1, 'crossEntropyBackward', `gradOut must be a scalar, got ${fmtShape(gradOut.shape)}`);
+  check(gradOut.size === 1, 'crossEntropyBackward', () => `gradOut must be a scalar, got ${fmtShape(gradOut.shape)}`);
   sameDevice('crossEntropyBackward', logits, gradOut);
   const s = withDense([logits, labels, gradOut], (ld, yd, gd) =>
     logits.storage.backend.crossEntropyBackward(ld.storage, yd.storage, gd.storage, batch, classes));
@@ -265,7 +265,7 @@ export function fusedLinear(x: Tensor, weight: Tensor, bias: Tensor | null = nul
   const op = 'fusedLinear';
   float(op, x, 'input');
   float(op, weight, 'weight');
-  check(weight.ndim === 2 || weight.ndim === 3, op, `weight must be [out, in] (or stacked [N, out, in]), got ${fmtShape(weight.shape)}`);
+  check(weight.ndim === 2 || weight.ndim === 3, op, () => `weight must be [out, in] (or stacked [N, out, in]), got ${fmtShape(weight.shape)}`);
   const stacked = weight.ndim === 3;
   const [members, outF, inF] = stacked ? weight.shape : [1, ...weight.shape];
   check(x.ndim >= 1 && x.shape[x.ndim - 1] === inF, op,
