@@ -114,6 +114,10 @@ run() {
   echo "tests exit $?: $(tail -1 "$OUT/tests.log")"
   grep -E 'FAIL|✘' "$OUT/tests.log" | head -20
 
+  echo "== ensembles: 100 MLPs batched vs one by one (issue 8) [$((SECONDS - t0)) s]"
+  timeout 150 node dist-device/bench/ensemble.js --models 100 --adam-steps 100 --gn-steps 20 --sample 5 --reps 3 > "$OUT/ensemble.log" 2>&1
+  echo "ensemble exit $?"; grep -E '^\||^Projected|^  ' "$OUT/ensemble.log" | grep -v '^|---'
+
   echo "== PyTorch training steps [$((SECONDS - t0)) s]"
   PYTHONUNBUFFERED=1 timeout 90 python3 bench/torch_steps.py --out "$OUT/torch.json" 2>&1 | tee "$OUT/torch.log"
 
