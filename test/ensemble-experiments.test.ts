@@ -5,6 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -126,10 +127,10 @@ test('an ensemble member of sizes [784, 256, 128, 10] is mnistMlp([256, 128]) fr
 
 const root = mkdtempSync(join(tmpdir(), 'gpugrad-ensexp-'));
 
-async function run(name: string, oneByOne: boolean): Promise<Results> {
+async function run(name: string, oneByOne: boolean, epochs?: number): Promise<Results> {
   const e = await loadExperiment(name as Parameters<typeof loadExperiment>[0]);
-  const out = join(root, `${name}-${oneByOne ? 'one-by-one' : 'batched'}`);
-  await runExperiment(e, { seed: 0, runsDir: root, out, resume: false, preset: 'test', oneByOne }, g.deviceInfo());
+  const out = join(root, `${name}-${oneByOne ? 'one-by-one' : 'batched'}${epochs ? `-${epochs}` : ''}`);
+  await runExperiment(e, { seed: 0, runsDir: root, out, resume: false, preset: 'test', oneByOne, epochs }, g.deviceInfo());
   const r = readResults(out);
   assert.is(r.status, 'finished');
   assert.is(r.config.oneByOne, oneByOne);
@@ -196,6 +197,52 @@ test('optimization-path at --preset test: batched equals one by one (losses, acc
     const abs = (rows: readonly Row[]) => rows.map((r) => ({ ...r, pc1: Math.abs(Number(r.pc1)), pc2: Math.abs(Number(r.pc2)) }));
     compareSeries(abs(b.series[series]), abs(o.series[series]), ['part', 'run', 'epoch'], ['pc1', 'pc2', 'loss'], { atol: 1e-6, rtol: 1e-3 }, series);
   }
+});
+
+// ---- a batched run killed after a checkpoint resumes from it ------------------------------------------------------
+// (grad-norm's batched run is killed and resumed in experiments.test.ts)
+
+const cli = (args: string[]) => ({ args: ['bin/gpugrad.js', ...args], env: { ...process.env, GPUGRAD_QUIET: '1', GPUGRAD_DIST: process.env.GPUGRAD_DIST ?? 'dist' } });
+
+/** Starts a long test-preset run, SIGKILLs it once `unit` has `minDone` epochs checkpointed, resumes it to `more` beyond. */
+async function killAndResume(name: string, unit: string, minDone: number, more: number): Promise<{ resumed: Results; at: number }> {
+  const out = join(root, `${name}-killed`);
+  const c = cli(['run', name, '--preset', 'test', '--epochs', '100000', '--out', out]);
+  const child = spawn(process.execPath, c.args, { env: c.env, stdio: 'ignore' });
+  const done = () => { try { return readResults(out).units[unit]?.epochsDone ?? 0; } catch { return 0; } };
+  const t0 = Date.now();
+  while (done() < minDone && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 50));
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  const at = readResults(out).units[unit].epochsDone;
+  assert.ok(at >= minDone, `checkpointed ${at} before the kill`);
+  const r = cli(['run', name, '--resume', '--epochs', String(at + more), '--out', out]);
+  const res = spawnSync(process.execPath, r.args, { env: r.env, encoding: 'utf8', timeout: 60_000 });
+  assert.is(res.status, 0, res.stderr);
+  assert.match(res.stderr, new RegExp(`resuming ${name}`));
+  const resumed = readResults(out);
+  assert.is(resumed.status, 'finished');
+  assert.is(resumed.attempts, 2);
+  return { resumed, at };
+}
+
+test('fit-functions batched: killed after a checkpoint, --resume continues to the same curves as an uninterrupted run', async () => {
+  const { resumed, at } = await killAndResume('fit-functions', 'ensembles', 8, 4);
+  const whole = await run('fit-functions', false, at + 4);
+  const keys = (r: Results) => r.series.loss.map((x) => `${x.function}|${x.model}|${x.iteration}`);
+  assert.is(new Set(keys(resumed)).size, 6 * (at + 4), 'every iteration of the six trainings once');
+  compareSeries(resumed.series.loss, whole.series.loss, ['function', 'model', 'iteration'], ['mse'], SAME, 'loss');
+  compareSeries(resumed.series.prediction, whole.series.prediction, ['function', 'model', 'x'], ['y'], SAME, 'prediction');
+});
+
+test('optimization-path batched: killed after a checkpoint, --resume keeps the snapshots and continues', async () => {
+  const { resumed, at } = await killAndResume('optimization-path', 'runs', 2, 1);
+  const whole = await run('optimization-path', false, at + 1);
+  assert.is(resumed.series.epochs.length, 2 * (at + 1), 'each run\'s epochs once');
+  compareSeries(resumed.series.epochs, whole.series.epochs, ['run', 'epoch'], ['loss'], SAME, 'epochs');
+  assert.is(resumed.final.snapshots, 2 * (at + 2), 'every snapshot of both runs, the init\'s included');
+  const abs = (rows: readonly Row[]) => rows.map((r) => ({ ...r, pc1: Math.abs(Number(r.pc1)), pc2: Math.abs(Number(r.pc2)) }));
+  compareSeries(abs(resumed.series.pca), abs(whole.series.pca), ['part', 'run', 'epoch'], ['pc1', 'pc2'], { atol: 1e-6, rtol: 1e-3 }, 'pca');
 });
 
 test.run();
