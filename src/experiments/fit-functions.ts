@@ -5,7 +5,10 @@
  *
  * Batched (the default): the six trainings run at once, one MLPEnsemble per architecture whose two members fit f1 and
  * f2, all three stepped together; each member starts from the generator its one-by-one model uses, so the curves are
- * the same (within float rounding). `--one-by-one` trains the six models one after another.
+ * the same within float rounding. (Rounding only: the padded f2 sums its gradients over 500 rows instead of 200, so
+ * the last bit can differ; on the quick preset the curves agree to ~1e-7 for hundreds of steps, then f2's, whose
+ * sign-function target makes training sensitive to its ReLUs' kinks, drift apart by up to a few % — as they would
+ * on another GPU.) `--one-by-one` trains the six models one after another.
  */
 import * as g from '../index.js';
 import { line, thin } from '../report/charts.js';
