@@ -38,9 +38,14 @@ export function dispatchMatmul(host: VisionHost, a: View, b: View, batch: number
   const swift = rt.isSwiftShader;
   const variant = forcedVariant('matmul') ?? (!swift && m >= 64 && n >= 64 ? 'wg' : 'reg');
   const wg = variant === 'wg';
-  // 8×8 register tiles unless they would leave too few invocations (fewer than 8 workgroups) to spread
+  // 8-row register tiles unless they would leave too few invocations (fewer than 8 workgroups) to spread; columns per
+  // tile: 8, or for a narrow C (n ≤ 12: the small layers of an ensemble) the fewest of 4/8/12 that cover n, so a tile
+  // does not compute columns that do not exist (n = 10: 8×12 tiles ran 1.1–1.6× faster than 8×8 on SwiftShader)
   const big = batch * Math.ceil(m / 8) * Math.ceil(n / 8) >= 512;
-  const reg: RegTile = variant === 'reg8' || (variant === 'reg' && big) ? '8x8' : '4x4';
+  const width = n <= 4 ? 4 : n <= 8 ? 8 : n <= 12 ? 12 : 8;
+  const auto: RegTile = big ? (width === 4 ? '8x4' : width === 8 ? '8x8' : '8x12') : (width === 12 ? '4x12' : width === 8 ? '4x8' : '4x4');
+  const forcedTile: Partial<Record<string, RegTile>> = { reg4: '4x4', reg8: '8x8', reg12: '8x12', reg4x8: '4x8', reg4x12: '4x12' };
+  const reg: RegTile = forcedTile[variant] ?? (variant === 'reg' ? auto : '4x4');
   const { RM, CQ } = regTileSize(reg);
   const tm = Math.ceil(m / (wg ? 64 : RM)), tn = Math.ceil(n / (wg ? 64 : 4 * CQ));
   const hasEpi = Boolean(epi.bias) || Boolean(epi.relu);

@@ -9,9 +9,10 @@ import { conv2dBackwardInputVariants } from '../wgsl/conv2d-backward-input.js';
 export const kernelVariants = {
   conv2d: conv2dVariants,
   conv2dBackwardInput: conv2dBackwardInputVariants,
-  /** 'reg': register tiles (8×8 or 4×4 by size) with vec4 loads where the layout allows; 'reg4'/'reg8': one tile
-   *  size; 'regs': 4×4 with scalar loads only; 'wg': workgroup-memory tiles (real GPUs); 'splitk': K split */
-  matmul: ['reg', 'reg4', 'reg8', 'regs', 'wg', 'splitk'] as const,
+  /** 'reg': register tiles (rows × columns chosen by size) with vec4 loads where the layout allows; 'reg4'/'reg8'/
+   *  'reg12'/'reg4x8'/'reg4x12': one tile shape (4×4, 8×8, 8×12, 4×8, 4×12); 'regs': 4×4 with scalar loads only;
+   *  'wg': workgroup-memory tiles (real GPUs); 'splitk': K split */
+  matmul: ['reg', 'reg4', 'reg8', 'reg12', 'reg4x8', 'reg4x12', 'regs', 'wg', 'splitk'] as const,
   /** 'window': one invocation per output writes its window (stride = kernel, no padding only); 'gather': any pool */
   maxPool2dBackward: ['window', 'gather'] as const,
 } as const;

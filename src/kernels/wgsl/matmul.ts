@@ -32,8 +32,8 @@ const lane = ['x', 'y', 'z', 'w'];
 const range = (n: number) => [...Array(n).keys()];
 
 /** Register-tile sizes: `rows` of C × 4·`quads` columns per invocation. */
-export type RegTile = '4x4' | '8x8';
-export const regTileSize = (t: RegTile) => (t === '8x8' ? { RM: 8, CQ: 2 } : { RM: 4, CQ: 1 });
+export type RegTile = '4x4' | '8x8' | '4x8' | '8x4' | '4x12' | '8x12' | '4x16';
+export const regTileSize = (t: RegTile) => { const [r, c] = t.split('x').map(Number); return { RM: r, CQ: c / 4 }; };
 
 /**
  * WGSL for one k step `q` (0..3 when k is unrolled by 4, else 0) at k index `k`: declares the A values `a{i}_{q}` (or
