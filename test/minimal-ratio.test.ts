@@ -34,7 +34,8 @@ const close = (a: unknown, b: unknown, rtol: number, what: string) => {
 
 test('batched trainings equal the same trainings one by one (an early stop included)', async () => {
   // 3 trainings, 40 Adam steps, 12 gradient-norm steps read every 4, and a tolerance that stops some of them early
-  const set = ['trainings=3', 'adamSteps=40', 'gradSteps=12', 'readEvery=4', 'gradTol=0.05'];
+  // (hessianBatch=2: one group of two networks' Hessians through ensembleHessian, one alone)
+  const set = ['trainings=3', 'adamSteps=40', 'gradSteps=12', 'readEvery=4', 'gradTol=0.05', 'hessianBatch=2'];
   const b = await run(false, set), o = await run(true, set);
   const key = (r: Row) => `${r.training}`;
   const tb = [...(b.series.trainings ?? [])].sort((p, q) => key(p).localeCompare(key(q)));
