@@ -326,43 +326,21 @@ export class ModuleGroup extends g.Module {
 export function trainingState(model: Module, opt: Adam, json: Record<string, unknown> = {}): Checkpoint {
   const tensors: Record<string, Tensor> = {};
   for (const [k, t] of model.namedParameters()) tensors[`model.${k}`] = t;
-  opt.params.forEach((_, i) => {
-    const s = opt.state(i);
-    if (s) { tensors[`adam.${i}.m`] = s.m; tensors[`adam.${i}.v`] = s.v; }
-  });
-  return { tensors, json: { ...json, adamSteps: opt.stepCount } };
+  const state = opt.stateDict();
+  for (const [k, t] of Object.entries(state.tensors)) tensors[`adam.${k}`] = t; // adam.<i>.m, adam.<i>.v
+  return { tensors, json: { ...json, adamSteps: state.stepCount } };
 }
 
-/** Holds existing tensors as parameters so loadStateDict can write into them in place. */
-class Slots extends g.Module {
-  constructor(ts: Tensor[]) { super(); ts.forEach((t, i) => this.registerParameter(String(i), t)); }
-  forward(x: Tensor): Tensor { return x; }
-}
-
-/**
- * Puts a checkpoint back into a model and its Adam. The optimizer has no state loader, so its moments are created by
- * one step with zero gradients (which moves no parameter when weight decay is 0) and then overwritten.
- */
+/** Puts a checkpoint from trainingState() back into a model and its Adam (moments and step count). */
 export function restoreTraining(r: Restored, model: Module, opt: Adam): void {
   const params: Record<string, Tensor> = {};
-  for (const [k, t] of Object.entries(r.tensors)) if (k.startsWith('model.')) params[k.slice(6)] = t;
-  model.loadStateDict(params);
-  if ('adam.0.m' in r.tensors) {
-    for (const p of opt.params) { p.grad?.dispose(); p.grad = g.keep(g.zerosLike(p)); }
-    opt.step();
-    opt.zeroGrad();
-    const moments: Tensor[] = [];
-    const saved: Record<string, Tensor> = {};
-    opt.params.forEach((_, i) => {
-      const s = opt.state(i)!;
-      moments.push(s.m, s.v);
-      saved[String(2 * i)] = r.tensors[`adam.${i}.m`];
-      saved[String(2 * i + 1)] = r.tensors[`adam.${i}.v`];
-    });
-    new Slots(moments).loadStateDict(saved);
-    for (const m of moments) m.requiresGrad = false;
+  const adam: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(r.tensors)) {
+    if (k.startsWith('model.')) params[k.slice('model.'.length)] = t;
+    else if (k.startsWith('adam.')) adam[k.slice('adam.'.length)] = t;
   }
-  opt.stepCount = (r.json as { adamSteps?: number })?.adamSteps ?? opt.stepCount;
+  model.loadStateDict(params);
+  opt.loadStateDict({ stepCount: (r.json as { adamSteps?: number })?.adamSteps ?? opt.stepCount, tensors: adam });
   for (const t of Object.values(r.tensors)) t.dispose();
 }
 
