@@ -344,6 +344,27 @@ export function restoreTraining(r: Restored, model: Module, opt: Adam): void {
   for (const t of Object.values(r.tensors)) t.dispose();
 }
 
+/**
+ * The full-batch loop of the function experiments: from iteration `from`, `step()` until `iterations`; `record(it)`
+ * (read the pending metrics back) whenever `full()` says the log is full, and at every `checkpointEvery`-th iteration
+ * and the last, a record and a checkpoint of `state()` — so a resume restarts from the last checkpoint with every
+ * metric before it already logged.
+ */
+export async function iterateWithCheckpoints(unit: Unit, o: {
+  from: number; iterations: number; checkpointEvery: number;
+  step: () => void; full: () => boolean; record: (it: number) => Promise<void>; state: () => Checkpoint;
+}): Promise<void> {
+  for (let it = o.from; it < o.iterations;) {
+    o.step();
+    it++;
+    if (o.full()) await o.record(it);
+    if (it % o.checkpointEvery === 0 || it === o.iterations) {
+      await o.record(it);
+      await unit.epochDone(it, o.state());
+    }
+  }
+}
+
 /** Restores a unit's model and optimizer when it has a checkpoint; returns the epochs already done. */
 export async function resumeTraining(unit: Unit, model: Module, opt: Adam): Promise<number> {
   const r = await unit.restore();

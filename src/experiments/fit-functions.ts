@@ -12,7 +12,7 @@
  */
 import * as g from '../index.js';
 import { line, thin } from '../report/charts.js';
-import { FUNCTION_MODELS, ModuleGroup, ScalarLog, VectorLog, isConstant, mlp, regressionStep, resumeTraining, trainingState } from './common.js';
+import { FUNCTION_MODELS, ModuleGroup, ScalarLog, VectorLog, isConstant, iterateWithCheckpoints, mlp, regressionStep, resumeTraining, trainingState } from './common.js';
 import type { Experiment, Results, Row, RunContext } from './types.js';
 
 interface Config { iterations: number; lr: number; checkpointEvery: number; readEvery: number; oneByOne: boolean }
@@ -91,23 +91,18 @@ async function oneByOne(ctx: RunContext<Config>): Promise<void> {
       if (unit.finished) continue;
       const model = mlp(FUNCTION_MODELS[name], ctx.rng(fn, name, 'init'));
       const opt = new g.Adam(model.parameters(), { lr });
-      let it = await resumeTraining(unit, model, opt);
+      const from = await resumeTraining(unit, model, opt);
       const losses = new ScalarLog(readEvery);
       const bar = ctx.progress(`${fn} ${name}`, iterations);
-      const record = async () => {
+      const record = async (it: number) => {
         const values = await losses.drain();
         values.forEach((mse, k) => ctx.log('loss', { function: fn, model: name, iteration: it - values.length + k, mse }));
         bar.update(it, values.length ? `MSE ${values[values.length - 1].toExponential(2)}` : '');
       };
-      while (it < iterations) {
-        losses.push(regressionStep(model, opt, x, y).loss);
-        it++;
-        if (losses.full) await record();
-        if (it % checkpointEvery === 0 || it === iterations) {
-          await record();
-          await unit.epochDone(it, trainingState(model, opt));
-        }
-      }
+      await iterateWithCheckpoints(unit, {
+        from, iterations, checkpointEvery, record, full: () => losses.full, state: () => trainingState(model, opt),
+        step: () => losses.push(regressionStep(model, opt, x, y).loss),
+      });
       bar.stop();
 
       const pred = g.noGrad(() => model.forward(x));
@@ -147,30 +142,25 @@ async function batched(ctx: RunContext<Config>): Promise<void> {
   }));
   const group = new ModuleGroup(Object.fromEntries(MODELS.map((name, m) => [name, ensembles[m]])));
   const opt = new g.Adam(group.parameters(), { lr });
-  let it = await resumeTraining(unit, group, opt);
+  const from = await resumeTraining(unit, group, opt);
   const losses = new VectorLog(readEvery); // per step [models, functions]
   const bar = ctx.progress(`${MODELS.length * FUNCTIONS.length} trainings`, iterations);
-  const record = async () => {
+  const record = async (it: number) => {
     const values = await losses.drain();
     FUNCTIONS.forEach((fn, f) => MODELS.forEach((name, m) => values.forEach((v, k) =>
       ctx.log('loss', { function: fn, model: name, iteration: it - values.length + k, mse: v[m * FUNCTIONS.length + f] }))));
     bar.update(it, values.length ? `MSE ${values.at(-1)!.map((v) => v.toExponential(1)).join(' ')}` : '');
   };
-  while (it < iterations) {
-    losses.push(g.tidy(() => {
+  await iterateWithCheckpoints(unit, {
+    from, iterations, checkpointEvery, record, full: () => losses.full, state: () => trainingState(group, opt),
+    step: () => losses.push(g.tidy(() => {
       opt.zeroGrad();
       const perModel = g.stack(ensembles.map((e) => g.ensembleMaskedMSE(e.forward(x), y, mask)), 0);
       perModel.sum().backward();
       opt.step();
       return perModel.detach();
-    }));
-    it++;
-    if (losses.full) await record();
-    if (it % checkpointEvery === 0 || it === iterations) {
-      await record();
-      await unit.epochDone(it, trainingState(group, opt));
-    }
-  }
+    })),
+  });
   bar.stop();
 
   for (const [m, name] of MODELS.entries()) {

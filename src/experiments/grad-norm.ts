@@ -8,7 +8,7 @@
  */
 import * as g from '../index.js';
 import { line, panels, thin } from '../report/charts.js';
-import { FUNCTION_MODELS, ScalarLog, VectorLog, isConstant, mlp, regressionStep, resumeTraining, trainingState, variance } from './common.js';
+import { FUNCTION_MODELS, ScalarLog, VectorLog, isConstant, iterateWithCheckpoints, mlp, regressionStep, resumeTraining, trainingState, variance } from './common.js';
 import type { Experiment, Results, Row, RunContext } from './types.js';
 
 interface Config { iterations: number; lr: number; checkpointEvery: number; readEvery: number; runs: number; oneByOne: boolean }
@@ -138,26 +138,23 @@ async function oneTraining(ctx: RunContext<Config>, run: number, x: g.Tensor, y:
   if (unit.finished) return;
   const model = mlp(WIDTHS, initRng(ctx, run, await liveDraw(ctx, run, x)));
   const opt = new g.Adam(model.parameters(), { lr });
-  let it = await resumeTraining(unit, model, opt);
+  const from = await resumeTraining(unit, model, opt);
   const losses = new ScalarLog(readEvery);
   const norms = new ScalarLog(readEvery);
   const bar = ctx.progress(run === 0 ? 'deep on f1' : `run ${run}`, iterations);
-  const record = async () => {
+  const record = async (it: number) => {
     const [l, n] = [await losses.drain(), await norms.drain()];
     logSteps(ctx, run, it - l.length, l, n);
     bar.update(it, l.length ? `loss ${l[l.length - 1].toExponential(2)} ‖∇L‖ ${n[n.length - 1].toExponential(2)}` : '');
   };
-  while (it < iterations) {
-    const { loss, gradNorm } = regressionStep(model, opt, x, y, true);
-    losses.push(loss);
-    norms.push(gradNorm!);
-    it++;
-    if (losses.full) await record();
-    if (it % checkpointEvery === 0 || it === iterations) {
-      await record();
-      await unit.epochDone(it, trainingState(model, opt));
-    }
-  }
+  await iterateWithCheckpoints(unit, {
+    from, iterations, checkpointEvery, record, full: () => losses.full, state: () => trainingState(model, opt),
+    step: () => {
+      const { loss, gradNorm } = regressionStep(model, opt, x, y, true);
+      losses.push(loss);
+      norms.push(gradNorm!);
+    },
+  });
   bar.stop();
   recordDead(ctx, run, await outputsConstant(model, x));
   await unit.finish();
@@ -174,30 +171,25 @@ async function batched(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor, runs: 
   for (let r = 0; r < runs; r++) draws.push(await liveDraw(ctx, r, x));
   const ens = new g.MLPEnsemble(runs, WIDTHS, { generators: draws.map((d, r) => initRng(ctx, r, d)) });
   const opt = new g.Adam(ens.parameters(), { lr });
-  let it = await resumeTraining(unit, ens, opt);
+  const from = await resumeTraining(unit, ens, opt);
   const log = new VectorLog(readEvery); // per step [2, runs]: the losses, then the gradient norms
   const bar = ctx.progress(`deep on f1, ${runs} runs`, iterations);
-  const record = async () => {
+  const record = async (it: number) => {
     const v = await log.drain();
     for (let r = 0; r < runs; r++) logSteps(ctx, r, it - v.length, v.map((row) => row[r]), v.map((row) => row[runs + r]));
     bar.update(it, v.length ? `run 0: loss ${v.at(-1)![0].toExponential(2)} ‖∇L‖ ${v.at(-1)![runs].toExponential(2)}` : '');
   };
-  while (it < iterations) {
-    log.push(g.tidy(() => {
+  await iterateWithCheckpoints(unit, {
+    from, iterations, checkpointEvery, record, full: () => log.full, state: () => trainingState(ens, opt),
+    step: () => log.push(g.tidy(() => {
       opt.zeroGrad();
       const losses = g.ensembleMSE(ens.forward(x), y);
       losses.sum().backward();
       const norms = g.noGrad(() => g.perModelNorm(ens.parameters().map((p) => p.grad!)));
       opt.step();
       return g.stack([losses.detach(), norms], 0);
-    }));
-    it++;
-    if (log.full) await record();
-    if (it % checkpointEvery === 0 || it === iterations) {
-      await record();
-      await unit.epochDone(it, trainingState(ens, opt));
-    }
-  }
+    })),
+  });
   bar.stop();
   const pred = g.noGrad(() => ens.forward(x)); // [runs, points, 1]
   const p = await pred.data();
