@@ -46,9 +46,9 @@ export function grad(outputs: Tensor | readonly Tensor[] | ((...xs: Tensor[]) =>
   }
   const given = options.gradOutputs === undefined ? [] : options.gradOutputs instanceof Tensor ? [options.gradOutputs] : options.gradOutputs;
   check(given.length === 0 || given.length === outs.length, 'grad',
-    `got ${given.length} gradOutputs for ${outs.length} outputs; give one per output`);
+    () => `got ${given.length} gradOutputs for ${outs.length} outputs; give one per output`);
   targets.forEach((x, i) => check(x.requiresGrad || options.allowUnused, 'grad',
-    `input ${i} ${fmtShape(x.shape)} does not require a gradient; call requiresGrad_() on it before computing the outputs`));
+    () => `input ${i} ${fmtShape(x.shape)} does not require a gradient; call requiresGrad_() on it before computing the outputs`));
 
   const live = outs.map((o, i) => ({ o, i })).filter(({ o }) => o.requiresGrad);
   const seeds = live.map(({ o, i }) => seedFor('grad', o, given[i]));
@@ -71,7 +71,7 @@ export function grad(outputs: Tensor | readonly Tensor[] | ((...xs: Tensor[]) =>
 function checkParams(op: string, params: readonly Tensor[]): void {
   check(Array.isArray(params) && params.length > 0, op, 'needs a non-empty array of parameters');
   params.forEach((p, i) => check(p.requiresGrad, op,
-    `parameter ${i} ${fmtShape(p.shape)} does not require a gradient; call requiresGrad_() on it`));
+    () => `parameter ${i} ${fmtShape(p.shape)} does not require a gradient; call requiresGrad_() on it`));
 }
 
 /**

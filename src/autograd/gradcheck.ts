@@ -33,7 +33,7 @@ function checkInputs(op: string, inputs: readonly Tensor[]): void {
   for (const [i, x] of inputs.entries()) {
     check(x instanceof Tensor, op, `input ${i} is not a Tensor`);
     check(x.device === 'cpu' && (x.dtype === 'float64' || !x.requiresGrad), op,
-      `input ${i} is ${x.dtype} on ${x.device}; finite differences need float64 on the cpu device ` +
+      () => `input ${i} is ${x.dtype} on ${x.device}; finite differences need float64 on the cpu device ` +
       `(tensor(data, {dtype: 'float64', device: 'cpu', requiresGrad: true}))`);
   }
   check(inputs.some((x) => x.requiresGrad), op, 'no input requires a gradient: mark the ones to check with requiresGrad');

@@ -6,7 +6,7 @@ import type { Tensor } from '../tensor/tensor.js';
 /** Writes the values of `src` into `dst` (same shape, dtype and device), in place. Not recorded by autograd. */
 export function copyInto(dst: Tensor, src: Tensor): void {
   check(shapesEqual(dst.shape, src.shape) && dst.dtype === src.dtype && dst.device === src.device, 'copyInto',
-    `needs the same shape, dtype and device: ${fmtShape(dst.shape)} ${dst.dtype} ${dst.device} ← ` +
+    () => `needs the same shape, dtype and device: ${fmtShape(dst.shape)} ${dst.dtype} ${dst.device} ← ` +
     `${fmtShape(src.shape)} ${src.dtype} ${src.device}`);
   dst.storage.backend.copyInto(src.view(), dst.view());
 }

@@ -17,7 +17,7 @@ export class Conv2d extends Module {
     super();
     const groups = opts.groups ?? 1;
     check(inChannels % groups === 0 && outChannels % groups === 0, 'Conv2d',
-      `inChannels ${inChannels} and outChannels ${outChannels} must both be divisible by groups ${groups}`);
+      () => `inChannels ${inChannels} and outChannels ${outChannels} must both be divisible by groups ${groups}`);
     const [kH, kW] = pair(kernelSize);
     const fanIn = (inChannels / groups) * kH * kW;
     this.weight = this.registerParameter('weight', defaultInit([outChannels, inChannels / groups, kH, kW], fanIn, opts))!;

@@ -48,9 +48,9 @@ export class MLPEnsemble extends Module {
     super();
     check(Number.isInteger(count) && count > 0, 'MLPEnsemble', `count must be a positive integer, got ${count}`);
     check(sizes.length >= 2 && sizes.every((s) => Number.isInteger(s) && s > 0), 'MLPEnsemble',
-      `sizes must list at least an input and an output width, got [${sizes}]`);
+      () => `sizes must list at least an input and an output width, got [${sizes}]`);
     check(!opts.generators || opts.generators.length === count, 'MLPEnsemble',
-      `got ${opts.generators?.length} generators for ${count} models; give one per model`);
+      () => `got ${opts.generators?.length} generators for ${count} models; give one per model`);
     const layers = sizes.length - 1;
     // Draw each member's numbers in the order a Sequential of Linear layers draws them: weight, bias, next layer...
     const w = Array.from({ length: layers }, (_, l) => new Float64Array(count * sizes[l + 1] * sizes[l]));
@@ -76,7 +76,7 @@ export class MLPEnsemble extends Module {
   /** x: [B, in] (the same inputs for every model) or [N, B, in]; returns [N, B, out]. */
   forward(x: Tensor): Tensor {
     check(x.shape[x.ndim - 1] === this.sizes[0] && (x.ndim === 2 || (x.ndim === 3 && x.shape[0] === this.count)), 'MLPEnsemble',
-      `expects inputs [B, ${this.sizes[0]}] or [${this.count}, B, ${this.sizes[0]}], got ${fmtShape(x.shape)}`);
+      () => `expects inputs [B, ${this.sizes[0]}] or [${this.count}, B, ${this.sizes[0]}], got ${fmtShape(x.shape)}`);
     // one matmul per layer for all N members; its epilogue adds member n's bias and applies the ReLU
     let h = x;
     const last = this.weights.length - 1;
@@ -139,7 +139,7 @@ export function ensembleHessian(loss: () => Tensor, params: readonly Tensor[]): 
   check(params.length > 0, 'ensembleHessian', 'needs the stacked parameters');
   const count = params[0].shape[0];
   params.forEach((p) => check(p.shape[0] === count && p.requiresGrad, 'ensembleHessian',
-    `every parameter needs the model dimension first (${count}) and requiresGrad; got ${fmtShape(p.shape)}`));
+    () => `every parameter needs the model dimension first (${count}) and requiresGrad; got ${fmtShape(p.shape)}`));
   return tidy(() => {
     const g = grad(loss(), params, { createGraph: true, allowUnused: true });
     const flat = concat(g.map((t) => reshape(t, [count, sizeOf(t.shape.slice(1))])), 1); // [N, P]
@@ -164,7 +164,7 @@ function checkEnsembleLabels(op: string, logits: Tensor, labels: Tensor): void {
   check(labels.dtype === 'int32', op, `labels must be int32 class indices, got ${labels.dtype}; use labels.cast('int32')`);
   const [n, b] = logits.shape;
   check((labels.ndim === 2 && labels.shape[0] === n && labels.shape[1] === b) || (labels.ndim === 1 && labels.shape[0] === b), op,
-    `labels must be [${n}, ${b}] (one row per model) or [${b}] (the same for every model), got ${fmtShape(labels.shape)}`);
+    () => `labels must be [${n}, ${b}] (one row per model) or [${b}] (the same for every model), got ${fmtShape(labels.shape)}`);
   check(labels.device === logits.device, op, `the logits are on ${logits.device} but the labels on ${labels.device}`);
 }
 
@@ -197,7 +197,7 @@ export function ensembleMaskedMSE(pred: Tensor, target: Tensor, mask: Tensor): T
   check(pred.ndim === 3, 'ensembleMaskedMSE', () => `expects predictions [N, B, out], got ${fmtShape(pred.shape)}`);
   const [n, b, out] = pred.shape;
   check(mask.ndim === 2 && mask.shape[0] === n && mask.shape[1] === b, 'ensembleMaskedMSE',
-    `the mask must be [${n}, ${b}] (1 = a row of model n's data, 0 = padding), got ${fmtShape(mask.shape)}`);
+    () => `the mask must be [${n}, ${b}] (1 = a row of model n's data, 0 = padding), got ${fmtShape(mask.shape)}`);
   const m = mask.dtype === pred.dtype ? mask : ops.cast(mask, pred.dtype);
   const sq = ops.sum(ops.mul(ops.square(ops.sub(pred, target)), ops.unsqueeze(m, -1)), [1, 2]);
   return ops.div(sq, ops.mul(ops.sum(m, 1), out));

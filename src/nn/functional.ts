@@ -12,7 +12,7 @@ export type { Conv2dOptions, Pool2dOptions } from '../tensor/ops/vision.js';
 /** y = x·Wᵀ + b, with W [out, in] and b [out] (PyTorch's layout). */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
   check(x.shape[x.ndim - 1] === weight.shape[1], 'linear',
-    `the input's last dimension is ${x.shape[x.ndim - 1]} (shape ${fmtShape(x.shape)}) but the layer expects ` +
+    () => `the input's last dimension is ${x.shape[x.ndim - 1]} (shape ${fmtShape(x.shape)}) but the layer expects ` +
     `${weight.shape[1]} features (weight ${fmtShape(weight.shape)})`);
   const y = ops.matmul(x, ops.transpose(weight, 0, 1));
   return bias ? ops.add(y, bias) : y;

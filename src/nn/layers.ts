@@ -14,7 +14,7 @@ export class Linear extends Module {
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LayerOptions & { bias?: boolean } = {}) {
     super();
     check(Number.isInteger(inFeatures) && Number.isInteger(outFeatures) && inFeatures > 0 && outFeatures > 0, 'Linear',
-      `needs positive integer sizes, got ${inFeatures} → ${outFeatures}`);
+      () => `needs positive integer sizes, got ${inFeatures} → ${outFeatures}`);
     this.weight = this.registerParameter('weight', defaultInit([outFeatures, inFeatures], inFeatures, opts))!;
     this.bias = this.registerParameter('bias', opts.bias === false ? null : defaultInit([outFeatures], inFeatures, opts));
   }

@@ -89,7 +89,7 @@ export abstract class Module {
         const src = state[key];
         if (!src) continue;
         check(shapesEqual(src.shape, p.shape), 'loadStateDict',
-          `'${key}' has shape ${fmtShape(src.shape)} in the state dict but ${fmtShape(p.shape)} in the module`);
+          () => `'${key}' has shape ${fmtShape(src.shape)} in the state dict but ${fmtShape(p.shape)} in the module`);
         check(src.device === p.device, 'loadStateDict', `'${key}' is on ${src.device} but the module is on ` +
           `${p.device}; load the file onto the module's device: load(path, {device: '${p.device}'})`);
         check(src.dtype !== 'int32', 'loadStateDict', `'${key}' is int32; parameters are floating-point`);

@@ -20,7 +20,8 @@ defineRule('sin', (g, { inputs: [x] }) => [mul(g, cos(x))]);
 defineRule('cos', (g, { inputs: [x] }) => [neg(mul(g, sin(x)))]);
 defineRule('tanh', (g, { output: y }) => [mul(g, sub(1, square(y)))]);              // 1 − tanh²
 defineRule('sigmoid', (g, { output: y }) => [mul(g, mul(y, sub(1, y)))]);           // σ(1 − σ)
-defineRule('relu', (g, { inputs: [x] }) => [mul(g, step(x))]);                     // 1 where x > 0 (a constant mask)
+// 1 where x > 0, read from the output (relu(x) ≠ 0 exactly there): one pass, and a constant mask to a 2nd derivative
+defineRule('relu', (g, { output: y }) => [where(y.detach(), g, 0)]);
 defineRule('square', (g, { inputs: [x] }) => [mul(g, mul(x, 2))]);
 defineRule('reciprocal', (g, { output: y }) => [neg(mul(g, square(y)))]);           // d(1/x) = −1/x² = −y²
 

@@ -29,7 +29,7 @@ export function operands(op: string, a: TensorLike, b: TensorLike): [Tensor, Ten
   }
   if (ta && tb) {
     check(ta.device === tb.device, op,
-      `tensors are on different devices (${ta.device} ${fmtShape(ta.shape)} and ${tb.device} ${fmtShape(tb.shape)}); move one with await t.to('${ta.device}')`);
+      () => `tensors are on different devices (${ta.device} ${fmtShape(ta.shape)} and ${tb.device} ${fmtShape(tb.shape)}); move one with await t.to('${ta.device}')`);
     const dt = promote(ta.dtype, tb.dtype);
     return [ta.dtype === dt ? ta : cast(ta, dt), tb.dtype === dt ? tb : cast(tb, dt)];
   }

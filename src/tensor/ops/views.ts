@@ -28,7 +28,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const target = shape.map((d) => (d === -1 ? (known === 0 ? 0 : x.size / known) : d));
   checkShape('reshape', target);
   check(sizeOf(target) === x.size, 'reshape',
-    `cannot reshape ${fmtShape(x.shape)} (${x.size} elements) into ${fmtShape(shape)}`);
+    () => `cannot reshape ${fmtShape(x.shape)} (${x.size} elements) into ${fmtShape(shape)}`);
   const src = x.isContiguous ? x : clone(x);
   const out = src.viewAs(target, contiguousStrides(target), src.offset);
   return record('reshape', [x], out);
