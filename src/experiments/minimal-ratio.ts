@@ -261,6 +261,7 @@ async function hessianSpectrum(params: Record<string, ArrayLike<number>>, x: g.T
  */
 async function hessianSpectra(params: readonly Record<string, ArrayLike<number>>[], x: g.Tensor, y: g.Tensor, tauRel: number) {
   const k = params.length;
+  if (k === 1) return [await hessianSpectrum(params[0], x, y, tauRel)]; // g.hessian: no stacking and slicing to pay
   const ens = new g.MLPEnsemble(k, WIDTHS, { device: 'cpu', dtype: 'float64', generators: params.map(() => new g.Generator(0)) });
   const state: Record<string, g.Tensor> = {};
   for (const [key, t] of ens.namedParameters()) {
