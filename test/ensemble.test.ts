@@ -123,6 +123,36 @@ test('per-model Hessians equal each model\'s own Hessian (float64 on the CPU)', 
   H.dispose(); ens.dispose();
 });
 
+for (const device of ['cpu', ...(webgpuAvailable() ? ['webgpu'] : [])] as g.DeviceName[]) {
+  test(`${device}: ensemble Adam and ½‖∇L‖² steps leave no tensor behind`, async () => {
+    const x = g.tensor(Float32Array.from({ length: 37 }, (_, i) => i / 18 - 1), { shape: [37, 1], device });
+    const y = x.mul(3).sin();
+    const ens = new g.MLPEnsemble(4, [1, 5, 10, 5, 1], { device, generators: [0, 1, 2, 3].map((i) => new g.Generator(i)) });
+    const params = ens.parameters();
+    const adam = new g.Adam(params, { lr: 1e-3 });
+    const adamStep = () => g.tidy(() => { adam.zeroGrad(); g.ensembleMSE(ens.forward(x), y).sum().backward(); adam.step(); });
+    const gnStep = () => g.tidy(() => {
+      adam.zeroGrad();
+      const grads = g.grad(g.ensembleMSE(ens.forward(x), y).sum(), params, { createGraph: true });
+      g.perModelNorm(grads, { squared: true }).mul(0.5).sum().backward();
+      adam.step();
+    });
+    for (const [name, step] of [['Adam', adamStep], ['½‖∇L‖²', gnStep]] as const) {
+      step(); step(); // the moments and the gradients exist from here on
+      await g.sync();
+      const before = g.memory()[device];
+      for (let i = 0; i < 5; i++) step();
+      await g.sync();
+      const after = g.memory()[device];
+      assert.is(after.tensors, before.tensors, `${device} ${name}: live tensors ${before.tensors} → ${after.tensors}`);
+      assert.is(after.bytes, before.bytes, `${device} ${name}: live bytes ${before.bytes} → ${after.bytes}`);
+    }
+    adam.zeroGrad();
+    for (const t of [x, y]) t.dispose();
+    ens.dispose(); adam.dispose();
+  });
+}
+
 test('bad ensemble arguments give clear errors', () => {
   assert.throws(() => new g.MLPEnsemble(0, [1, 2]), /count must be a positive integer/);
   assert.throws(() => new g.MLPEnsemble(2, [1]), /sizes must list at least an input and an output width/);
