@@ -13,7 +13,7 @@ import { assertClose, g, randomArray, webgpuAvailable } from './helpers.js';
 import { runExperiment } from '../src/cli/run.js';
 import { readResults } from '../src/cli/run-folder.js';
 import { loadExperiment } from '../src/experiments/index.js';
-import { VectorLog, flatParameters, memberFlatParameters } from '../src/experiments/common.js';
+import { ScalarLog, VectorLog, flatParameters, memberFlatParameters } from '../src/experiments/common.js';
 import { mnistMlp } from '../src/experiments/models.js';
 import type { Results, Row } from '../src/experiments/types.js';
 
@@ -105,6 +105,26 @@ test('VectorLog reads every pushed [K, N] back in order, one row per push', asyn
   assert.ok(log.full);
   assert.equal(await log.drain(), [[1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12]]);
   assert.equal(await log.drain(), []);
+});
+
+test('drains taken without waiting: each gets the block pushed before it, and they resolve in order', async () => {
+  for (const device of DEVICES) {
+    if (device === 'webgpu' && !webgpuAvailable()) continue;
+    const log = new VectorLog(2), scalars = new ScalarLog(2);
+    const order: number[] = [];
+    const blocks: Promise<number[][]>[] = [];
+    const scalarBlocks: Promise<number[]>[] = [];
+    let v = 0;
+    for (let b = 0; b < 3; b++) {
+      for (let k = 0; k <= b; k++) { v++; log.push(g.tensor([v, -v], { device })); scalars.push(g.tensor(v, { device })); }
+      const i = b;
+      blocks.push(log.drain().then((r) => { order.push(i); return r; }));
+      scalarBlocks.push(scalars.drain());
+    }
+    assert.equal(await Promise.all(blocks), [[[1, -1]], [[2, -2], [3, -3]], [[4, -4], [5, -5], [6, -6]]], device);
+    assert.equal(await Promise.all(scalarBlocks), [[1], [2, 3], [4, 5, 6]], device);
+    assert.equal(order, [0, 1, 2], `${device}: blocks resolve in the order they were taken`);
+  }
 });
 
 test('an ensemble member of sizes [784, 256, 128, 10] is mnistMlp([256, 128]) from the same generator, exactly', async () => {

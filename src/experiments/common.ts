@@ -28,21 +28,33 @@ export const FUNCTION_MODELS = {
  * Scalars produced on the device each step (a loss, a gradient norm), read back together every `every` pushes: one
  * read per block instead of a GPU round trip per step.
  */
+/** Resolves `f()` only after the previous drain of the same log resolved, so blocks arrive in the order taken. */
+const lastDrain = new WeakMap<object, Promise<unknown>>();
+function inOrder<T>(log: object, f: () => Promise<T>): Promise<T> {
+  const previous = lastDrain.get(log) ?? Promise.resolve();
+  const next = f().then(async (v) => { await previous.catch(() => {}); return v; });
+  lastDrain.set(log, next);
+  return next;
+}
+
 export class ScalarLog {
   private pending: Tensor[] = [];
   constructor(readonly every = 100) {}
   /** Takes ownership of a scalar tensor. */
   push(t: Tensor): void { this.pending.push(g.keep(t)); }
   get full(): boolean { return this.pending.length >= this.every; }
-  /** The values pushed since the last drain, in order. */
-  async drain(): Promise<number[]> {
-    if (!this.pending.length) return [];
-    const all = g.tidy(() => g.stack(this.pending.map((t) => t.reshape([1])), 0));
-    const values = Array.from(await all.data());
-    all.dispose();
-    for (const t of this.pending) t.dispose();
+  /**
+   * The values pushed since the last drain, in order. The block is taken and its read started when drain() is called,
+   * so the caller may go on pushing (and stepping) before awaiting it: the device keeps working during the read.
+   */
+  drain(): Promise<number[]> {
+    const block = this.pending;
     this.pending = [];
-    return values;
+    if (!block.length) return inOrder(this, async () => []);
+    const all = g.tidy(() => g.stack(block.map((t) => t.reshape([1])), 0));
+    for (const t of block) t.dispose();
+    const read = all.data().finally(() => all.dispose());
+    return inOrder(this, async () => Array.from(await read));
   }
 }
 
@@ -56,17 +68,22 @@ export class VectorLog {
   /** Takes ownership of the tensor; every push must have the same number of elements. */
   push(t: Tensor): void { this.pending.push(g.keep(t)); }
   get full(): boolean { return this.pending.length >= this.every; }
-  /** The values pushed since the last drain, in order: one array per push, its elements in row-major order. */
-  async drain(): Promise<number[][]> {
-    if (!this.pending.length) return [];
-    const size = this.pending[0].size;
-    const all = g.tidy(() => g.stack(this.pending.map((t) => t.reshape([size])), 0));
-    const data = await all.data();
-    const rows = this.pending.map((_, k) => Array.from(data.subarray(k * size, (k + 1) * size)));
-    all.dispose();
-    for (const t of this.pending) t.dispose();
+  /**
+   * The values pushed since the last drain, in order: one array per push, its elements in row-major order. Like
+   * ScalarLog's, the block is taken and its read started at the call.
+   */
+  drain(): Promise<number[][]> {
+    const block = this.pending;
     this.pending = [];
-    return rows;
+    if (!block.length) return inOrder(this, async () => []);
+    const size = block[0].size;
+    const all = g.tidy(() => g.stack(block.map((t) => t.reshape([size])), 0));
+    for (const t of block) t.dispose();
+    const read = all.data().finally(() => all.dispose());
+    return inOrder(this, async () => {
+      const data = await read;
+      return block.map((_, k) => Array.from(data.subarray(k * size, (k + 1) * size)));
+    });
   }
 }
 
@@ -348,18 +365,26 @@ export function restoreTraining(r: Restored, model: Module, opt: Adam): void {
  * The full-batch loop of the function experiments: from iteration `from`, `step()` until `iterations`; `record(it)`
  * (read the pending metrics back) whenever `full()` says the log is full, and at every `checkpointEvery`-th iteration
  * and the last, a record and a checkpoint of `state()` — so a resume restarts from the last checkpoint with every
- * metric before it already logged.
+ * metric before it already logged. Reads are asynchronous: a record starts its read (the logs' drain() takes the block
+ * at the call) and the loop goes on stepping; the records complete in order, and all of them before a checkpoint.
  */
 export async function iterateWithCheckpoints(unit: Unit, o: {
   from: number; iterations: number; checkpointEvery: number;
   step: () => void; full: () => boolean; record: (it: number) => Promise<void>; state: () => Checkpoint;
 }): Promise<void> {
+  let reading: Promise<void> = Promise.resolve();
+  const record = (it: number) => {
+    const r = o.record(it);
+    r.catch(() => {}); // awaited through `reading`; this only keeps an early failure from going unhandled
+    reading = reading.then(() => r);
+  };
   for (let it = o.from; it < o.iterations;) {
     o.step();
     it++;
-    if (o.full()) await o.record(it);
+    if (o.full()) record(it);
     if (it % o.checkpointEvery === 0 || it === o.iterations) {
-      await o.record(it);
+      record(it);
+      await reading;
       await unit.epochDone(it, o.state());
     }
   }

@@ -143,7 +143,7 @@ async function oneTraining(ctx: RunContext<Config>, run: number, x: g.Tensor, y:
   const norms = new ScalarLog(readEvery);
   const bar = ctx.progress(run === 0 ? 'deep on f1' : `run ${run}`, iterations);
   const record = async (it: number) => {
-    const [l, n] = [await losses.drain(), await norms.drain()];
+    const [l, n] = await Promise.all([losses.drain(), norms.drain()]); // both blocks taken now
     logSteps(ctx, run, it - l.length, l, n);
     bar.update(it, l.length ? `loss ${l[l.length - 1].toExponential(2)} ‖∇L‖ ${n[n.length - 1].toExponential(2)}` : '');
   };

@@ -15,7 +15,7 @@
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import * as g from '../index.js';
 import { line, panels, scatter } from '../report/charts.js';
-import { FUNCTION_MODELS, ScalarLog, isConstant, mlp, regressionStep, variance } from './common.js';
+import { FUNCTION_MODELS, ScalarLog, VectorLog, isConstant, mlp, regressionStep, variance } from './common.js';
 import type { Experiment, Results, Row, RunContext } from './types.js';
 
 interface Config {
@@ -191,8 +191,7 @@ async function oneTraining(ctx: RunContext<Config>, i: number, x: g.Tensor, y: g
     losses.push(loss);
     norms.push(gradNorm);
     if (norms.full || steps === c.gradSteps - 1) {
-      const n = await norms.drain();
-      const l = await losses.drain();
+      const [n, l] = await Promise.all([norms.drain(), losses.drain()]);
       n.forEach((v, k) => { if ((steps - n.length + 1 + k) % Math.max(1, Math.floor(c.gradSteps / 200)) === 0) ctx.log('gmin', { training: i, dead, step: steps - n.length + 1 + k, gradNorm: v, loss: l[k] }); });
       if (n[n.length - 1] < c.gradTol) { steps++; break; }
     }
@@ -335,26 +334,6 @@ function gaussNewtonRatioOf(layers: readonly LayerActs[]): number {
 
 // ---- batched: all N networks in one ensemble -------------------------------------------------------------------------
 
-/** Rows of per-model values pushed every step ([N] tensors), read back together every `every` pushes. */
-class RowLog {
-  private pending: g.Tensor[] = [];
-  constructor(readonly every: number) {}
-  push(t: g.Tensor): void { this.pending.push(g.keep(t)); }
-  get full(): boolean { return this.pending.length >= this.every; }
-  /** one array of N values per push since the last drain, in order */
-  async drain(): Promise<Float32Array[]> {
-    if (!this.pending.length) return [];
-    const all = g.tidy(() => g.stack(this.pending, 0));
-    const flat = await all.data() as Float32Array;
-    const n = this.pending[0].size;
-    all.dispose();
-    for (const t of this.pending) t.dispose();
-    const rows = this.pending.map((_, k) => flat.subarray(k * n, (k + 1) * n));
-    this.pending = [];
-    return rows;
-  }
-}
-
 /** What phases 1 and 2 leave for phase 3, per network (kept in the 'family' unit's checkpoint). */
 interface FamilyRow { training: number; dead: boolean; adamLoss: number; adamGradNorm: number; seedRatio: number; gradSteps: number; taskLoss: number; taskGradNorm: number }
 
@@ -440,7 +419,7 @@ async function trainFamily(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor): P
 
   // 2. minimise g(θ) = ½‖∇L‖² per model; a model below gradTol at a check keeps the parameters it had there
   const optG = new g.Adam(params, { lr: c.gradLr });
-  const norms = new RowLog(c.readEvery), losses = new RowLog(c.readEvery);
+  const norms = new VectorLog(c.readEvery), losses = new VectorLog(c.readEvery);
   const stoppedAt = new Map<number, number>();
   const kept = new Map<number, Float32Array[]>();
   const thinEvery = Math.max(1, Math.floor(c.gradSteps / 200));
@@ -457,7 +436,7 @@ async function trainFamily(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor): P
     losses.push(loss);
     norms.push(gradNorm);
     if (norms.full || steps === c.gradSteps - 1) {
-      const n = await norms.drain(), l = await losses.drain();
+      const [n, l] = await Promise.all([norms.drain(), losses.drain()]);
       const first = steps - n.length + 1;
       const newlyStopped: number[] = [];
       for (let m = 0; m < N; m++) {
