@@ -179,15 +179,7 @@ async function oneTraining(ctx: RunContext<Config>, i: number, x: g.Tensor, y: g
   const losses = new ScalarLog(c.readEvery);
   let steps = 0;
   for (; steps < c.gradSteps; steps++) {
-    const { loss, gradNorm } = g.tidy(() => {
-      optG.zeroGrad();
-      const l = g.F.mseLoss(model.forward(x), y);
-      const grads = g.grad(l, params, { createGraph: true });
-      const sq = grads.map((t) => t.square().sum()).reduce((a, b) => a.add(b));
-      sq.mul(0.5).backward();
-      optG.step();
-      return { loss: l.detach(), gradNorm: sq.sqrt().detach() };
-    });
+    const { loss, gradNorm } = gradNormStep(optG, params, () => g.F.mseLoss(model.forward(x), y));
     losses.push(loss);
     norms.push(gradNorm);
     if (norms.full || steps === c.gradSteps - 1) {
@@ -213,6 +205,23 @@ async function oneTraining(ctx: RunContext<Config>, i: number, x: g.Tensor, y: g
   spent.hessian += seconds(t0);
   model.dispose();
   return { training: i, dead, adamLoss, adamGradNorm, seedRatio, gradSteps: steps, taskLoss, taskGradNorm, ...spectrum };
+}
+
+/**
+ * One Adam step on g(θ) = ½‖∇L(θ)‖², whose gradient H·∇L comes from differentiating the gradient again. `losses`
+ * gives one model's loss (a scalar) or an ensemble's per-model losses [N] (then every member minimises its own).
+ * Returns the loss(es) and ‖∇L‖ before the update, on the device.
+ */
+function gradNormStep(opt: g.Adam, params: g.Tensor[], losses: () => g.Tensor): { loss: g.Tensor; gradNorm: g.Tensor } {
+  return g.tidy(() => {
+    opt.zeroGrad();
+    const l = losses();
+    const grads = g.grad(l.ndim === 0 ? l : l.sum(), params, { createGraph: true });
+    const sq = l.ndim === 0 ? grads.map((t) => t.square().sum()).reduce((a, b) => a.add(b)) : g.perModelNorm(grads, { squared: true });
+    (l.ndim === 0 ? sq : sq.sum()).mul(0.5).backward();
+    opt.step();
+    return { loss: l.detach(), gradNorm: sq.sqrt().detach() };
+  });
 }
 
 async function lossAndGradNorm(model: g.Module, x: g.Tensor, y: g.Tensor): Promise<[number, number]> {
@@ -424,15 +433,7 @@ async function trainFamily(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor): P
   const kept = new Map<number, Float32Array[]>();
   const thinEvery = Math.max(1, Math.floor(c.gradSteps / 200));
   for (let steps = 0; steps < c.gradSteps; steps++) {
-    const { loss, gradNorm } = g.tidy(() => {
-      optG.zeroGrad();
-      const l = g.ensembleMSE(ens.forward(x), y);
-      const grads = g.grad(l.sum(), params, { createGraph: true });
-      const sq = g.perModelNorm(grads, { squared: true });
-      sq.mul(0.5).sum().backward();
-      optG.step();
-      return { loss: l.detach(), gradNorm: sq.sqrt().detach() };
-    });
+    const { loss, gradNorm } = gradNormStep(optG, params, () => g.ensembleMSE(ens.forward(x), y));
     losses.push(loss);
     norms.push(gradNorm);
     if (norms.full || steps === c.gradSteps - 1) {
