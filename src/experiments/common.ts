@@ -25,66 +25,49 @@ export const FUNCTION_MODELS = {
 } as const;
 
 /**
- * Scalars produced on the device each step (a loss, a gradient norm), read back together every `every` pushes: one
- * read per block instead of a GPU round trip per step.
- */
-/** Resolves `f()` only after the previous drain of the same log resolved, so blocks arrive in the order taken. */
-const lastDrain = new WeakMap<object, Promise<unknown>>();
-function inOrder<T>(log: object, f: () => Promise<T>): Promise<T> {
-  const previous = lastDrain.get(log) ?? Promise.resolve();
-  const next = f().then(async (v) => { await previous.catch(() => {}); return v; });
-  lastDrain.set(log, next);
-  return next;
-}
-
-export class ScalarLog {
-  private pending: Tensor[] = [];
-  constructor(readonly every = 100) {}
-  /** Takes ownership of a scalar tensor. */
-  push(t: Tensor): void { this.pending.push(g.keep(t)); }
-  get full(): boolean { return this.pending.length >= this.every; }
-  /**
-   * The values pushed since the last drain, in order. The block is taken and its read started when drain() is called,
-   * so the caller may go on pushing (and stepping) before awaiting it: the device keeps working during the read.
-   */
-  drain(): Promise<number[]> {
-    const block = this.pending;
-    this.pending = [];
-    if (!block.length) return inOrder(this, async () => []);
-    const all = g.tidy(() => g.stack(block.map((t) => t.reshape([1])), 0));
-    for (const t of block) t.dispose();
-    const read = all.data().finally(() => all.dispose());
-    return inOrder(this, async () => Array.from(await read));
-  }
-}
-
-/**
  * Per-model values produced on the device each step (an [N] loss, or [K, N]: several metrics of N models), read back
- * together every `every` pushes: one read per block of steps for every model, as ScalarLog does for one.
+ * together every `every` pushes: one read per block of steps instead of a GPU round trip per step.
  */
 export class VectorLog {
   private pending: Tensor[] = [];
+  /** the last drain's result: a drain resolves only after it, so blocks arrive in the order they were taken */
+  private last: Promise<unknown> = Promise.resolve();
   constructor(readonly every = 100) {}
   /** Takes ownership of the tensor; every push must have the same number of elements. */
   push(t: Tensor): void { this.pending.push(g.keep(t)); }
   get full(): boolean { return this.pending.length >= this.every; }
   /**
-   * The values pushed since the last drain, in order: one array per push, its elements in row-major order. Like
-   * ScalarLog's, the block is taken and its read started at the call.
+   * The values pushed since the last drain, in order: one array per push, its elements in row-major order. The block
+   * is taken and its read started when drain() is called, so the caller may go on pushing (and stepping) before
+   * awaiting it: the device keeps working during the read.
    */
   drain(): Promise<number[][]> {
     const block = this.pending;
     this.pending = [];
-    if (!block.length) return inOrder(this, async () => []);
-    const size = block[0].size;
-    const all = g.tidy(() => g.stack(block.map((t) => t.reshape([size])), 0));
-    for (const t of block) t.dispose();
-    const read = all.data().finally(() => all.dispose());
-    return inOrder(this, async () => {
-      const data = await read;
-      return block.map((_, k) => Array.from(data.subarray(k * size, (k + 1) * size)));
-    });
+    let rows: Promise<number[][]> = Promise.resolve([]);
+    if (block.length) {
+      const size = block[0].size;
+      const all = g.tidy(() => g.stack(block.map((t) => t.reshape([size])), 0));
+      for (const t of block) t.dispose();
+      rows = all.data().finally(() => all.dispose())
+        .then((data) => block.map((_, k) => Array.from(data.subarray(k * size, (k + 1) * size))));
+    }
+    const previous = this.last;
+    const next = rows.then(async (r) => { await previous.catch(() => {}); return r; });
+    this.last = next;
+    return next;
   }
+}
+
+/** Scalars (a loss, a gradient norm) logged as VectorLog does, drained as one number per push. */
+export class ScalarLog {
+  private readonly log: VectorLog;
+  constructor(readonly every = 100) { this.log = new VectorLog(every); }
+  /** Takes ownership of a scalar tensor. */
+  push(t: Tensor): void { this.log.push(t); }
+  get full(): boolean { return this.log.full; }
+  /** The values pushed since the last drain, in order (the block is taken at the call, as VectorLog's). */
+  async drain(): Promise<number[]> { return (await this.log.drain()).map((row) => row[0]); }
 }
 
 /** One full-batch step: the loss before the update (returned, on the device), backward, Adam. */
