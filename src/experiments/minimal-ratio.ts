@@ -168,8 +168,9 @@ async function oneTraining(ctx: RunContext<Config>, i: number, x: g.Tensor, y: g
   const pred = g.noGrad(() => model.forward(x));
   const dead = isConstant(await pred.data());
   pred.dispose();
-  const [adamLoss, adamGradNorm] = await lossAndGradNorm(model, x, y);
-  const seedRatio = await gaussNewtonRatio(model, x);
+  const lossOf = () => g.F.mseLoss(model.forward(x), y);
+  const [[adamLoss], [adamGradNorm]] = await lossAndGradNorm(params, lossOf);
+  const [seedRatio] = await gaussNewtonRatios(linearLayers(model), x);
   spent.adam += seconds(t0);
 
   // 2. minimise g(θ) = ½‖∇L‖²: backward through the gradient gives H·∇L
@@ -179,7 +180,7 @@ async function oneTraining(ctx: RunContext<Config>, i: number, x: g.Tensor, y: g
   const losses = new ScalarLog(c.readEvery);
   let steps = 0;
   for (; steps < c.gradSteps; steps++) {
-    const { loss, gradNorm } = gradNormStep(optG, params, () => g.F.mseLoss(model.forward(x), y));
+    const { loss, gradNorm } = gradNormStep(optG, params, lossOf);
     losses.push(loss);
     norms.push(gradNorm);
     if (norms.full || steps === c.gradSteps - 1) {
@@ -189,7 +190,7 @@ async function oneTraining(ctx: RunContext<Config>, i: number, x: g.Tensor, y: g
     }
   }
   optG.dispose();
-  const [taskLoss, taskGradNorm] = await lossAndGradNorm(model, x, y);
+  const [[taskLoss], [taskGradNorm]] = await lossAndGradNorm(params, lossOf);
   spent.gradNorm += seconds(t0);
   if (!Number.isFinite(taskLoss) || !Number.isFinite(taskGradNorm)) {
     model.dispose();
@@ -216,24 +217,29 @@ function gradNormStep(opt: g.Adam, params: g.Tensor[], losses: () => g.Tensor): 
   return g.tidy(() => {
     opt.zeroGrad();
     const l = losses();
-    const grads = g.grad(l.ndim === 0 ? l : l.sum(), params, { createGraph: true });
-    const sq = l.ndim === 0 ? grads.map((t) => t.square().sum()).reduce((a, b) => a.add(b)) : g.perModelNorm(grads, { squared: true });
+    const sq = squaredGradNorm(l, g.grad(l.ndim === 0 ? l : l.sum(), params, { createGraph: true }));
     (l.ndim === 0 ? sq : sq.sum()).mul(0.5).backward();
     opt.step();
     return { loss: l.detach(), gradNorm: sq.sqrt().detach() };
   });
 }
 
-async function lossAndGradNorm(model: g.Module, x: g.Tensor, y: g.Tensor): Promise<[number, number]> {
-  const params = model.parameters();
+/** ‖∇L‖² of one model (loss a scalar) or of each member of an ensemble (losses [N], gradients stacked [N, ...]). */
+function squaredGradNorm(l: g.Tensor, grads: g.Tensor[]): g.Tensor {
+  return l.ndim === 0 ? grads.map((t) => t.square().sum()).reduce((a, b) => a.add(b)) : g.perModelNorm(grads, { squared: true });
+}
+
+/** The loss(es) and ‖∇L‖ of one model or of every member ([1] or [N] values each), read back together. */
+async function lossAndGradNorm(params: g.Tensor[], losses: () => g.Tensor): Promise<[Float32Array, Float32Array]> {
   const both = g.tidy(() => {
-    const l = g.F.mseLoss(model.forward(x), y);
-    const grads = g.grad(l, params);
-    return g.stack([l.detach(), grads.map((t) => t.square().sum()).reduce((a, b) => a.add(b)).sqrt()]);
+    const l = losses();
+    const norm = squaredGradNorm(l, g.grad(l.ndim === 0 ? l : l.sum(), params)).sqrt();
+    return g.stack([l.detach().reshape([-1]), norm.reshape([-1])]);
   });
-  const [l, n] = await both.data();
+  const v = await both.data() as Float32Array;
   both.dispose();
-  return [l, n];
+  const n = v.length / 2;
+  return [v.slice(0, n), v.slice(n)];
 }
 
 /** Eigenvalues of a symmetric n×n matrix given row-major (symmetrised against rounding). */
@@ -296,30 +302,6 @@ function spectrumOf(h: ArrayLike<number>, n: number, tauRel: number) {
   const nPos = lambda.filter((l) => l > tau).length;
   const nNeg = lambda.filter((l) => l < -tau).length;
   return { taskRatio: nPos / n, nPositive: nPos, nNearZero: n - nPos - nNeg, nNegative: nNeg, lambdaMax: Math.max(...lambda), lambdaMin: Math.min(...lambda), tau };
-}
-
-/**
- * The seed's measure: for each Linear layer, J = ∂f(x_n)/∂W over the inputs (row n = δ_n ⊗ a_n, with a_n the layer's
- * input and δ_n = ∂f_n/∂z_n its output's sensitivity), the block JᵀJ rounded to float32, and the fraction of its
- * eigenvalues > 0; the ratio is the mean over the layers.
- */
-async function gaussNewtonRatio(model: g.Sequential, x: g.Tensor): Promise<number> {
-  const { inputs, deltas } = g.tidy(() => {
-    let a = x;
-    const inputs: g.Tensor[] = [];
-    const zs: g.Tensor[] = [];
-    for (let i = 0; i < model.length; i++) {
-      const m = model.at(i);
-      if (m instanceof g.Linear) { inputs.push(a.detach()); a = m.forward(a); zs.push(a); } else a = m.forward(a);
-    }
-    return { inputs, deltas: g.grad(a.sum(), zs) }; // f_n depends only on sample n, so ∂Σf/∂z_n = ∂f_n/∂z_n
-  });
-  const layers: LayerActs[] = [];
-  for (let l = 0; l < inputs.length; l++) {
-    layers.push({ A: await inputs[l].data(), D: await deltas[l].data(), nIn: inputs[l].shape[1], nOut: deltas[l].shape[1], rows: inputs[l].shape[0] });
-  }
-  for (const t of [...inputs, ...deltas]) t.dispose();
-  return gaussNewtonRatioOf(layers);
 }
 
 /** One Linear layer's inputs a_n (rows × nIn) and output sensitivities δ_n (rows × nOut), row-major on the host. */
@@ -421,7 +403,8 @@ async function trainFamily(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor): P
   pred.dispose();
   const P = x.shape[0];
   const dead = Array.from({ length: N }, (_, n) => isConstant(predHost.subarray(n * P, (n + 1) * P)));
-  const [adamLoss, adamGradNorm] = await lossAndGradNormPerModel(ens, x, y);
+  const lossesOf = () => g.ensembleMSE(ens.forward(x), y);
+  const [adamLoss, adamGradNorm] = await lossAndGradNorm(params, lossesOf);
   const seedRatio = await gaussNewtonRatios(ens, x);
   const adamSeconds = seconds(t0);
   t0 = performance.now();
@@ -430,10 +413,10 @@ async function trainFamily(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor): P
   const optG = new g.Adam(params, { lr: c.gradLr });
   const norms = new VectorLog(c.readEvery), losses = new VectorLog(c.readEvery);
   const stoppedAt = new Map<number, number>();
-  const kept = new Map<number, Float32Array[]>();
+  const kept = new Map<number, Record<string, Float32Array>>();
   const thinEvery = Math.max(1, Math.floor(c.gradSteps / 200));
   for (let steps = 0; steps < c.gradSteps; steps++) {
-    const { loss, gradNorm } = gradNormStep(optG, params, () => g.ensembleMSE(ens.forward(x), y));
+    const { loss, gradNorm } = gradNormStep(optG, params, lossesOf);
     losses.push(loss);
     norms.push(gradNorm);
     if (norms.full || steps === c.gradSteps - 1) {
@@ -445,7 +428,10 @@ async function trainFamily(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor): P
         n.forEach((row, k) => { if ((first + k) % thinEvery === 0) ctx.log('gmin', { training: m, dead: dead[m], step: first + k, gradNorm: row[m], loss: l[k][m] }); });
         if (n[n.length - 1][m] < c.gradTol) { stoppedAt.set(m, steps + 1); newlyStopped.push(m); }
       }
-      for (const m of newlyStopped) kept.set(m, await Promise.all(params.map((p) => memberValues(p, m))));
+      if (newlyStopped.length) {
+        const states = await memberStates(ens);
+        for (const m of newlyStopped) kept.set(m, states[m]);
+      }
       bar.update(c.adamSteps + steps + 1, `${stoppedAt.size} of ${N} below ${c.gradTol}`);
       if (stoppedAt.size === N) break;
     }
@@ -454,18 +440,16 @@ async function trainFamily(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor): P
   optG.dispose();
   // the stopped models get back the parameters they stopped with
   g.noGrad(() => {
-    for (const [m, values] of kept) params.forEach((p, j) => g.tidy(() => g.copyInto(p.slice(0, m, m + 1), g.tensor(values[j], { shape: [1, ...p.shape.slice(1)] }))));
+    for (const [m, state] of kept) {
+      for (const [k, p] of ens.namedParameters()) g.tidy(() => g.copyInto(p.slice(0, m, m + 1), g.tensor(state[k], { shape: [1, ...p.shape.slice(1)] })));
+    }
   });
-  const [taskLoss, taskGradNorm] = await lossAndGradNormPerModel(ens, x, y);
+  const [taskLoss, taskGradNorm] = await lossAndGradNorm(params, lossesOf);
   const gradNormSeconds = seconds(t0);
   bar.stop();
 
   const arrays: Record<string, Float32Array> = {};
-  const named = [...ens.namedParameters()];
-  const host = await Promise.all(named.map(([, t]) => t.data() as Promise<Float32Array>));
-  for (let m = 0; m < N; m++) {
-    named.forEach(([k, t], j) => { const len = t.size / N; arrays[`${m}/${k}`] = host[j].slice(m * len, (m + 1) * len); });
-  }
+  (await memberStates(ens)).forEach((state, m) => { for (const [k, a] of Object.entries(state)) arrays[`${m}/${k}`] = a; });
   ens.dispose();
   const rows: FamilyRow[] = Array.from({ length: N }, (_, m) => ({
     training: m, dead: dead[m], adamLoss: adamLoss[m], adamGradNorm: adamGradNorm[m], seedRatio: seedRatio[m],
@@ -474,50 +458,57 @@ async function trainFamily(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor): P
   return { arrays, json: { rows, seconds: { adam: adamSeconds, gradNorm: gradNormSeconds } } };
 }
 
-/** Member m's values of a stacked parameter [N, ...], on the host. */
-async function memberValues(p: g.Tensor, m: number): Promise<Float32Array> {
-  const t = g.tidy(() => p.slice(0, m, m + 1).contiguous());
-  const v = await t.data() as Float32Array;
-  t.dispose();
-  return v;
+/** Every member's parameters on the host, by its own model's state-dict keys, from one read of each stacked one. */
+async function memberStates(ens: g.MLPEnsemble): Promise<Record<string, Float32Array>[]> {
+  const named = [...ens.namedParameters()];
+  const host = await Promise.all(named.map(([, t]) => t.data() as Promise<Float32Array>));
+  return Array.from({ length: ens.count }, (_, m) => Object.fromEntries(named.map(([k, t], j) => {
+    const len = t.size / ens.count;
+    return [k, host[j].slice(m * len, (m + 1) * len)];
+  })));
 }
 
-/** Every member's loss and ‖∇L‖ ([N] each), read back together. */
-async function lossAndGradNormPerModel(ens: g.MLPEnsemble, x: g.Tensor, y: g.Tensor): Promise<[Float32Array, Float32Array]> {
-  const both = g.tidy(() => {
-    const l = g.ensembleMSE(ens.forward(x), y);
-    return g.stack([l.detach(), g.perModelNorm(g.grad(l.sum(), ens.parameters()))]);
-  });
-  const v = await both.data() as Float32Array;
-  both.dispose();
-  const N = ens.count;
-  return [v.slice(0, N), v.slice(N)];
-}
-
-/** The seed's Gauss–Newton-block ratio of every member (one forward and one backward for all of them). */
-async function gaussNewtonRatios(ens: g.MLPEnsemble, x: g.Tensor): Promise<number[]> {
-  const last = ens.weights.length - 1;
+/**
+ * The seed's measure: for each Linear layer, J = ∂f(x_n)/∂W over the inputs (row n = δ_n ⊗ a_n, with a_n the layer's
+ * input and δ_n = ∂f_n/∂z_n its output's sensitivity), the block JᵀJ rounded to float32, and the fraction of its
+ * eigenvalues > 0; the ratio is the mean over the layers.
+ */
+async function gaussNewtonRatios({ weights, biases }: Layers, x: g.Tensor): Promise<number[]> {
+  const last = weights.length - 1;
   const { inputs, deltas } = g.tidy(() => {
     let a = x;
     const inputs: g.Tensor[] = [];
     const zs: g.Tensor[] = [];
-    ens.weights.forEach((w, l) => {
+    weights.forEach((w, l) => {
       inputs.push(a.detach());
-      const z = g.fusedLinear(a, w, ens.biases[l]);
+      const z = g.fusedLinear(a, w, biases[l]);
       zs.push(z);
       a = l < last ? z.relu() : z;
     });
-    return { inputs, deltas: g.grad(a.sum(), zs) }; // member m's output depends only on its own z's
+    // f_n depends only on sample n (and, in an ensemble, on its member's z's), so ∂Σf/∂z_n = ∂f_n/∂z_n
+    return { inputs, deltas: g.grad(a.sum(), zs) };
   });
   const host = await Promise.all([...inputs, ...deltas].map((t) => t.data()));
-  const N = ens.count, rows = x.shape[0];
-  const ratios = Array.from({ length: N }, (_, m) => gaussNewtonRatioOf(inputs.map((t, l) => {
-    const nIn = t.shape[t.ndim - 1], nOut = deltas[l].shape[2];
-    const A = t.ndim === 2 ? host[l] : host[l].subarray(m * rows * nIn, (m + 1) * rows * nIn); // layer 0's input is shared
-    return { A, D: host[inputs.length + l].subarray(m * rows * nOut, (m + 1) * rows * nOut), nIn, nOut, rows };
+  const members = weights[0].ndim === 3 ? weights[0].shape[0] : 1, rows = x.shape[0];
+  // member m's rows of a layer's [N, rows, k] values; a 2-D one is shared (layer 0's input) or the one model's
+  const rowsOf = (t: g.Tensor, data: (typeof host)[number], m: number) => {
+    const k = t.shape[t.ndim - 1];
+    return { k, values: t.ndim === 2 ? data : data.subarray(m * rows * k, (m + 1) * rows * k) };
+  };
+  const ratios = Array.from({ length: members }, (_, m) => gaussNewtonRatioOf(inputs.map((t, l) => {
+    const a = rowsOf(t, host[l], m), d = rowsOf(deltas[l], host[inputs.length + l], m);
+    return { A: a.values, D: d.values, nIn: a.k, nOut: d.k, rows };
   })));
   for (const t of [...inputs, ...deltas]) t.dispose();
   return ratios;
+}
+
+/** The weights and biases of an MLP's Linear layers: a Sequential's ([out, in]) or an ensemble's stacked ones. */
+interface Layers { weights: readonly g.Tensor[]; biases: readonly g.Tensor[] }
+function linearLayers(model: g.Sequential): Layers {
+  const linears: g.Linear[] = [];
+  for (let i = 0; i < model.length; i++) { const m = model.at(i); if (m instanceof g.Linear) linears.push(m); }
+  return { weights: linears.map((l) => l.weight), biases: linears.map((l) => l.bias!) };
 }
 
 export default experiment;
