@@ -155,8 +155,7 @@ export class Adam extends Optimizer {
   }
 
   protected update(p: Tensor, g: Tensor, i: number): void {
-    this.moments ??= this.params.map((q) => ({ m: keep(zerosLike(q)), v: keep(zerosLike(q)) }));
-    const { m, v } = this.moments[i];
+    const m = this.slot(i, 'm'), v = this.slot(i, 'v');
     const [beta1, beta2] = this.betas;
     const t = this.stepCount;
     p.storage.backend.adam(p.storage, g.storage, m.storage, v.storage, {

@@ -30,6 +30,9 @@ function modeB(b: View, k: number, n: number): ModeB {
   return 's';
 }
 
+/** The tile shape each forced register variant stands for. */
+const forcedTile: Partial<Record<string, RegTile>> = { reg4: '4x4', reg8: '8x8', reg12: '8x12', reg4x8: '4x8', reg4x12: '4x12' };
+
 export function dispatchMatmul(host: VisionHost, a: View, b: View, batch: number, m: number, k: number, n: number,
   epi: MatmulEpilogue = {}): Storage {
   const rt = host.runtime;
@@ -44,7 +47,6 @@ export function dispatchMatmul(host: VisionHost, a: View, b: View, batch: number
   const big = batch * Math.ceil(m / 8) * Math.ceil(n / 8) >= 512;
   const width = n <= 4 ? 4 : n <= 8 ? 8 : n <= 12 ? 12 : 8;
   const auto: RegTile = big ? (width === 4 ? '8x4' : width === 8 ? '8x8' : '8x12') : (width === 12 ? '4x12' : width === 8 ? '4x8' : '4x4');
-  const forcedTile: Partial<Record<string, RegTile>> = { reg4: '4x4', reg8: '8x8', reg12: '8x12', reg4x8: '4x8', reg4x12: '4x12' };
   const reg: RegTile = forcedTile[variant] ?? (variant === 'reg' ? auto : '4x4');
   const { RM, CQ } = regTileSize(reg);
   const tm = Math.ceil(m / (wg ? 64 : RM)), tn = Math.ceil(n / (wg ? 64 : 4 * CQ));
