@@ -4,13 +4,12 @@
  * and test accuracy every epoch, in eval mode (the task), and CNN-1 also with dropout on (the seed never called
  * eval()). PROTOCOL.md 1-2.
  */
-import * as g from '../index.js';
-import { loadCifar10, lrNote, trainWithTestCurve } from './common.js';
-import { epochFigures, epochSummary } from './mnist-cnns.js';
+import { loadCifar10 } from './common.js';
+import { type CnnPairConfig, epochFigures, epochSummary, trainCnnPair } from './mnist-cnns.js';
 import { cnn1, cnn2 } from './models.js';
 import type { Experiment } from './types.js';
 
-interface Config { epochs: number; lr: number; batchSize: number; trainSamples?: number; testSamples?: number }
+type Config = CnnPairConfig;
 
 const MODELS = ['cnn1', 'cnn2'] as const;
 const LABEL: Record<string, string> = { cnn1: 'CNN-1 (4 210 090 params, dropout)', cnn2: 'CNN-2 (2 299 258 params)' };
@@ -32,27 +31,8 @@ const experiment: Experiment<Config> = {
 
   async run(ctx) {
     const c = ctx.config;
-    const { train, test } = await loadCifar10(ctx, c.trainSamples, c.testSamples);
-    if (c.lr !== experiment.presets.full.lr) ctx.note(lrNote(c.lr, experiment.presets.full.lr, ctx.preset));
-    for (const name of MODELS) {
-      if (ctx.unit(name).finished) continue;
-      const dropout = new g.Generator(0); // reseeded every epoch from the run's seed
-      const model = name === 'cnn1' ? cnn1(ctx.rng(name, 'init'), dropout) : cnn2(ctx.rng(name, 'init'));
-      ctx.final({ [`${name}.params`]: model.numParameters() });
-      await trainWithTestCurve(ctx, name, model, train, test, {
-        epochs: c.epochs, batchSize: c.batchSize, lr: c.lr, dropout, seedDropoutOn: name === 'cnn1',
-      });
-      model.dispose();
-    }
-    train.release();
-    test.release();
-    for (const name of MODELS) {
-      const last = ctx.series('epochs').filter((r) => r.model === name).at(-1);
-      if (!last) continue;
-      ctx.final({ [`${name}.testAcc`]: last.testAcc, [`${name}.testLoss`]: last.testLoss, [`${name}.trainLoss`]: last.trainLoss });
-      if (last.testAccDropoutOn !== undefined) ctx.final({ [`${name}.testAccDropoutOn`]: last.testAccDropoutOn });
-    }
-    ctx.note('CNN-1\'s accuracy is measured in eval mode (dropout off); the seed measured it with dropout on, shown as the seed variant.');
+    await trainCnnPair(ctx, await loadCifar10(ctx, c.trainSamples, c.testSamples), experiment.presets.full.lr, MODELS,
+      (name, init, dropout) => (name === 'cnn1' ? cnn1(init, dropout) : cnn2(init)), 'cnn1', 'CNN-1');
   },
 
   figures: (r) => epochFigures(r, MODELS, LABEL, SEED_1, null, 'cnn1', 'CIFAR-10'),

@@ -8,9 +8,12 @@ import * as g from '../index.js';
 import { line } from '../report/charts.js';
 import { loadMnist, lrNote, trainWithTestCurve } from './common.js';
 import { cnnA, cnnB } from './models.js';
-import type { Experiment, Results, Row } from './types.js';
+import type { ImageDataset } from '../index.js';
+import type { Experiment, Results, Row, RunContext } from './types.js';
 
-interface Config { epochs: number; lr: number; batchSize: number; trainSamples?: number; testSamples?: number }
+/** The settings of both 1-2 experiments (this one and cifar-cnns). */
+export interface CnnPairConfig { epochs: number; lr: number; batchSize: number; trainSamples?: number; testSamples?: number }
+type Config = CnnPairConfig;
 
 const MODELS = ['cnnA', 'cnnB'] as const;
 const LABEL: Record<string, string> = { cnnA: 'CNN-A (371 581 params)', cnnB: 'CNN-B (228 010 params, dropout)' };
@@ -35,33 +38,46 @@ const experiment: Experiment<Config> = {
 
   async run(ctx) {
     const c = ctx.config;
-    const { train, test } = await loadMnist(ctx, c.trainSamples, c.testSamples);
-    if (c.lr !== experiment.presets.full.lr) ctx.note(lrNote(c.lr, experiment.presets.full.lr, ctx.preset));
-    for (const name of MODELS) {
-      if (ctx.unit(name).finished) continue;
-      const dropout = new g.Generator(0); // reseeded every epoch from the run's seed
-      const model = name === 'cnnA' ? cnnA(ctx.rng(name, 'init')) : cnnB(ctx.rng(name, 'init'), dropout);
-      ctx.final({ [`${name}.params`]: model.numParameters() });
-      await trainWithTestCurve(ctx, name, model, train, test, {
-        epochs: c.epochs, batchSize: c.batchSize, lr: c.lr, dropout, seedDropoutOn: name === 'cnnB',
-      });
-      model.dispose();
-    }
-    train.release();
-    test.release();
-    for (const name of MODELS) {
-      const last = ctx.series('epochs').filter((r) => r.model === name).at(-1);
-      if (!last) continue;
-      ctx.final({ [`${name}.testAcc`]: last.testAcc, [`${name}.testLoss`]: last.testLoss, [`${name}.trainLoss`]: last.trainLoss });
-      if (last.testAccDropoutOn !== undefined) ctx.final({ [`${name}.testAccDropoutOn`]: last.testAccDropoutOn });
-    }
-    ctx.note('CNN-B\'s accuracy is measured in eval mode (dropout off); the seed measured it with dropout on, shown as the seed variant.');
+    await trainCnnPair(ctx, await loadMnist(ctx, c.trainSamples, c.testSamples), experiment.presets.full.lr, MODELS,
+      (name, init, dropout) => (name === 'cnnA' ? cnnA(init) : cnnB(init, dropout)), 'cnnB', 'CNN-B');
   },
 
   figures: (r) => epochFigures(r, MODELS, LABEL, SEED_B, r.preset === 'full' ? SEED_A_CURVE : null, 'cnnA', 'MNIST'),
 
   summarize: (r) => epochSummary(r, MODELS, LABEL),
 };
+
+/**
+ * The training of 1-2 (shared with cifar-cnns): each model is its own resumable unit with a test curve per epoch (the
+ * one with dropout, `dropoutModel`, also measured with dropout on, as the seed did), then each model's last epoch
+ * becomes final numbers. `build` makes a model from its init generator and the dropout generator (reseeded every epoch
+ * from the run's seed).
+ */
+export async function trainCnnPair(ctx: RunContext<CnnPairConfig>, { train, test }: { train: ImageDataset; test: ImageDataset },
+  protocolLr: number, models: readonly string[], build: (name: string, init: g.Generator, dropout: g.Generator) => g.Sequential,
+  dropoutModel: string, dropoutLabel: string): Promise<void> {
+  const c = ctx.config;
+  if (c.lr !== protocolLr) ctx.note(lrNote(c.lr, protocolLr, ctx.preset));
+  for (const name of models) {
+    if (ctx.unit(name).finished) continue;
+    const dropout = new g.Generator(0);
+    const model = build(name, ctx.rng(name, 'init'), dropout);
+    ctx.final({ [`${name}.params`]: model.numParameters() });
+    await trainWithTestCurve(ctx, name, model, train, test, {
+      epochs: c.epochs, batchSize: c.batchSize, lr: c.lr, dropout, seedDropoutOn: name === dropoutModel,
+    });
+    model.dispose();
+  }
+  train.release();
+  test.release();
+  for (const name of models) {
+    const last = ctx.series('epochs').filter((r) => r.model === name).at(-1);
+    if (!last) continue;
+    ctx.final({ [`${name}.testAcc`]: last.testAcc, [`${name}.testLoss`]: last.testLoss, [`${name}.trainLoss`]: last.trainLoss });
+    if (last.testAccDropoutOn !== undefined) ctx.final({ [`${name}.testAccDropoutOn`]: last.testAccDropoutOn });
+  }
+  ctx.note(`${dropoutLabel}'s accuracy is measured in eval mode (dropout off); the seed measured it with dropout on, shown as the seed variant.`);
+}
 
 /**
  * The two figures of 1-2 (shared with cifar-cnns): loss per epoch (train solid, test dashed) and test accuracy per
