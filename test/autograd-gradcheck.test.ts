@@ -8,6 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { g } from './helpers.js';
 import { leaf64 } from './autograd-fixtures.js';
+import { getRule } from '../src/autograd/index.js';
 import type { Tensor } from '../src/index.js';
 
 const check = (fn: (...xs: Tensor[]) => Tensor, ...inputs: Tensor[]) => g.gradcheck(fn, inputs);
@@ -87,6 +88,16 @@ test('gradcheck matmul: 2-D, batched, broadcast batch, vectors, transposed opera
     assert.ok(await check((a, b) => a.matmul(b), leaf64(sa, 30 + i), leaf64(sb, 40 + i)), `${sa} @ ${sb}`);
   }
   assert.ok(await check((a, b) => a.T.matmul(b.T), leaf64([4, 3], 50), leaf64([5, 4], 51)));
+  assert.ok(await check((a, b) => a.transpose(1, 2).matmul(b), leaf64([2, 5, 3], 52), leaf64([5, 4], 53)), 'batched, transposed a');
+  // the rule gives a transposed operand its gradient laid out like itself (so the tensor it was transposed from gets
+  // a contiguous one, and later accumulations read it in order); a row-major operand gets a row-major one
+  const rule = getRule('matmul')!;
+  const a = leaf64([2, 5, 3], 54).transpose(1, 2), b = leaf64([4, 5], 55).T, out = a.matmul(b);
+  const [da, db] = rule(g.onesLike(out), { inputs: [a, b], output: out, saved: {}, needsGrad: [true, true] });
+  assert.equal([da!.shape, da!.strides, db!.shape, db!.strides], [[2, 3, 5], [15, 1, 3], [5, 4], [1, 5]]);
+  const [dr] = rule(g.onesLike(out), { inputs: [a.contiguous(), b], output: out, saved: {}, needsGrad: [true, false] });
+  assert.equal([dr!.strides], [[15, 5, 1]]);
+  assert.ok(await check((x, y) => x.transpose(1, 2).matmul(y.T), leaf64([2, 5, 3], 56), leaf64([4, 5], 57)), 'batched, both transposed');
 });
 
 test('gradcheck views: reshape, permute, transpose, expand, slice, squeeze, unsqueeze, flatten, contiguous, clone', async () => {

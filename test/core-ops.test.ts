@@ -102,6 +102,10 @@ function elementwiseTests(variant: ElementwiseVariant) {
     await compareDevices('where vec4', [
       { data: [1, 0, 1, 0], shape: [4] }, { data: randomArray(12, 130), shape: [3, 4] }, { data: [5, 6, 7], shape: [3, 1] },
     ], (c, a, b) => [g.where(c, a, b), g.where(a.gt(0), c, 2)]);
+    // truthiness in the vec4 form: ±0 false; NaN, ±∞ and the smallest subnormal true (as on the CPU)
+    await compareDevices('where vec4 truthiness', [
+      { data: [0, -0, NaN, Infinity, -Infinity, 1.4e-45, -1.4e-45, 2.5], shape: [8] }, { data: randomArray(8, 131), shape: [8] },
+    ], (c, a) => g.where(c, a, -1));
     // views: offset divisible by 4 (contiguous and strided in vectors), offset not divisible by 4 (falls back),
     // permuted outer dimensions, a transposed last dimension (falls back)
     await compareDevices('views vec4', [{ data: randomArray(48, 140), shape: [6, 8] }, { data: randomArray(24, 141), shape: [2, 3, 4] }], (x, y) => [

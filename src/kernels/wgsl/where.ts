@@ -5,8 +5,19 @@ import {
 
 export const WG = 64;
 
-/** WGSL for "cond `cv` is true": non-zero, NaN included (SwiftShader's `!=` is false for NaN, against the spec). */
-const truthy = (condType: WgslType, cv: string) => (condType === 'f32' ? `(${cv} != 0.0 || is_nan(${cv}))` : `${cv} != 0`);
+/**
+ * WGSL for "cond `cv` is true": any bit but the sign set, so ±0 are false and NaN, ±∞ and subnormals true, as on the
+ * CPU. A float compare would not do: SwiftShader's `!=` is false for NaN (against the spec) and it flushes
+ * subnormals to zero.
+ */
+const truthy = (condType: WgslType, cv: string) => (condType === 'f32' ? `(bitcast<u32>(${cv}) & 0x7fffffffu) != 0u` : `${cv} != 0`);
+
+/**
+ * The vec4 form of `truthy`, for one vector select: cheaper on SwiftShader than four per-lane selects (the mask of
+ * ReLU's backward is this kernel, run over every activation).
+ */
+const truthyVec4 = (condType: WgslType, cv: string) => (condType === 'f32'
+  ? `(bitcast<vec4<u32>>(${cv}) & vec4<u32>(0x7fffffffu)) != vec4<u32>(0u)` : `${cv} != vec4<i32>(0)`);
 
 function whereKernelSource(condType: WgslType, t: WgslType, modes: string): KernelSpec {
   return {
@@ -32,9 +43,8 @@ function whereVec4KernelSource(condType: WgslType, t: WgslType, modes: string): 
     source: `${paramsWgsl}
 ${bindings([{ name: 'c', type: `vec4<${condType}>` }, { name: 'a', type: `vec4<${t}>` }, { name: 'b', type: `vec4<${t}>` }],
     [{ name: 'out', type: `vec4<${t}>` }])}
-fn op(cv: ${condType}, x: ${t}, y: ${t}) -> ${t} { return select(y, x, ${truthy(condType, 'cv')}); }
 ${mainElementwise(WG, `${vec4Coords([mc, ma, mb])}${vec4Load(mc, 0, 'c', condType, 'cv')}${vec4Load(ma, 1, 'a', t, 'x')}\
-${vec4Load(mb, 2, 'b', t, 'y')}    out[idx] = ${lanes(t, (l) => `op(cv.${l}, x.${l}, y.${l})`)};`, VEC4_PER_THREAD)}`,
+${vec4Load(mb, 2, 'b', t, 'y')}    out[idx] = select(y, x, ${truthyVec4(condType, 'cv')});`, VEC4_PER_THREAD)}`,
   };
 }
 
