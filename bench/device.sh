@@ -6,7 +6,8 @@
 #                                into .carry/gpugrad-device.tar.xz, and fetches the Vulkan loader's .deb into .gl/
 #                                (both folders are git-ignored; the tool's `carry` takes them along)
 #   bash bench/device.sh run     THERE (as the tool's command, with carry [".carry", ".gl"]): unpacks, finds the
-#                                NVIDIA Vulkan driver, runs the GPU tests, PyTorch's training steps (TF32 off), then
+#                                NVIDIA Vulkan driver, runs the GPU tests, the ensemble bench (ours, then PyTorch's
+#                                bench/torch_ensemble.py), PyTorch's training steps (TF32 off), then
 #                                the kernel and training benchmarks with PyTorch's column; logs and JSON go to $OUT
 #
 # The GPU machine has PyTorch but no Node and no network, and may lack the Vulkan loader (libvulkan.so.1).
@@ -117,6 +118,10 @@ run() {
   echo "== ensembles: 100 MLPs batched vs one by one (issue 8) [$((SECONDS - t0)) s]"
   timeout 150 node dist-device/bench/ensemble.js --models 100 --adam-steps 100 --gn-steps 20 --sample 5 --reps 3 > "$OUT/ensemble.log" 2>&1
   echo "ensemble exit $?"; grep -E '^\||^Projected|^  ' "$OUT/ensemble.log" | grep -v '^|---'
+
+  echo "== PyTorch: the same 100 MLPs, one by one and batched (CUDA, TF32 off) [$((SECONDS - t0)) s]"
+  PYTHONUNBUFFERED=1 timeout 90 python3 bench/torch_ensemble.py --device cuda --models 100 --sample 5 --steps 30 --reps 3 \
+    --out "$OUT/torch-ensemble.json" 2>&1 | tee "$OUT/torch-ensemble.log" | grep -E '^#|^\|' | grep -v '^|---'
 
   echo "== PyTorch training steps [$((SECONDS - t0)) s]"
   PYTHONUNBUFFERED=1 timeout 90 python3 bench/torch_steps.py --out "$OUT/torch.json" 2>&1 | tee "$OUT/torch.log"
