@@ -56,29 +56,32 @@ def gn_loss(loss, params):
     return 0.5 * sum((g * g).sum() for g in grads)
 
 
+def phases(device, steps, params, loss_fn):
+    """Seconds per step of Adam on the loss, then of Adam on ½‖∇L‖² (after 3 untimed steps each)."""
+    opt = torch.optim.Adam(params, lr=1e-3)
+    out = []
+    for phase in ("adam", "gn"):
+        for s in range(steps + 3):
+            if s == 3:
+                sync(device)
+                t0 = time.perf_counter()
+            opt.zero_grad()
+            loss = loss_fn()
+            (loss if phase == "adam" else gn_loss(loss, params)).backward()
+            opt.step()
+        sync(device)
+        out.append((time.perf_counter() - t0) / steps)
+    return out
+
+
 def one_by_one(device, count, steps, x, y):
     """Seconds per step (Adam, ½‖∇L‖²) for `count` networks trained one after another."""
     adam = gn = 0.0
     for i in range(count):
-        gen = torch.Generator().manual_seed(i)
-        m = mlp(gen).to(device)
-        params = list(m.parameters())
-        opt = torch.optim.Adam(params, lr=1e-3)
-        for phase in ("adam", "gn"):
-            for s in range(steps + 3):
-                if s == 3:
-                    sync(device)
-                    t0 = time.perf_counter()
-                opt.zero_grad()
-                loss = nn.functional.mse_loss(m(x), y)
-                (loss if phase == "adam" else gn_loss(loss, params)).backward()
-                opt.step()
-            sync(device)
-            dt = (time.perf_counter() - t0) / steps
-            if phase == "adam":
-                adam += dt
-            else:
-                gn += dt
+        m = mlp(torch.Generator().manual_seed(i)).to(device)
+        a, g = phases(device, steps, list(m.parameters()), lambda: nn.functional.mse_loss(m(x), y))
+        adam += a
+        gn += g
     return adam, gn
 
 
@@ -100,20 +103,7 @@ def batched(device, count, steps, x, y):
                 h = torch.relu(h)
         return ((h - y) ** 2).mean(dim=(1, 2)).sum()  # the sum of per-model losses: each model gets its own gradient
 
-    opt = torch.optim.Adam(params, lr=1e-3)
-    out = []
-    for phase in ("adam", "gn"):
-        for s in range(steps + 3):
-            if s == 3:
-                sync(device)
-                t0 = time.perf_counter()
-            opt.zero_grad()
-            loss = losses()
-            (loss if phase == "adam" else gn_loss(loss, params)).backward()
-            opt.step()
-        sync(device)
-        out.append((time.perf_counter() - t0) / steps)
-    return out[0], out[1]
+    return tuple(phases(device, steps, params, losses))
 
 
 def main():
