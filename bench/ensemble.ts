@@ -3,7 +3,8 @@
  * MLPEnsemble (what `gpugrad run minimal-ratio` does) versus one Sequential after another (`--one-by-one`), per phase:
  *   Adam — a full-batch Adam step on the MSE;
  *   ½‖∇L‖² — a step on the gradient norm (its gradient H·∇L: a double backward);
- *   Hessian — 571×571 Hessians in float64 on the CPU: one network's alone, or 10 networks' at once (ensembleHessian).
+ *   Hessian — 571×571 Hessians in float64 on the CPU: one network's in the main thread (one by one), or a batch of
+ *             networks' spread over worker threads, one per core (what the batched experiment does).
  * Then the projection to the full preset (100 trainings × 1 000 Adam + 2 000 ½‖∇L‖² steps + 100 Hessians; no early
  * stop assumed), and with `--experiment` the experiment itself, end to end, both ways.
  *
@@ -19,7 +20,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as g from '../src/index.js';
+import { availableParallelism } from 'node:os';
 import { FUNCTION_MODELS, mlp } from '../src/experiments/common.js';
+import { HessianPool, hessianSpectra } from '../src/experiments/hessian-spectrum.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -84,26 +87,44 @@ async function phases(count: number, batched: boolean, ADAM = ADAM_STEPS, GN = G
   return { adam: adam / ADAM, gn: gn / GN };
 }
 
-/** Seconds for one network's Hessian in float64 on the CPU, as the experiment computes it. */
-function hessianSeconds(): number {
+/** Networks' parameters as host values (float64), as the experiment hands them to phase 3. */
+async function hostNets(k: number): Promise<Record<string, Float64Array>[]> {
+  return Promise.all(Array.from({ length: k }, async (_, i) => {
+    const m = mlp(SIZES, new g.Generator(i), { device: 'cpu', dtype: 'float64' });
+    const p: Record<string, Float64Array> = {};
+    for (const [key, t] of m.namedParameters()) p[key] = Float64Array.from(await t.data());
+    m.dispose();
+    return p;
+  }));
+}
+
+/** Seconds for one network's Hessian and spectrum in float64 in the main thread, as the one-by-one experiment. */
+async function hessianSeconds(): Promise<number> {
   const cpu = g.functionDataset('f1', { device: 'cpu', dtype: 'float64' });
-  const m = mlp(SIZES, new g.Generator(1), { device: 'cpu', dtype: 'float64' });
+  const [p] = await hostNets(1);
   const t0 = performance.now();
-  g.hessian(() => g.F.mseLoss(m.forward(cpu.x), cpu.y), m.parameters()).dispose();
+  await hessianSpectra([p], cpu.x, cpu.y, 1e-6);
   const t = (performance.now() - t0) / 1000;
-  m.dispose(); cpu.x.dispose(); cpu.y.dispose();
+  cpu.x.dispose(); cpu.y.dispose();
   return t;
 }
 
-/** Seconds per network for `k` networks' Hessians at once (ensembleHessian on the CPU, as the batched experiment does). */
-function ensembleHessianSeconds(k: number): number {
+/**
+ * Seconds per network for `k` networks' Hessians as the batched experiment computes them: one network per job,
+ * spread over a HessianPool's worker threads (one per core).
+ */
+async function pooledHessianSeconds(k: number): Promise<{ perNetwork: number; workers: number }> {
   const cpu = g.functionDataset('f1', { device: 'cpu', dtype: 'float64' });
-  const ens = new g.MLPEnsemble(k, SIZES, { device: 'cpu', dtype: 'float64', generators: Array.from({ length: k }, (_, i) => new g.Generator(i)) });
+  const nets = await hostNets(k);
+  const pool = new HessianPool(0, cpu.x, cpu.y, 1e-6);
+  await pool.spectra([nets[0]]); // the workers' start (loading the library) is paid once per experiment, not per network
   const t0 = performance.now();
-  g.ensembleHessian(() => g.ensembleMSE(ens.forward(cpu.x), cpu.y).sum(), ens.parameters()).dispose();
+  await Promise.all(nets.map((p) => pool.spectra([p])));
   const t = (performance.now() - t0) / 1000 / k;
-  ens.dispose(); cpu.x.dispose(); cpu.y.dispose();
-  return t;
+  const workers = pool.workers;
+  await pool.close();
+  cpu.x.dispose(); cpu.y.dispose();
+  return { perNetwork: t, workers };
 }
 
 const fmt = (s: number) => (s >= 100 ? s.toFixed(0) : s >= 1 ? s.toFixed(2) : `${(s * 1000).toFixed(1)} ms`);
@@ -122,14 +143,15 @@ for (let r = 0; r < REPS; r++) {
 }
 const b = { adam: median(B.map((t) => t.adam)), gn: median(B.map((t) => t.gn)) };
 const s = { adam: median(S.map((t) => t.adam)), gn: median(S.map((t) => t.gn)) };
-const h = opt['no-hessian'] ? NaN : hessianSeconds();
-const hb = opt['no-hessian'] ? NaN : ensembleHessianSeconds(10);
+const h = opt['no-hessian'] ? NaN : await hessianSeconds();
+const pooled = opt['no-hessian'] ? { perNetwork: NaN, workers: 0 } : await pooledHessianSeconds(Math.max(4, 2 * availableParallelism()));
+const hb = pooled.perNetwork;
 console.log('');
 console.log(`| per step, all ${N} networks | batched | one by one | speed-up | per network-step, batched |`);
 console.log('|---|---:|---:|---:|---:|');
 console.log(`| Adam step | ${fmt(b.adam)} | ${fmt(s.adam)} | ${(s.adam / b.adam).toFixed(1)}× | ${fmt(b.adam / N)} |`);
 console.log(`| ½‖∇L‖² step | ${fmt(b.gn)} | ${fmt(s.gn)} | ${(s.gn / b.gn).toFixed(1)}× | ${fmt(b.gn / N)} |`);
-if (!Number.isNaN(h)) console.log(`| Hessian per network (float64, CPU; batched: 10 at once) | ${fmt(hb)} | ${fmt(h)} | ${(h / hb).toFixed(1)}× | |`);
+if (!Number.isNaN(h)) console.log(`| Hessian per network (float64, CPU; batched: ${pooled.workers || 'no'} worker threads) | ${fmt(hb)} | ${fmt(h)} | ${(h / hb).toFixed(1)}× | |`);
 if (N === FULL.trainings) {
   const train = (t: { adam: number; gn: number }) => FULL.adam * t.adam + FULL.gn * t.gn;
   const hess = Number.isNaN(h) ? 0 : FULL.trainings * h, hessB = Number.isNaN(hb) ? 0 : FULL.trainings * hb;

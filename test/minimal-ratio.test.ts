@@ -14,6 +14,8 @@ import { runExperiment } from '../src/cli/run.js';
 import { readResults } from '../src/cli/run-folder.js';
 import { loadExperiment } from '../src/experiments/index.js';
 import type { Row } from '../src/experiments/types.js';
+import { FUNCTION_MODELS, mlp } from '../src/experiments/common.js';
+import { HessianPool } from '../src/experiments/hessian-spectrum.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gpugrad-minimal-ratio-'));
 
@@ -34,8 +36,9 @@ const close = (a: unknown, b: unknown, rtol: number, what: string) => {
 
 test('batched trainings equal the same trainings one by one (an early stop included)', async () => {
   // 3 trainings, 40 Adam steps, 12 gradient-norm steps read every 4, and a tolerance that stops some of them early
-  // (hessianBatch=2: one group of two networks' Hessians through ensembleHessian, one alone)
-  const set = ['trainings=3', 'adamSteps=40', 'gradSteps=12', 'readEvery=4', 'gradTol=0.05', 'hessianBatch=2'];
+  // (hessianBatch=2: one group of two networks' Hessians through ensembleHessian, one alone; in batched mode the two
+  // groups go to two worker threads, one by one computes them in the main thread)
+  const set = ['trainings=3', 'adamSteps=40', 'gradSteps=12', 'readEvery=4', 'gradTol=0.05', 'hessianBatch=2', 'hessianWorkers=2'];
   const b = await run(false, set), o = await run(true, set);
   const key = (r: Row) => `${r.training}`;
   const tb = [...(b.series.trainings ?? [])].sort((p, q) => key(p).localeCompare(key(q)));
@@ -54,6 +57,36 @@ test('batched trainings equal the same trainings one by one (an early stop inclu
   const go = [...(o.series.gmin ?? [])].sort((p, q) => gkey(p) - gkey(q));
   assert.is(gb.length, go.length, 'the same gradient-norm rows');
   gb.forEach((r, i) => { assert.is(gkey(r), gkey(go[i])); close(r.gradNorm, go[i].gradNorm, 2e-3, `gmin ${gkey(r)}`); });
+});
+
+test('the Hessian pool: worker threads give the spectra the main thread gives, in order; a failing job rejects', async () => {
+  const points = { ...g.f1() };
+  const keep = (a: Float64Array) => a.filter((_, k) => k % 50 === 0);
+  const { x, y } = g.functionDataset({ ...points, x: keep(points.x), y: keep(points.y) }, { device: 'cpu', dtype: 'float64' });
+  const nets = await Promise.all([1, 2, 3].map(async (seed) => {
+    const m = mlp(FUNCTION_MODELS.deep, new g.Generator(seed), { device: 'cpu', dtype: 'float64' });
+    const p: Record<string, Float64Array> = {};
+    for (const [k, t] of m.namedParameters()) p[k] = Float64Array.from(await t.data());
+    m.dispose();
+    return p;
+  }));
+  const inThread = new HessianPool(1, x, y, 1e-6);
+  const pool = new HessianPool(2, x, y, 1e-6);
+  assert.is(inThread.workers, 0);
+  assert.is(pool.workers, 2);
+  try {
+    const want = await Promise.all([inThread.spectra([nets[0]]), inThread.spectra([nets[1], nets[2]])]);
+    const got = await Promise.all([pool.spectra([nets[0]]), pool.spectra([nets[1], nets[2]])]);
+    assert.equal(got, want, 'the same float64 arithmetic in a worker');
+    assert.is(got[1].length, 2);
+    assert.ok(got[0][0].nPositive > 0 && got[0][0].nPositive !== got[1][0].nPositive, 'different networks, different spectra');
+    const bad = { ...nets[0], '0.weight': new Float64Array(2) }; // the wrong size for the layer
+    await pool.spectra([bad]).then(() => assert.unreachable('a bad job must reject'), (e: Error) => assert.match(e.message, /Hessian worker: .*network 0 gives 2 values for '0\.weight', the deep model needs 5/));
+    assert.equal(await pool.spectra([nets[0]]), want[0], 'the pool still works after a failed job');
+  } finally {
+    await pool.close();
+    x.dispose(); y.dispose();
+  }
 });
 
 test.run();

@@ -12,10 +12,10 @@
  * below gradTol at a check stops there exactly as it would alone (its parameters at that check are the ones kept).
  * Phase 3 runs per network (one resumable unit each). `--one-by-one` trains them one after another instead.
  */
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import * as g from '../index.js';
 import { line, panels, scatter } from '../report/charts.js';
 import { FUNCTION_MODELS, ScalarLog, VectorLog, isConstant, mlp, regressionStep, variance } from './common.js';
+import { HessianPool, hessianSpectra, symmetricEigenvalues } from './hessian-spectrum.js';
 import type { Experiment, Results, Row, RunContext } from './types.js';
 
 interface Config {
@@ -31,6 +31,12 @@ interface Config {
    * 2.2 s alone (bench/ensemble.ts); grouping pays where per-op overhead dominates (a GPU, float32).
    */
   hessianBatch: number;
+  /**
+   * batched: worker threads that compute those groups in parallel (0 = one per core, 1 = none: the main thread).
+   * One by one computes each network's Hessian after its training, in the main thread, as running them one after
+   * another means.
+   */
+  hessianWorkers: number;
 }
 
 const WIDTHS = FUNCTION_MODELS.deep;
@@ -48,9 +54,9 @@ const experiment: Experiment<Config> = {
   description: 'N trainings of the 571-parameter model: Adam, then minimise ½‖∇L‖²; Hessian eigenvalues; dead networks apart',
   data: ['functions'],
   presets: {
-    full: { trainings: 100, adamSteps: 1000, lr: 1e-3, gradSteps: 2000, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 100, pointStride: 1, oneByOne: false, hessianBatch: 1 },
-    quick: { trainings: 6, adamSteps: 300, lr: 1e-3, gradSteps: 60, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 50, pointStride: 1, oneByOne: false, hessianBatch: 1 },
-    test: { trainings: 1, adamSteps: 3, lr: 1e-3, gradSteps: 2, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 2, pointStride: 25, oneByOne: false, hessianBatch: 1 },
+    full: { trainings: 100, adamSteps: 1000, lr: 1e-3, gradSteps: 2000, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 100, pointStride: 1, oneByOne: false, hessianBatch: 1, hessianWorkers: 0 },
+    quick: { trainings: 6, adamSteps: 300, lr: 1e-3, gradSteps: 60, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 50, pointStride: 1, oneByOne: false, hessianBatch: 1, hessianWorkers: 0 },
+    test: { trainings: 1, adamSteps: 3, lr: 1e-3, gradSteps: 2, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 2, pointStride: 25, oneByOne: false, hessianBatch: 1, hessianWorkers: 0 },
   },
   flags: { epochs: 'adamSteps', lr: 'lr', oneByOne: 'oneByOne' },
 
@@ -202,7 +208,7 @@ async function oneTraining(ctx: RunContext<Config>, i: number, x: g.Tensor, y: g
   t0 = performance.now();
   const state: Record<string, Float32Array> = {};
   for (const [k, t] of model.namedParameters()) state[k] = await t.data() as Float32Array;
-  const spectrum = await hessianSpectrum(state, xCpu, yCpu, c.tauRel);
+  const [spectrum] = await hessianSpectra([state], xCpu, yCpu, c.tauRel);
   spent.hessian += seconds(t0);
   model.dispose();
   return { training: i, dead, adamLoss, adamGradNorm, seedRatio, gradSteps: steps, taskLoss, taskGradNorm, ...spectrum };
@@ -240,68 +246,6 @@ async function lossAndGradNorm(params: g.Tensor[], losses: () => g.Tensor): Prom
   both.dispose();
   const n = v.length / 2;
   return [v.slice(0, n), v.slice(n)];
-}
-
-/** Eigenvalues of a symmetric n×n matrix given row-major (symmetrised against rounding). */
-function symmetricEigenvalues(d: ArrayLike<number>, n: number, round32 = false): number[] {
-  const m = new Matrix(n, n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      const v = 0.5 * (d[i * n + j] + d[j * n + i]);
-      m.set(i, j, round32 ? Math.fround(v) : v);
-    }
-  }
-  return new EigenvalueDecomposition(m, { assumeSymmetric: true }).realEigenvalues;
-}
-
-/** The Hessian's spectrum at the parameters `params` (host values by state-dict key of the deep model). */
-async function hessianSpectrum(params: Record<string, ArrayLike<number>>, x: g.Tensor, y: g.Tensor, tauRel: number) {
-  const copy = mlp(WIDTHS, new g.Generator(0), { device: 'cpu', dtype: 'float64' });
-  const state: Record<string, g.Tensor> = {};
-  for (const [k, t] of copy.namedParameters()) state[k] = g.tensor(Float64Array.from(params[k]), { shape: [...t.shape], device: 'cpu', dtype: 'float64' });
-  copy.loadStateDict(state);
-  for (const t of Object.values(state)) t.dispose();
-  const H = g.hessian(() => g.F.mseLoss(copy.forward(x), y), copy.parameters());
-  const n = H.shape[0];
-  const spectrum = spectrumOf(await H.data(), n, tauRel);
-  H.dispose();
-  copy.dispose();
-  return spectrum;
-}
-
-/**
- * The Hessians of several networks at once, in float64 on the CPU: one MLPEnsemble of them and `ensembleHessian`
- * (571 backward passes over all of them together instead of 571 per network). `params[i]`: network i's host values.
- */
-async function hessianSpectra(params: readonly Record<string, ArrayLike<number>>[], x: g.Tensor, y: g.Tensor, tauRel: number) {
-  const k = params.length;
-  if (k === 1) return [await hessianSpectrum(params[0], x, y, tauRel)]; // g.hessian: no stacking and slicing to pay
-  const ens = new g.MLPEnsemble(k, WIDTHS, { device: 'cpu', dtype: 'float64', generators: params.map(() => new g.Generator(0)) });
-  const state: Record<string, g.Tensor> = {};
-  for (const [key, t] of ens.namedParameters()) {
-    const len = t.size / k;
-    const values = new Float64Array(t.size);
-    params.forEach((p, i) => values.set(Array.from(p[key]), i * len));
-    state[key] = g.tensor(values, { shape: [...t.shape], device: 'cpu', dtype: 'float64' });
-  }
-  ens.loadStateDict(state);
-  for (const t of Object.values(state)) t.dispose();
-  const H = g.ensembleHessian(() => g.ensembleMSE(ens.forward(x), y).sum(), ens.parameters());
-  const n = H.shape[1];
-  const all = await H.data();
-  H.dispose();
-  ens.dispose();
-  return params.map((_, i) => spectrumOf(all.subarray(i * n * n, (i + 1) * n * n), n, tauRel));
-}
-
-/** Eigenvalue counts of an n×n Hessian (row-major) against τ = tauRel·max|λ|. */
-function spectrumOf(h: ArrayLike<number>, n: number, tauRel: number) {
-  const lambda = symmetricEigenvalues(h, n);
-  const maxAbs = Math.max(...lambda.map(Math.abs));
-  const tau = tauRel * maxAbs;
-  const nPos = lambda.filter((l) => l > tau).length;
-  const nNeg = lambda.filter((l) => l < -tau).length;
-  return { taskRatio: nPos / n, nPositive: nPos, nNearZero: n - nPos - nNeg, nNegative: nNeg, lambdaMax: Math.max(...lambda), lambdaMin: Math.min(...lambda), tau };
 }
 
 /** One Linear layer's inputs a_n (rows × nIn) and output sensitivities δ_n (rows × nOut), row-major on the host. */
@@ -349,23 +293,33 @@ async function batchedTrainings(ctx: RunContext<Config>, x: g.Tensor, y: g.Tenso
     ctx.log('trainings', { ...r, taskLoss: null, taskGradNorm: null, diverged: true });
     await ctx.unit(`training-${r.training}`).finish();
   }
-  // the Hessians of `hessianBatch` networks at a time (one resumable step per group)
+  // the Hessians of `hessianBatch` networks at a time (one resumable step per group), the groups spread over worker
+  // threads; each group is logged and finished in order as soon as it and those before it are done
   const live = todo.filter(finite);
-  for (let at = 0; at < live.length; at += c.hessianBatch) {
-    const group = live.slice(at, at + c.hessianBatch);
-    bar.update(rows.length - live.length + at, `Hessians of trainings ${group[0].training + 1}–${group[group.length - 1].training + 1}`);
-    const params = group.map((r) => {
+  const groups: FamilyRow[][] = [];
+  for (let at = 0; at < live.length; at += c.hessianBatch) groups.push(live.slice(at, at + c.hessianBatch));
+  const pool = new HessianPool(c.hessianWorkers, xCpu, yCpu, c.tauRel);
+  const t0 = performance.now();
+  try {
+    const pending = groups.map((group) => pool.spectra(group.map((r) => {
       const p: Record<string, Float32Array> = {};
       for (const [k, a] of Object.entries(saved!.arrays)) if (k.startsWith(`${r.training}/`)) p[k.slice(`${r.training}/`.length)] = a;
       return p;
-    });
-    const t0 = performance.now();
-    const spectra = await hessianSpectra(params, xCpu, yCpu, c.tauRel);
-    spent.hessian += seconds(t0);
-    for (const [j, r] of group.entries()) {
-      ctx.log('trainings', { ...r, ...spectra[j] });
-      await ctx.unit(`training-${r.training}`).finish();
+    })));
+    pending.forEach((p) => p.catch(() => {})); // a failure surfaces at its own await below
+    let done = rows.length - live.length;
+    for (const [i, group] of groups.entries()) {
+      bar.update(done, `Hessians of trainings ${group[0].training + 1}–${group[group.length - 1].training + 1}${pool.workers ? ` (${pool.workers} threads)` : ''}`);
+      const spectra = await pending[i];
+      for (const [j, r] of group.entries()) {
+        ctx.log('trainings', { ...r, ...spectra[j] });
+        await ctx.unit(`training-${r.training}`).finish();
+      }
+      done += group.length;
     }
+  } finally {
+    spent.hessian += seconds(t0);
+    await pool.close();
   }
   bar.update(c.trainings);
   bar.stop();
