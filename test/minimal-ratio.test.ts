@@ -19,9 +19,9 @@ import { HessianPool } from '../src/experiments/hessian-spectrum.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gpugrad-minimal-ratio-'));
 
-async function run(oneByOne: boolean, set: string[]) {
+async function run(oneByOne: boolean, set: string[], name = oneByOne ? 'one-by-one' : 'batched') {
   const e = await loadExperiment('minimal-ratio');
-  const out = join(root, oneByOne ? 'one-by-one' : 'batched');
+  const out = join(root, name);
   await runExperiment(e, { seed: 3, runsDir: root, out, resume: false, preset: 'test', oneByOne, set }, g.deviceInfo());
   const r = readResults(out);
   assert.is(r.status, 'finished');
@@ -52,6 +52,10 @@ test('batched trainings equal the same trainings one by one (an early stop inclu
     for (const k of ['training', 'dead', 'gradSteps', 'nPositive', 'nNegative', 'nNearZero']) assert.equal(rb[k], ro[k], `training ${i} ${k}`);
     for (const k of ['adamLoss', 'adamGradNorm', 'seedRatio', 'taskLoss', 'taskGradNorm', 'lambdaMax']) close(rb[k], ro[k], 2e-3, `training ${i} ${k}`);
   });
+  // the Hessians in the main thread, group after group, give the same rows as the worker threads
+  const m = await run(false, [...set.filter((kv) => !kv.startsWith('hessianWorkers=')), 'hessianWorkers=1'], 'batched-main-thread');
+  const tm = [...(m.series.trainings ?? [])].sort((p, q) => key(p).localeCompare(key(q)));
+  assert.equal(tm, tb, 'hessianWorkers=1 vs 2');
   const gkey = (r: Row) => Number(r.training) * 1e6 + Number(r.step);
   const gb = [...(b.series.gmin ?? [])].sort((p, q) => gkey(p) - gkey(q));
   const go = [...(o.series.gmin ?? [])].sort((p, q) => gkey(p) - gkey(q));

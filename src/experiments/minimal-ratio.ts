@@ -301,16 +301,19 @@ async function batchedTrainings(ctx: RunContext<Config>, x: g.Tensor, y: g.Tenso
   const pool = new HessianPool(c.hessianWorkers, xCpu, yCpu, c.tauRel);
   const t0 = performance.now();
   try {
-    const pending = groups.map((group) => pool.spectra(group.map((r) => {
+    const submit = (group: FamilyRow[]) => pool.spectra(group.map((r) => {
       const p: Record<string, Float32Array> = {};
       for (const [k, a] of Object.entries(saved!.arrays)) if (k.startsWith(`${r.training}/`)) p[k.slice(`${r.training}/`.length)] = a;
       return p;
-    })));
-    pending.forEach((p) => p.catch(() => {})); // a failure surfaces at its own await below
+    }));
+    // with workers every group is queued now; in the main thread each is computed when its turn comes (so a run
+    // stopped in this phase keeps every group finished before)
+    const pending = pool.workers ? groups.map(submit) : null;
+    pending?.forEach((p) => p.catch(() => {})); // a failure surfaces at its own await below
     let done = rows.length - live.length;
     for (const [i, group] of groups.entries()) {
       bar.update(done, `Hessians of trainings ${group[0].training + 1}–${group[group.length - 1].training + 1}${pool.workers ? ` (${pool.workers} threads)` : ''}`);
-      const spectra = await pending[i];
+      const spectra = await (pending ? pending[i] : submit(group));
       for (const [j, r] of group.entries()) {
         ctx.log('trainings', { ...r, ...spectra[j] });
         await ctx.unit(`training-${r.training}`).finish();
