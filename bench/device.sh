@@ -117,7 +117,7 @@ run() {
 
   echo "== ensembles: 100 MLPs batched vs one by one (issue 8) [$((SECONDS - t0)) s]"
   timeout 150 node dist-device/bench/ensemble.js --models 100 --adam-steps 100 --gn-steps 20 --sample 5 --reps 3 > "$OUT/ensemble.log" 2>&1
-  echo "ensemble exit $?"; grep -E '^\||^Projected|^  ' "$OUT/ensemble.log" | grep -v '^|---'
+  echo "ensemble exit $?"; grep -E '^\||^Projected|^  |^# repetition' "$OUT/ensemble.log" | grep -v '^|---'
 
   echo "== PyTorch: the same 100 MLPs, one by one and batched (CUDA when there, TF32 off) [$((SECONDS - t0)) s]"
   PYTHONUNBUFFERED=1 timeout 90 python3 bench/torch_ensemble.py --models 100 --sample 5 --steps 30 --reps 3 \

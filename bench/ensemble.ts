@@ -127,7 +127,7 @@ async function pooledHessianSeconds(k: number): Promise<{ perNetwork: number; wo
   return { perNetwork: t, workers };
 }
 
-const fmt = (s: number) => (s >= 100 ? s.toFixed(0) : s >= 1 ? s.toFixed(2) : `${(s * 1000).toFixed(1)} ms`);
+const fmt = (s: number) => (s >= 100 ? `${s.toFixed(0)} s` : s >= 1 ? `${s.toFixed(2)} s` : `${(s * 1000).toFixed(1)} ms`);
 const fmtT = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(1)} s`);
 
 console.log(`# ensemble benchmark (issue 8) — ${g.deviceInfo()}`);
@@ -140,6 +140,10 @@ for (let r = 0; r < REPS; r++) {
   B.push(await phases(N, true));
   const s = await phases(SAMPLE, false);
   S.push({ adam: (s.adam * N) / SAMPLE, gn: (s.gn * N) / SAMPLE });
+  // each repetition as it ends, so that a run cut short (a time limit) still leaves numbers
+  const [bb, ss] = [B[B.length - 1], S[S.length - 1]];
+  console.log(`# repetition ${r + 1}: Adam ${fmt(bb.adam)} batched vs ${fmt(ss.adam)} one by one (${(ss.adam / bb.adam).toFixed(1)}×); ` +
+    `½‖∇L‖² ${fmt(bb.gn)} vs ${fmt(ss.gn)} (${(ss.gn / bb.gn).toFixed(1)}×)`);
 }
 const b = { adam: median(B.map((t) => t.adam)), gn: median(B.map((t) => t.gn)) };
 const s = { adam: median(S.map((t) => t.adam)), gn: median(S.map((t) => t.gn)) };
