@@ -87,6 +87,17 @@ test('the Hessian pool: worker threads give the spectra the main thread gives, i
     const bad = { ...nets[0], '0.weight': new Float64Array(2) }; // the wrong size for the layer
     await pool.spectra([bad]).then(() => assert.unreachable('a bad job must reject'), (e: Error) => assert.match(e.message, /Hessian worker: .*network 0 gives 2 values for '0\.weight', the deep model needs 5/));
     assert.equal(await pool.spectra([nets[0]]), want[0], 'the pool still works after a failed job');
+    // a worker thread that dies fails its own group only; the others carry on
+    const a = pool.spectra([nets[0]]), b = pool.spectra([nets[1]]);
+    await new Promise((r) => setTimeout(r, 50)); // both posted (571 backward passes take far longer than this)
+    const [victim] = [...(pool as unknown as { busy: Map<{ terminate(): Promise<number> }, number> }).busy.keys()];
+    await victim.terminate();
+    const settled = await Promise.allSettled([a, b]);
+    const died = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    assert.is(died.length, 1, 'exactly the dead worker\'s group fails');
+    assert.match(String(died[0].reason), /a worker thread died while computing this group/);
+    assert.is(pool.workers, 1);
+    assert.equal(await pool.spectra([nets[2]]), [want[1][1]], 'the remaining worker takes new groups');
   } finally {
     await pool.close();
     x.dispose(); y.dispose();

@@ -101,9 +101,12 @@ export class HessianPool {
   private readonly pool: Worker[] = [];
   private readonly idle: Worker[] = [];
   private readonly queue: HessianJob[] = [];
+  /** the job each busy worker is computing */
+  private readonly busy = new Map<Worker, number>();
   private readonly waiting = new Map<number, { resolve: (s: Spectrum[]) => void; reject: (e: Error) => void }>();
   private nextId = 0;
   private data: Promise<[Float64Array, Float64Array]> | null = null;
+  private closing = false;
 
   /** `workers`: 0 = one per core (os.availableParallelism()), 1 = none (the calling thread). */
   constructor(workers: number, private readonly x: g.Tensor, private readonly y: g.Tensor, private readonly tauRel: number) {
@@ -112,8 +115,10 @@ export class HessianPool {
     const env = { ...process.env, GPUGRAD_DEVICE: 'cpu', GPUGRAD_QUIET: '1' };
     for (let i = 0; i < n; i++) {
       const w = new Worker(new URL('./hessian-worker.js', import.meta.url), { env });
+      let crash: Error | null = null;
       w.on('message', (r: HessianReply) => this.done(w, r));
-      w.on('error', (e: Error) => { for (const p of this.waiting.values()) p.reject(e); this.waiting.clear(); });
+      w.on('error', (e: Error) => { crash = e; });
+      w.on('exit', (code) => this.lost(w, crash ?? new Error(`exited with code ${code}`)));
       w.unref();
       this.pool.push(w);
       this.idle.push(w);
@@ -124,7 +129,10 @@ export class HessianPool {
 
   /** The spectra of one group of networks (several: through ensembleHessian, as `hessianSpectra`). */
   async spectra(params: HostParams[]): Promise<Spectrum[]> {
-    if (!this.pool.length) return hessianSpectra(params, this.x, this.y, this.tauRel);
+    if (!this.pool.length) {
+      if (this.closing) throw new Error('HessianPool: spectra() after close()');
+      return hessianSpectra(params, this.x, this.y, this.tauRel);
+    }
     const id = this.nextId++;
     this.data ??= Promise.all([this.x.data(), this.y.data()]).then(([x, y]) => [Float64Array.from(x), Float64Array.from(y)]);
     const [x, y] = await this.data;
@@ -141,24 +149,49 @@ export class HessianPool {
   private pump(): void {
     while (this.idle.length && this.queue.length) {
       const w = this.idle.pop()!;
+      const job = this.queue.shift()!;
+      this.busy.set(w, job.id);
       w.ref(); // keep the process alive while a job is out
-      w.postMessage(this.queue.shift()!);
+      w.postMessage(job);
     }
   }
 
+  private settle(id: number, r: { spectra: Spectrum[] } | { error: Error }): void {
+    const p = this.waiting.get(id);
+    this.waiting.delete(id);
+    if ('error' in r) p?.reject(r.error);
+    else p?.resolve(r.spectra);
+  }
+
   private done(w: Worker, r: HessianReply): void {
+    this.busy.delete(w);
     w.unref();
     this.idle.push(w);
-    const p = this.waiting.get(r.id);
-    this.waiting.delete(r.id);
-    if ('error' in r) p?.reject(new Error(`Hessian worker: ${r.error}`));
-    else p?.resolve(r.spectra);
+    this.settle(r.id, 'error' in r ? { error: new Error(`Hessian worker: ${r.error}`) } : r);
     this.pump();
   }
 
+  /** A worker died (not through close()): its job fails; with no worker left, so does every queued one. */
+  private lost(w: Worker, why: Error): void {
+    if (this.closing) return;
+    const at = this.pool.indexOf(w);
+    if (at >= 0) this.pool.splice(at, 1);
+    const idle = this.idle.indexOf(w);
+    if (idle >= 0) this.idle.splice(idle, 1);
+    const id = this.busy.get(w);
+    this.busy.delete(w);
+    const error = (m: string) => new Error(`Hessian worker: ${m} (${why.message})`);
+    if (id !== undefined) this.settle(id, { error: error('a worker thread died while computing this group') });
+    if (!this.pool.length) {
+      for (const job of this.queue.splice(0)) this.settle(job.id, { error: error('every worker thread died') });
+    }
+  }
+
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.pool.map((w) => w.terminate()));
     this.pool.length = 0;
     this.idle.length = 0;
+    for (const id of [...this.waiting.keys()]) this.settle(id, { error: new Error('HessianPool closed before this group was computed') });
   }
 }
