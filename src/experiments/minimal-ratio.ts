@@ -41,8 +41,8 @@ interface Config {
 
 const WIDTHS = FUNCTION_MODELS.deep;
 
-/** Seconds spent in each phase during this attempt (reported as final numbers: where the time goes). */
-const spent = { adam: 0, gradNorm: 0, hessian: 0 };
+/** Seconds spent in each phase during one attempt (reported as final numbers: where the time goes). */
+interface Spent { adam: number; gradNorm: number; hessian: number }
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
 const TASK = 'task (PROTOCOL 2-3: minimise ½‖∇L‖² after Adam; full Hessian in float64; ratio = #{λ > τ}/571)';
 const SEED = (adamSteps: unknown) => `seed variant (Adam steps only: ${adamSteps}, the seed's 1 000; per-layer Gauss–Newton blocks JᵀJ, weights only; ratio = mean over layers of #{λ > 0}/size in float32)`;
@@ -69,21 +69,21 @@ const experiment: Experiment<Config> = {
     const cpu = g.functionDataset(points, { device: 'cpu', dtype: 'float64' });
     const varF1 = variance(data.y);
     ctx.final({ varF1, trainings: c.trainings, tauRel: c.tauRel });
-    Object.assign(spent, { adam: 0, gradNorm: 0, hessian: 0 });
+    const spent: Spent = { adam: 0, gradNorm: 0, hessian: 0 };
     if (c.oneByOne) {
       const bar = ctx.progress('trainings', c.trainings);
       for (let i = 0; i < c.trainings; i++) {
         const unit = ctx.unit(`training-${i}`);
         bar.update(i, `training ${i + 1}`);
         if (unit.finished) continue;
-        const row = await oneTraining(ctx, i, x, y, cpu.x, cpu.y);
+        const row = await oneTraining(ctx, spent, i, x, y, cpu.x, cpu.y);
         ctx.log('trainings', row);
         await unit.finish();
       }
       bar.update(c.trainings);
       bar.stop();
     } else {
-      await batchedTrainings(ctx, x, y, cpu.x, cpu.y);
+      await batchedTrainings(ctx, spent, x, y, cpu.x, cpu.y);
     }
     for (const t of [x, y, cpu.x, cpu.y]) t.dispose();
 
@@ -156,7 +156,7 @@ const experiment: Experiment<Config> = {
   },
 };
 
-async function oneTraining(ctx: RunContext<Config>, i: number, x: g.Tensor, y: g.Tensor, xCpu: g.Tensor, yCpu: g.Tensor): Promise<Row> {
+async function oneTraining(ctx: RunContext<Config>, spent: Spent, i: number, x: g.Tensor, y: g.Tensor, xCpu: g.Tensor, yCpu: g.Tensor): Promise<Row> {
   const c = ctx.config;
   const model = mlp(WIDTHS, ctx.rng('training', i, 'init'));
   const params = model.parameters();
@@ -272,7 +272,7 @@ function gaussNewtonRatioOf(layers: readonly LayerActs[]): number {
 /** What phases 1 and 2 leave for phase 3, per network (kept in the 'family' unit's checkpoint). */
 interface FamilyRow { training: number; dead: boolean; adamLoss: number; adamGradNorm: number; seedRatio: number; gradSteps: number; taskLoss: number; taskGradNorm: number }
 
-async function batchedTrainings(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor, xCpu: g.Tensor, yCpu: g.Tensor): Promise<void> {
+async function batchedTrainings(ctx: RunContext<Config>, spent: Spent, x: g.Tensor, y: g.Tensor, xCpu: g.Tensor, yCpu: g.Tensor): Promise<void> {
   const c = ctx.config;
   const family = ctx.unit('family');
   let saved = family.finished ? await family.restore() : null;
