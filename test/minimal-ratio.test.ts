@@ -79,7 +79,11 @@ test('the Hessian pool: worker threads give the spectra the main thread gives, i
   assert.is(inThread.workers, 0);
   assert.is(pool.workers, 2);
   try {
+    const live = g.memory().cpu.tensors;
     const want = await Promise.all([inThread.spectra([nets[0]]), inThread.spectra([nets[1], nets[2]])]);
+    await inThread.spectra([{ ...nets[0], '2.bias': new Float64Array(3) }]).then(() => assert.unreachable('a bad group must throw'),
+      (e: Error) => assert.match(e.message, /network 0 gives 3 values for '2\.bias', the deep model needs 10/));
+    assert.is(g.memory().cpu.tensors, live, 'no tensor left behind, after a failure either');
     const got = await Promise.all([pool.spectra([nets[0]]), pool.spectra([nets[1], nets[2]])]);
     assert.equal(got, want, 'the same float64 arithmetic in a worker');
     assert.is(got[1].length, 2);

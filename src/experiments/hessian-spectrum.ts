@@ -49,16 +49,14 @@ export function spectrumOf(h: ArrayLike<number>, n: number, tauRel: number): Spe
 export async function hessianSpectra(params: readonly HostParams[], x: g.Tensor, y: g.Tensor, tauRel: number): Promise<Spectrum[]> {
   const k = params.length;
   if (k === 1) {
-    const copy = mlp(WIDTHS, new g.Generator(0), { device: 'cpu', dtype: 'float64' });
-    copy.loadStateDict(hostState(copy.namedParameters(), params, 1));
+    const copy = loadHost(mlp(WIDTHS, new g.Generator(0), { device: 'cpu', dtype: 'float64' }), params);
     const H = g.hessian(() => g.F.mseLoss(copy.forward(x), y), copy.parameters());
     const spectrum = spectrumOf(await H.data(), H.shape[0], tauRel);
     H.dispose();
     copy.dispose();
     return [spectrum];
   }
-  const ens = new g.MLPEnsemble(k, WIDTHS, { device: 'cpu', dtype: 'float64', generators: params.map(() => new g.Generator(0)) });
-  ens.loadStateDict(hostState(ens.namedParameters(), params, k));
+  const ens = loadHost(new g.MLPEnsemble(k, WIDTHS, { device: 'cpu', dtype: 'float64', generators: params.map(() => new g.Generator(0)) }), params);
   const H = g.ensembleHessian(() => g.ensembleMSE(ens.forward(x), y).sum(), ens.parameters());
   const n = H.shape[1];
   const all = await H.data();
@@ -67,22 +65,34 @@ export async function hessianSpectra(params: readonly HostParams[], x: g.Tensor,
   return params.map((_, i) => spectrumOf(all.subarray(i * n * n, (i + 1) * n * n), n, tauRel));
 }
 
-/** float64 CPU tensors for `named` (k networks stacked along the first dimension when k > 1), from host values. */
-function hostState(named: Iterable<[string, g.Tensor]>, params: readonly HostParams[], k: number): Record<string, g.Tensor> {
+/**
+ * `model` (one network, or an ensemble of params.length stacked along the first dimension) with the host values
+ * loaded; the state tensors are released, and so is the model when a network's values do not fit it.
+ */
+function loadHost<M extends g.Module>(model: M, params: readonly HostParams[]): M {
+  const k = params.length;
   const state: Record<string, g.Tensor> = {};
-  for (const [key, t] of named) {
-    const len = t.size / k;
-    const values = new Float64Array(t.size);
-    params.forEach((p, i) => {
-      const v = p[key];
-      if (!v || v.length !== len) {
-        throw new Error(`hessianSpectra: network ${i} gives ${v ? `${v.length} values` : 'no values'} for '${key}', the deep model needs ${len}`);
-      }
-      values.set(Array.from(v), i * len);
-    });
-    state[key] = g.tensor(values, { shape: [...t.shape], device: 'cpu', dtype: 'float64' });
+  try {
+    for (const [key, t] of model.namedParameters()) {
+      const len = t.size / k;
+      const values = new Float64Array(t.size);
+      params.forEach((p, i) => {
+        const v = p[key];
+        if (!v || v.length !== len) {
+          throw new g.GpugradError(`hessianSpectra: network ${i} gives ${v ? `${v.length} values` : 'no values'} for '${key}', the deep model needs ${len}`);
+        }
+        values.set(v, i * len);
+      });
+      state[key] = g.tensor(values, { shape: [...t.shape], device: 'cpu', dtype: 'float64' });
+    }
+    model.loadStateDict(state);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  } finally {
+    for (const t of Object.values(state)) t.dispose();
   }
-  return state;
+  return model;
 }
 
 /** What a worker is asked: one group's spectra. */
