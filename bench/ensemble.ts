@@ -17,10 +17,9 @@
  */
 import { parseArgs } from 'node:util';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as g from '../src/index.js';
-import { availableParallelism } from 'node:os';
 import { FUNCTION_MODELS, mlp } from '../src/experiments/common.js';
 import { HessianPool, hessianSpectra } from '../src/experiments/hessian-spectrum.js';
 

@@ -1,6 +1,6 @@
 /** where(cond, a, b): a where cond ≠ 0, else b; all three broadcast to the output shape. `modes`: the inputs' AccessModes joined by commas. */
 import {
-  type AccessMode, type KernelSpec, type Vec4Mode, type WgslType, VEC4_PER_THREAD, accessExpr, bindings, lanes, mainElementwise,
+  type AccessMode, type KernelSpec, type Vec4Mode, type WgslType, VEC4_PER_THREAD, accessExpr, bindings, mainElementwise,
   paramsWgsl, stridedCoords, memoKernel, vec4Coords, vec4Load } from './common.js';
 
 export const WG = 64;
