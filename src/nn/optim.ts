@@ -7,6 +7,7 @@
  * Optimizer state (moments, momentum buffers) is kept out of `tidy` scopes; `dispose()` frees it.
  */
 import { check, fmtShape } from '../kernels/errors.js';
+import { shapesEqual } from '../kernels/shape.js';
 import { zerosLike } from '../tensor/creation.js';
 import { keep, tidy } from '../tensor/memory.js';
 import { add, clone, mul, sub } from '../tensor/ops/index.js';
@@ -77,8 +78,8 @@ export abstract class Optimizer {
         known.add(key);
         const src = state.tensors[key];
         if (!src) continue;
-        check(src.shape.length === p.shape.length && src.shape.every((d, k) => d === p.shape[k]), `${name}.loadStateDict`,
-          `${key} is ${fmtShape(src.shape)} but parameter ${i} is ${fmtShape(p.shape)}`);
+        check(shapesEqual(src.shape, p.shape), `${name}.loadStateDict`,
+          () => `${key} is ${fmtShape(src.shape)} but parameter ${i} is ${fmtShape(p.shape)}`);
         check(src.device === p.device, `${name}.loadStateDict`, `${key} is on ${src.device} but parameter ${i} on ${p.device}; move it first (await t.to('${p.device}'))`);
         noGrad(() => tidy(() => copyInto(this.slot(i, slot), src.dtype === p.dtype ? src : src.cast(p.dtype))));
       }
