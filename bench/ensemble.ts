@@ -168,7 +168,7 @@ if (N === FULL.trainings) {
 
 if (opt.experiment) {
   const { runExperiment } = await import('../src/cli/run.js');
-  const { readResults } = await import('../src/cli/run-folder.js');
+  const { readResults } = await import('../src/run/folder.js');
   const { loadExperiment } = await import('../src/experiments/index.js');
   const set = opt.experiment.split(/\s+/).filter(Boolean);
   const root = mkdtempSync(join(tmpdir(), 'gpugrad-bench-ensemble-'));

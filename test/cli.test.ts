@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as g from '../src/index.js';
 import { parse, numberFlag, UsageError } from '../src/cli/args.js';
-import { deriveSeed } from '../src/cli/run-context.js';
+import { deriveSeed } from '../src/run/context.js';
 import { runExperiment, type RunOptions } from '../src/cli/run.js';
-import { readResults, toCsv } from '../src/cli/run-folder.js';
-import type { Experiment, Results } from '../src/experiments/types.js';
+import { readResults, toCsv } from '../src/run/folder.js';
+import type { Experiment, Results } from '../src/run/types.js';
 
 const bin = join(process.cwd(), 'bin/gpugrad.js');
 const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], {

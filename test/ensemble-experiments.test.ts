@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertClose, g, randomArray, webgpuAvailable } from './helpers.js';
 import { runExperiment } from '../src/cli/run.js';
-import { readResults } from '../src/cli/run-folder.js';
+import { readResults } from '../src/run/folder.js';
 import { loadExperiment } from '../src/experiments/index.js';
 import { ScalarLog, VectorLog, flatParameters, memberFlatParameters } from '../src/experiments/common.js';
 import { mnistMlp } from '../src/experiments/models.js';
-import type { Results, Row } from '../src/experiments/types.js';
+import type { Results, Row } from '../src/run/types.js';
 
 const DEVICES: g.DeviceName[] = ['cpu', 'webgpu'];
 /** float64 on the CPU agrees to rounding; float32 on WebGPU to a few ulps of the sums involved */

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as g from '../src/index.js';
 import { runExperiment } from '../src/cli/run.js';
-import { readResults } from '../src/cli/run-folder.js';
+import { readResults } from '../src/run/folder.js';
 import { EXPERIMENT_NAMES, loadExperiment } from '../src/experiments/index.js';
 import { writeRunReport } from '../src/report/run-report.js';
 import { pngSize, svgText } from './report-helpers.js';

@@ -8,12 +8,12 @@ import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
-import { line, melt, panels, scatter, thin } from '../src/report/charts.js';
+import { line, melt, panels, scatter, thin } from '../src/run/charts.js';
 import { fontFiles, toPng, toSvg } from '../src/report/render.js';
 import { comparison, formatValue } from '../src/report/run-report.js';
 import { toHtml, toMarkdown } from '../src/report/doc.js';
 import { assembleReport } from '../src/report/assemble.js';
-import type { Results } from '../src/experiments/types.js';
+import type { Results } from '../src/run/types.js';
 import { pngSize, svgText } from './report-helpers.js';
 
 const rows = Array.from({ length: 50 }, (_, i) => ({ step: i, loss: Math.exp(-i / 10), model: i % 2 ? 'deep' : 'shallow' }));

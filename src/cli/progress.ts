@@ -1,6 +1,6 @@
 /** Progress bars on stderr (cli-progress); silent when stderr is not a terminal or GPUGRAD_QUIET is set. */
 import cliProgress from 'cli-progress';
-import type { Progress } from '../experiments/types.js';
+import type { Progress } from '../run/types.js';
 
 export function progressBar(label: string, total: number): Progress {
   if (!process.stderr.isTTY || process.env.GPUGRAD_QUIET) return { update() {}, stop() {} };

@@ -5,10 +5,11 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EXPERIMENT_NAMES, type ExperimentName, isExperimentName, loadExperiment } from '../experiments/index.js';
-import { type Experiment, PRESETS, type Preset, type Results } from '../experiments/types.js';
+import { type Experiment, PRESETS, type Preset, type Results } from '../run/types.js';
 import { UsageError, choiceFlag, numberFlag, parse } from './args.js';
 import { libraryVersion } from './version.js';
-import { RunFolder, latestRun, readResults, timestampName } from './run-folder.js';
+import { progressBar } from './progress.js';
+import { RunFolder, latestRun, readResults, timestampName } from '../run/folder.js';
 
 export const RUN_HELP = `Usage: gpugrad run <experiment>|all [flags]
 
@@ -204,7 +205,7 @@ function configFor(e: Experiment<any>, o: RunOptions, base: Record<string, unkno
 /** Runs one experiment into a new (or resumed) run folder and returns the folder. */
 export async function runExperiment(e: Experiment<any>, o: RunOptions, adapter: string): Promise<string> {
   const g = await import('../index.js');
-  const { Context } = await import('./run-context.js');
+  const { Context } = await import('../run/context.js');
   let folder: RunFolder;
   const resumeDir = o.resume ? (o.out ?? latestRun(o.runsDir, e.name)) : null;
   if (resumeDir && existsResults(resumeDir)) {
@@ -241,7 +242,7 @@ export async function runExperiment(e: Experiment<any>, o: RunOptions, adapter: 
   const r = folder.results;
   const wallBefore = r.wallTimeS;
   const t0 = performance.now();
-  const ctx = new Context(folder, r.config, r.seed, r.preset, o.dataDir);
+  const ctx = new Context(folder, r.config, r.seed, r.preset, o.dataDir, progressBar);
   const onSignal = (sig: NodeJS.Signals) => {
     ctx.stopBars();
     r.status = 'failed';

@@ -7,7 +7,7 @@
 import { loadCifar10 } from './common.js';
 import { type CnnPairConfig, epochFigures, epochSummary, trainCnnPair } from './mnist-cnns.js';
 import { cnn1, cnn2 } from './models.js';
-import type { Experiment } from './types.js';
+import type { Experiment } from '../run/types.js';
 
 type Config = CnnPairConfig;
 

@@ -1,11 +1,12 @@
 /**
- * What several experiments share, written with the public API only: MLPs, a full-batch regression step, classifier
- * epochs and evaluation that read back one pair of numbers per epoch (not one per step), loss logs read every k
- * steps, checkpoints of a model and its Adam state, dataset subsets, and the dead-network test.
+ * What several experiments share, written with the public API and the run floor: MLPs, a full-batch regression step,
+ * classifier epochs and evaluation that read back one pair of numbers per epoch (not one per step), loss logs read
+ * every k steps, dataset subsets, and the dead-network test.
  */
 import * as g from '../index.js';
 import type { Adam, ImageDataset, Module, Tensor } from '../index.js';
-import type { Checkpoint, Restored, Row, RunContext, Unit } from './types.js';
+import { restoreTraining, trainingState } from '../run/checkpoint.js';
+import type { Row, RunContext, Unit } from '../run/types.js';
 
 /** Linear layers of the given widths with ReLU between them (none after the last): PyTorch's default init. */
 export function mlp(widths: readonly number[], generator: g.Generator, opts: { device?: g.DeviceName; dtype?: g.DType } = {}): g.Sequential {
@@ -318,67 +319,6 @@ export class ModuleGroup extends g.Module {
     for (const [name, m] of Object.entries(modules)) this.registerModule(name, m);
   }
   forward(x: Tensor): Tensor { return x; }
-}
-
-// ---- checkpoints --------------------------------------------------------------------------------------------------
-
-/** A model's parameters and its Adam state, for unit.epochDone(). */
-export function trainingState(model: Module, opt: Adam, json: Record<string, unknown> = {}): Checkpoint {
-  const tensors: Record<string, Tensor> = {};
-  for (const [k, t] of model.namedParameters()) tensors[`model.${k}`] = t;
-  const state = opt.stateDict();
-  for (const [k, t] of Object.entries(state.tensors)) tensors[`adam.${k}`] = t; // adam.<i>.m, adam.<i>.v
-  return { tensors, json: { ...json, adamSteps: state.stepCount } };
-}
-
-/** Puts a checkpoint from trainingState() back into a model and its Adam (moments and step count). */
-export function restoreTraining(r: Restored, model: Module, opt: Adam): void {
-  const params: Record<string, Tensor> = {};
-  const adam: Record<string, Tensor> = {};
-  for (const [k, t] of Object.entries(r.tensors)) {
-    if (k.startsWith('model.')) params[k.slice('model.'.length)] = t;
-    else if (k.startsWith('adam.')) adam[k.slice('adam.'.length)] = t;
-  }
-  model.loadStateDict(params);
-  opt.loadStateDict({ stepCount: (r.json as { adamSteps?: number })?.adamSteps ?? opt.stepCount, tensors: adam });
-  for (const t of Object.values(r.tensors)) t.dispose();
-}
-
-/**
- * The full-batch loop of the function experiments: from iteration `from`, `step()` until `iterations`; `record(it)`
- * (read the pending metrics back) whenever `full()` says the log is full, and at every `checkpointEvery`-th iteration
- * and the last, a record and a checkpoint of `state()` — so a resume restarts from the last checkpoint with every
- * metric before it already logged. Reads are asynchronous: a record starts its read (the logs' drain() takes the block
- * at the call) and the loop goes on stepping; the records complete in order, and all of them before a checkpoint.
- */
-export async function iterateWithCheckpoints(unit: Unit, o: {
-  from: number; iterations: number; checkpointEvery: number;
-  step: () => void; full: () => boolean; record: (it: number) => Promise<void>; state: () => Checkpoint;
-}): Promise<void> {
-  let reading: Promise<void> = Promise.resolve();
-  const record = (it: number) => {
-    const r = o.record(it);
-    r.catch(() => {}); // awaited through `reading`; this only keeps an early failure from going unhandled
-    reading = reading.then(() => r);
-  };
-  for (let it = o.from; it < o.iterations;) {
-    o.step();
-    it++;
-    if (o.full()) record(it);
-    if (it % o.checkpointEvery === 0 || it === o.iterations) {
-      record(it);
-      await reading;
-      await unit.epochDone(it, o.state());
-    }
-  }
-}
-
-/** Restores a unit's model and optimizer when it has a checkpoint; returns the epochs already done. */
-export async function resumeTraining(unit: Unit, model: Module, opt: Adam): Promise<number> {
-  const r = await unit.restore();
-  if (!r) return 0;
-  restoreTraining(r, model, opt);
-  return unit.epochsDone;
 }
 
 /** All parameters flattened into one host array, in namedParameters() order. */

@@ -11,9 +11,10 @@
  * on another GPU.) `--one-by-one` trains the six models one after another.
  */
 import * as g from '../index.js';
-import { line, thin } from '../report/charts.js';
-import { FUNCTION_MODELS, ModuleGroup, ScalarLog, VectorLog, isConstant, iterateWithCheckpoints, mlp, regressionStep, resumeTraining, trainingState } from './common.js';
-import type { Experiment, Results, Row, RunContext } from './types.js';
+import { line, thin } from '../run/charts.js';
+import { FUNCTION_MODELS, ModuleGroup, ScalarLog, VectorLog, isConstant, mlp, regressionStep } from './common.js';
+import { iterateWithCheckpoints, resumeTraining, trainingState } from '../run/checkpoint.js';
+import type { Experiment, Results, Row, RunContext } from '../run/types.js';
 
 interface Config { iterations: number; lr: number; checkpointEvery: number; readEvery: number; oneByOne: boolean }
 

@@ -7,9 +7,10 @@
  * each member initialised from the generator its one-by-one model uses; `--one-by-one` trains them one after another.
  */
 import * as g from '../index.js';
-import { line, panels, thin } from '../report/charts.js';
-import { FUNCTION_MODELS, ScalarLog, VectorLog, isConstant, iterateWithCheckpoints, mlp, regressionStep, resumeTraining, trainingState, variance } from './common.js';
-import type { Experiment, Results, Row, RunContext } from './types.js';
+import { line, panels, thin } from '../run/charts.js';
+import { FUNCTION_MODELS, ScalarLog, VectorLog, isConstant, mlp, regressionStep, variance } from './common.js';
+import { iterateWithCheckpoints, resumeTraining, trainingState } from '../run/checkpoint.js';
+import type { Experiment, Results, Row, RunContext } from '../run/types.js';
 
 interface Config { iterations: number; lr: number; checkpointEvery: number; readEvery: number; runs: number; oneByOne: boolean }
 

@@ -5,10 +5,10 @@
  * training and test sets. PROTOCOL.md 3-3.
  */
 import * as g from '../index.js';
-import { line, panels } from '../report/charts.js';
+import { line, panels } from '../run/charts.js';
 import { evaluate, loadMnist, trainUnit } from './common.js';
 import { flatnessCnn } from './models.js';
-import type { Experiment, Results, Row } from './types.js';
+import type { Experiment, Results, Row } from '../run/types.js';
 
 interface Config {
   lrs: number[]; batchSizes: [number, number]; epochs: number;

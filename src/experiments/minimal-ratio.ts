@@ -13,10 +13,10 @@
  * Phase 3 runs per network (one resumable unit each). `--one-by-one` trains them one after another instead.
  */
 import * as g from '../index.js';
-import { line, panels, scatter } from '../report/charts.js';
+import { line, panels, scatter } from '../run/charts.js';
 import { FUNCTION_MODELS, ScalarLog, VectorLog, isConstant, mlp, regressionStep, variance } from './common.js';
 import { HessianPool, hessianSpectra, symmetricEigenvalues } from './hessian-spectrum.js';
-import type { Experiment, Results, Row, RunContext } from './types.js';
+import type { Experiment, Results, Row, RunContext } from '../run/types.js';
 
 interface Config {
   trainings: number; adamSteps: number; lr: number;

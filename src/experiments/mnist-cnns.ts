@@ -5,11 +5,11 @@
  * PROTOCOL.md 1-2.
  */
 import * as g from '../index.js';
-import { line } from '../report/charts.js';
+import { line } from '../run/charts.js';
 import { loadMnist, lrNote, trainWithTestCurve } from './common.js';
 import { cnnA, cnnB } from './models.js';
 import type { ImageDataset } from '../index.js';
-import type { Experiment, Results, Row, RunContext } from './types.js';
+import type { Experiment, Results, Row, RunContext } from '../run/types.js';
 
 /** The settings of both 1-2 experiments (this one and cifar-cnns). */
 export interface CnnPairConfig { epochs: number; lr: number; batchSize: number; trainSamples?: number; testSamples?: number }

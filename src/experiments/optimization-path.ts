@@ -13,13 +13,14 @@
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import * as g from '../index.js';
-import { line, panels } from '../report/charts.js';
+import { line, panels } from '../run/charts.js';
 import {
-  type EpochStats, epochLoader, evaluate, evaluateEnsemble, flatParameters, loadMnist, memberFlatParameters, restoreTraining,
-  trainEnsembleEpoch, trainingState, trainUnit,
+  type EpochStats, epochLoader, evaluate, evaluateEnsemble, flatParameters, loadMnist, memberFlatParameters,
+  trainEnsembleEpoch, trainUnit,
 } from './common.js';
+import { restoreTraining, trainingState } from '../run/checkpoint.js';
 import { mnistMlp } from './models.js';
-import type { Experiment, Results, RunContext } from './types.js';
+import type { Experiment, Results, RunContext } from '../run/types.js';
 
 interface Config { runs: number; epochs: number; every: number; lr: number; batchSize: number; trainSamples?: number; oneByOne: boolean }
 

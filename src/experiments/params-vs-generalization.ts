@@ -3,10 +3,10 @@
  * same way; afterwards loss and accuracy over the whole training and test sets. PROTOCOL.md 3-2.
  */
 import * as g from '../index.js';
-import { line, melt } from '../report/charts.js';
+import { line, melt } from '../run/charts.js';
 import { evaluate, loadMnist, trainUnit } from './common.js';
 import { mnistMlp } from './models.js';
-import type { Experiment, Results } from './types.js';
+import type { Experiment, Results } from '../run/types.js';
 
 interface Config { models: [number, number][]; epochs: number; lr: number; batchSize: number; trainSamples?: number; testSamples?: number }
 

@@ -5,10 +5,10 @@
  * memorisation shows. PROTOCOL.md 3-1.
  */
 import * as g from '../index.js';
-import { line } from '../report/charts.js';
+import { line } from '../run/charts.js';
 import { loadMnist, lrNote, trainWithTestCurve } from './common.js';
 import { cnnA } from './models.js';
-import type { Experiment, Results, Row } from './types.js';
+import type { Experiment, Results, Row } from '../run/types.js';
 
 interface Config { epochs: number; lr: number; batchSize: number; trainSamples?: number; testSamples?: number }
 

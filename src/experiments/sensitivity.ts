@@ -9,10 +9,10 @@
  * parameter tensors of ‖∂L_batch/∂θ‖_F left from the last training batch. PROTOCOL.md 3-3.
  */
 import * as g from '../index.js';
-import { line, melt, panels } from '../report/charts.js';
+import { line, melt, panels } from '../run/charts.js';
 import { evaluate, loadMnist, lrNote, trainUnit } from './common.js';
 import { flatnessCnn } from './models.js';
-import type { Experiment, Results, Row } from './types.js';
+import type { Experiment, Results, Row } from '../run/types.js';
 
 interface Config { batchSizes: number[]; lr: number; epochs: number; trainSamples?: number; testSamples?: number }
 

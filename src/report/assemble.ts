@@ -5,8 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { EXPERIMENT_NAMES } from '../experiments/index.js';
-import type { Results } from '../experiments/types.js';
-import { findRuns, readResults } from '../cli/run-folder.js';
+import type { Results } from '../run/types.js';
+import { findRuns, readResults } from '../run/folder.js';
 import { type Block, toHtml, toMarkdown } from './doc.js';
 import { type DrawnFigure, formatDuration, runBlocks, writeRunReport } from './run-report.js';
 

@@ -5,8 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadExperiment, isExperimentName } from '../experiments/index.js';
-import type { Experiment, Results, Value } from '../experiments/types.js';
-import { readResults } from '../cli/run-folder.js';
+import type { Experiment, Results, Value } from '../run/types.js';
+import { readResults } from '../run/folder.js';
 import { type Block, toHtml, toMarkdown } from './doc.js';
 import { REFERENCE, type RefEntry } from './reference.js';
 import { toPng, toSvg } from './render.js';

@@ -1,8 +1,8 @@
 /**
- * What an experiment is, and what the command line hands it while it runs. An experiment is a plain object: its
- * presets, a `run(ctx)` that trains and logs through the context, and `figures(results)` that turns a results.json
- * into Vega-Lite charts. Everything an experiment writes goes through the context, so the run folder (results.json,
- * metrics.csv, checkpoints for --resume) is the CLI's business, not the experiment's.
+ * The results schema and the contract between an experiment and whatever runs it. An experiment is a plain object:
+ * its presets, a `run(ctx)` that trains and logs through the context, and `figures(results)` that turns a
+ * results.json into Vega-Lite charts. Everything an experiment writes goes through the context, so the run folder
+ * (results.json, metrics.csv, checkpoints for --resume) is this floor's business, not the experiment's.
  */
 import type { Generator, Tensor } from '../index.js';
 

@@ -1,8 +1,9 @@
 /**
  * Small builders of Vega-Lite specs, so an experiment's figures read as "loss vs iteration, coloured by model, log y"
- * instead of forty lines of JSON. They return plain spec objects; render.ts adds the title and draws them.
+ * instead of forty lines of JSON. They return plain spec objects; report/render.ts adds the title and draws them.
+ * They live on the run floor because experiments declare their figures with them and the report draws them.
  */
-import type { Row } from '../experiments/types.js';
+import type { Row } from './types.js';
 
 type Spec = Record<string, unknown>;
 

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Results, Row } from '../experiments/types.js';
+import type { Results, Row } from './types.js';
 
 /** Writes to a temporary name and renames, so a kill never leaves half a file under the real name. */
 export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {

@@ -1,15 +1,15 @@
 /**
- * The RunContext an experiment runs in: logging into the run folder, derived seeds, progress bars, and the resumable
- * units whose checkpoints make `--resume` continue from the last finished epoch.
+ * The RunContext an experiment runs in: logging into the run folder, derived seeds, progress bars (drawn by whoever
+ * runs the experiment: the CLI passes its own), and the resumable units whose checkpoints make `--resume` continue
+ * from the last finished epoch.
  */
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Generator, tensor, type HostTensor, type Tensor } from '../index.js';
-import type { Checkpoint, Preset, Progress, Restored, Row, RunContext, Unit, Value } from '../experiments/types.js';
-import { readCheckpoint, writeCheckpoint } from './checkpoint-file.js';
-import { progressBar } from './progress.js';
-import type { RunFolder } from './run-folder.js';
+import type { Checkpoint, Preset, Progress, Restored, Row, RunContext, Unit, Value } from './types.js';
+import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import type { RunFolder } from './folder.js';
 
 /** FNV-1a over the text: a stable 32-bit seed from the run's seed and labels. */
 export function deriveSeed(seed: number, labels: (string | number)[]): number {
@@ -27,6 +27,8 @@ export class Context<C> implements RunContext<C> {
     readonly seed: number,
     readonly preset: Preset,
     readonly dataDir: string | undefined,
+    /** draws a progress bar (the CLI's on its terminal); silent by default */
+    private readonly progressBar: (label: string, total: number) => Progress = () => ({ update() {}, stop() {} }),
   ) {}
 
   seedFor(...labels: (string | number)[]): number { return deriveSeed(this.seed, labels); }
@@ -48,7 +50,7 @@ export class Context<C> implements RunContext<C> {
   }
 
   progress(label: string, total: number): Progress {
-    const bar = progressBar(label, total);
+    const bar = this.progressBar(label, total);
     this.bars.push(bar);
     return bar;
   }
