@@ -135,6 +135,7 @@ test('interpolation: the sweep over α for each lr; θ(0) and θ(1) are the trai
   }
   model.dispose();
   test.release();
+  folder.release();
 });
 
 /** The experiment, dying when it logs row number `after + 1` of `series` (what a kill at that moment leaves). */

@@ -102,7 +102,10 @@ test('a run killed after a checkpoint resumes from it (gpugrad run ... --resume)
   const killed = readResults(out);
   const at = killed.units.deep.epochsDone;
   assert.ok(at >= 8, `the run reached a checkpoint before the kill (${at})`);
-  assert.is(killed.status, 'running', 'SIGKILL leaves no chance to write more');
+  // SIGKILL leaves no chance to write more: the file still says running, and with no live owner it reads as stopped
+  assert.is(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).status, 'running');
+  assert.is(killed.status, 'failed');
+  assert.match(killed.error ?? '', /stopped without finishing/);
 
   const r = spawnSync(process.execPath, ['bin/gpugrad.js', 'run', 'grad-norm', '--resume', '--epochs', String(at + 8), '--out', out],
     { env: { ...process.env, GPUGRAD_QUIET: '1', GPUGRAD_DIST: process.env.GPUGRAD_DIST ?? 'dist' }, encoding: 'utf8', timeout: 60_000 });

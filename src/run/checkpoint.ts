@@ -8,12 +8,22 @@
  * library (and probes WebGPU): the CLI imports it only once the device is chosen.
  */
 import { readFile } from 'node:fs/promises';
-import { type Adam, type HostTensor, type Module, type Tensor, decodeSafetensors, encodeSafetensors } from '../index.js';
-import { writeAtomic } from './folder.js';
+import { type Adam, GpugradError, type HostTensor, type Module, type Tensor, decodeSafetensors, encodeSafetensors } from '../index.js';
+import { writeAtomic } from './files.js';
 import type { Checkpoint, Restored, Unit } from './types.js';
 
+/**
+ * Writes a checkpoint durably (see files.ts). GPUGRAD_TEST_STALL_CHECKPOINT=<ms> is a test hook: each write stalls
+ * that long once its data is on disk, before the rename, and says so on stderr, so a test can interrupt it there.
+ */
 export async function writeCheckpoint(path: string, tensors: Record<string, HostTensor>, json: unknown): Promise<void> {
-  await writeAtomic(path, encodeSafetensors(tensors, { json: JSON.stringify(json ?? null) }));
+  const stall = Number(process.env.GPUGRAD_TEST_STALL_CHECKPOINT ?? 0);
+  await writeAtomic(path, encodeSafetensors(tensors, { json: JSON.stringify(json ?? null) }), stall > 0 ? {
+    beforeRename: async (tmp) => {
+      process.stderr.write(`gpugrad-test: checkpoint ${tmp} written, stalling ${stall} ms before the rename\n`);
+      await new Promise((resolve) => setTimeout(resolve, stall));
+    },
+  } : {});
 }
 
 export async function readCheckpoint(path: string): Promise<{ tensors: Record<string, HostTensor>; json: unknown }> {
@@ -21,7 +31,7 @@ export async function readCheckpoint(path: string): Promise<{ tensors: Record<st
     const { tensors, metadata } = decodeSafetensors(new Uint8Array(await readFile(path)));
     return { tensors, json: metadata.json ? JSON.parse(metadata.json) : null };
   } catch (e) {
-    throw new Error(`${path}: ${(e as Error).message}; delete the run folder's checkpoint (or the folder) and run without --resume`);
+    throw new GpugradError(`${path}: ${(e as Error).message}; this checkpoint cannot be read, so its run cannot be resumed: start a new run without --resume`);
   }
 }
 
@@ -59,15 +69,25 @@ export async function iterateWithCheckpoints(unit: Unit, o: {
   step: () => void; full: () => boolean; record: (it: number) => Promise<void>; state: () => Checkpoint;
 }): Promise<void> {
   let reading: Promise<void> = Promise.resolve();
+  let failure: { error: unknown } | null = null;
   const record = (it: number) => {
     const r = o.record(it);
-    r.catch(() => {}); // awaited through `reading`; this only keeps an early failure from going unhandled
+    // awaited through `reading`; a failure (or a stop asked for, thrown where a row is logged) also ends the loop at
+    // its next step rather than after up to `checkpointEvery` steps whose work would be thrown away
+    r.catch((error) => { failure ??= { error }; });
     reading = reading.then(() => r);
+    reading.catch(() => {}); // the loop may end on `failure` without awaiting `reading`: not an unhandled rejection
   };
   for (let it = o.from; it < o.iterations;) {
+    if (failure) throw (failure as { error: unknown }).error;
     o.step();
     it++;
-    if (o.full()) record(it);
+    if (o.full()) {
+      record(it);
+      // Steps only enqueue work: without a turn of the event loop here, reads, progress and signals would all wait
+      // for the next checkpoint.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     if (it % o.checkpointEvery === 0 || it === o.iterations) {
       record(it);
       await reading;

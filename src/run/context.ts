@@ -8,7 +8,9 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Generator, tensor, type HostTensor, type Tensor } from '../index.js';
 import type { Checkpoint, Preset, Progress, Restored, Row, RunContext, Unit, Value } from './types.js';
+import { GpugradError } from '../kernels/errors.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { RunInterrupted } from './interrupt.js';
 import type { RunFolder } from './folder.js';
 
 /** FNV-1a over the text: a stable 32-bit seed from the run's seed and labels. */
@@ -20,9 +22,11 @@ export function deriveSeed(seed: number, labels: (string | number)[]): number {
 
 export class Context<C> implements RunContext<C> {
   private bars: Progress[] = [];
+  private stopSignal: NodeJS.Signals | null = null;
+  private abandoned = false;
 
   constructor(
-    private folder: RunFolder,
+    private readonly folder: RunFolder,
     readonly config: C,
     readonly seed: number,
     readonly preset: Preset,
@@ -35,6 +39,7 @@ export class Context<C> implements RunContext<C> {
   rng(...labels: (string | number)[]): Generator { return new Generator(this.seedFor(...labels)); }
 
   log(series: string, row: Row): void {
+    this.checkStop();
     (this.folder.results.series[series] ??= []).push(row);
     this.folder.maybeWrite();
   }
@@ -42,6 +47,7 @@ export class Context<C> implements RunContext<C> {
   series(name: string): readonly Row[] { return this.folder.results.series[name] ?? []; }
 
   final(values: Record<string, Value>): void {
+    this.checkStop();
     Object.assign(this.folder.results.final, values);
   }
 
@@ -52,39 +58,61 @@ export class Context<C> implements RunContext<C> {
   progress(label: string, total: number): Progress {
     const bar = this.progressBar(label, total);
     this.bars.push(bar);
-    return bar;
+    return { update: (done, status) => { bar.update(done, status); this.checkStop(); }, stop: () => bar.stop() };
   }
 
   stopBars(): void { for (const b of this.bars) b.stop(); this.bars = []; }
 
+  /** The first SIGINT/SIGTERM: the next safe point (a logged row, a progress update, a checkpoint) throws RunInterrupted. */
+  requestStop(signal: NodeJS.Signals): void { this.stopSignal ??= signal; }
+
+  /** The run is being abandoned: its covered state is being written, so no checkpoint may be committed any more. */
+  abandon(signal: NodeJS.Signals): void {
+    this.requestStop(signal);
+    this.abandoned = true;
+  }
+
+  private checkStop(): void {
+    if (this.stopSignal) throw new RunInterrupted(this.stopSignal);
+  }
+
   unit(name: string): Unit {
-    const units = this.folder.results.units;
-    const rec = (units[name] ??= { epochsDone: 0, finished: false });
     const folder = this.folder;
+    const rec = (folder.results.units[name] ??= { epochsDone: 0, finished: false });
     const stem = `checkpoints/${name.replace(/[^A-Za-z0-9._-]/g, '_')}`;
-    // Each checkpoint gets a new file name, and results.json points at it only once it is complete: a kill at any
-    // moment leaves results.json and the checkpoint it names in agreement.
-    const save = async (state?: Checkpoint) => {
+    // Each checkpoint gets a new file name, and the unit's record moves to it only once the file is durable, in one
+    // synchronous step with the savepoint (the rows it covers): results.json, whenever it is written (every few
+    // seconds, or after a signal), never claims progress its checkpoints lack. The old file goes only after that.
+    const commit = async (epochsDone: number, finished: boolean, state: Checkpoint | undefined, keepOld: boolean) => {
+      const covered = folder.coverage();
       const old = rec.checkpoint;
+      let file = keepOld ? old : undefined;
       if (state) {
         const arrays: Record<string, HostTensor> = {};
         for (const [k, t] of Object.entries(state.tensors ?? {})) arrays[`tensor.${k}`] = { dtype: t.dtype, shape: [...t.shape], data: await t.data() };
         for (const [k, a] of Object.entries(state.arrays ?? {})) arrays[`array.${k}`] = { dtype: 'float32', shape: [a.length], data: a };
-        const file = `${stem}-${rec.finished ? 'final' : `e${rec.epochsDone}`}.safetensors`;
+        file = `${stem}-${finished ? 'final' : `e${epochsDone}`}.safetensors`;
         await writeCheckpoint(join(folder.dir, file), arrays, state.json);
-        rec.checkpoint = file;
       }
-      folder.savepoint();
+      if (this.abandoned) throw new RunInterrupted(this.stopSignal!); // the file stays unnamed; a resume removes it
+      rec.epochsDone = epochsDone;
+      rec.finished = finished;
+      if (file) rec.checkpoint = file;
+      else delete rec.checkpoint;
+      folder.results.savepoint = covered;
       await folder.write();
-      if (old && old !== rec.checkpoint) await rm(join(folder.dir, old), { force: true });
+      if (old && old !== file) await rm(join(folder.dir, old), { force: true });
+      this.checkStop();
     };
     return {
       name,
       finished: rec.finished,
       epochsDone: rec.epochsDone,
       async restore(): Promise<Restored | null> {
-        if (!rec.checkpoint || !existsSync(join(folder.dir, rec.checkpoint))) return null;
-        const { tensors: arrays, json } = await readCheckpoint(join(folder.dir, rec.checkpoint));
+        if (!rec.checkpoint) return null;
+        const path = join(folder.dir, rec.checkpoint);
+        if (!existsSync(path)) throw new GpugradError(`unit ${name}: its checkpoint ${path} is missing; it cannot continue where it stopped`);
+        const { tensors: arrays, json } = await readCheckpoint(path);
         const tensors: Record<string, Tensor> = {};
         const host: Record<string, Float32Array> = {};
         for (const [k, a] of Object.entries(arrays)) {
@@ -93,22 +121,10 @@ export class Context<C> implements RunContext<C> {
         }
         return { tensors, arrays: host, json };
       },
-      async epochDone(epochsDone: number, state?: Checkpoint) {
-        rec.epochsDone = epochsDone;
-        await save(state);
-      },
-      async finish(state?: Checkpoint) {
-        rec.finished = true;
-        if (!state && rec.checkpoint) {
-          // nothing to keep: the last epoch's checkpoint is not needed once the unit is finished
-          const old = rec.checkpoint;
-          delete rec.checkpoint;
-          await save();
-          await rm(join(folder.dir, old), { force: true });
-          return;
-        }
-        await save(state);
-      },
+      // without a state the previous checkpoint stays (a unit whose progress needs none, e.g. a sweep)
+      epochDone: (epochsDone: number, state?: Checkpoint) => commit(epochsDone, false, state, true),
+      // without a state the last epoch's checkpoint goes: it is not needed once the unit is finished
+      finish: (state?: Checkpoint) => commit(rec.epochsDone, true, state, false),
     };
   }
 
