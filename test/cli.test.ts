@@ -15,6 +15,7 @@ import { deriveSeed } from '../src/run/context.js';
 import { runExperiment, type RunOptions } from '../src/cli/run.js';
 import { readResults, toCsv } from '../src/run/folder.js';
 import { makeDir, writeAtomic } from '../src/run/files.js';
+import { loadMnist } from '../src/experiments/common.js';
 import type { Experiment, Results } from '../src/run/types.js';
 
 const bin = join(process.cwd(), 'bin/gpugrad.js');
@@ -230,6 +231,23 @@ test('a failed write leaves no temporary file', async () => {
   mkdirSync(join(dir, 'target', 'inside'), { recursive: true }); // a non-empty folder where the file should go
   await writeAtomic(join(dir, 'target'), 'data').then(() => assert.unreachable('should fail'), () => {});
   assert.equal(readdirSync(dir), ['target']);
+});
+
+test('--data-dir without MNIST is refused, not replaced by the bundled copy', async () => {
+  const empty = mkdtempSync(join(tmpdir(), 'gpugrad-cli-'));
+  const ctx = { dataDir: empty, note: () => assert.unreachable('no note: an error') } as unknown as Parameters<typeof loadMnist>[0];
+  await loadMnist(ctx, 10, 10).then(() => assert.unreachable('should refuse'),
+    (e) => { assert.is(e.name, 'GpugradError'); assert.match(e.message, new RegExp(`--data-dir ${empty} holds no complete MNIST.*leave out --data-dir`)); });
+  const missing = join(empty, 'nope');
+  await loadMnist({ ...ctx, dataDir: missing } as typeof ctx, 10, 10).then(() => assert.unreachable('should refuse'), (e) => assert.match(e.message, /does not exist/));
+});
+
+test('an expected failure of a run prints its message without a stack trace', () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'gpugrad-cli-')), 'run');
+  const r = cli('run', 'mnist-cnns', '--preset', 'test', '--device', 'cpu', '--data-dir', '/nonexistent-gpugrad', '--out', out);
+  assert.is(r.status, 1, r.stderr);
+  assert.match(r.stderr, /gpugrad: mnist-cnns failed: --data-dir \/nonexistent-gpugrad does not exist/);
+  assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
 });
 
 test.run();

