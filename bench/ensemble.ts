@@ -20,7 +20,7 @@ import { mkdtempSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as g from '../src/index.js';
-import { FUNCTION_MODELS, mlp } from '../src/experiments/common.js';
+import { FUNCTION_MODELS, mlp } from '../src/experiments/models.js';
 import { HessianPool, hessianSpectra } from '../src/experiments/hessian-spectrum.js';
 
 const { values: opt } = parseArgs({

@@ -15,7 +15,7 @@ import { deriveSeed } from '../src/run/context.js';
 import { runExperiment, type RunOptions } from '../src/cli/run.js';
 import { readResults, toCsv } from '../src/run/folder.js';
 import { makeDir, writeAtomic } from '../src/run/files.js';
-import { loadMnist } from '../src/experiments/common.js';
+import { loadMnist } from '../src/experiments/classifiers.js';
 import type { Experiment, Results } from '../src/run/types.js';
 
 const bin = join(process.cwd(), 'bin/gpugrad.js');

@@ -13,7 +13,7 @@ import { assertClose, g, randomArray, webgpuAvailable } from './helpers.js';
 import { runExperiment } from '../src/cli/run.js';
 import { readResults } from '../src/run/folder.js';
 import { loadExperiment } from '../src/experiments/index.js';
-import { ScalarLog, VectorLog, flatParameters, memberFlatParameters } from '../src/experiments/common.js';
+import { ScalarLog, VectorLog, flatParameters, memberFlatParameters } from '../src/experiments/readback.js';
 import { mnistMlp } from '../src/experiments/models.js';
 import type { Results, Row } from '../src/run/types.js';
 

@@ -15,7 +15,7 @@ import * as g from '../src/index.js';
 import { runExperiment } from '../src/cli/run.js';
 import { Context } from '../src/run/context.js';
 import { RunFolder, readResults } from '../src/run/folder.js';
-import { evaluate, loadMnist, subset, trainWithTestCurve } from '../src/experiments/common.js';
+import { evaluate, loadMnist, subset, trainWithTestCurve } from '../src/experiments/classifiers.js';
 import { type ExperimentName, loadExperiment } from '../src/experiments/index.js';
 import { alphaGrid } from '../src/experiments/interpolation.js';
 import { flatnessCnn } from '../src/experiments/models.js';

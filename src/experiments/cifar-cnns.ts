@@ -4,7 +4,7 @@
  * and test accuracy every epoch, in eval mode (the task), and CNN-1 also with dropout on (the seed never called
  * eval()). PROTOCOL.md 1-2.
  */
-import { loadCifar10 } from './common.js';
+import { loadCifar10 } from './classifiers.js';
 import { type CnnPairConfig, epochFigures, epochSummary, trainCnnPair } from './mnist-cnns.js';
 import { cnn1, cnn2 } from './models.js';
 import type { Experiment } from '../run/types.js';

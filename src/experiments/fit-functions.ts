@@ -12,7 +12,9 @@
  */
 import * as g from '../index.js';
 import { line, thin } from '../run/charts.js';
-import { FUNCTION_MODELS, ModuleGroup, ScalarLog, VectorLog, isConstant, mlp, regressionStep } from './common.js';
+import { FUNCTION_MODELS, ModuleGroup, mlp } from './models.js';
+import { ScalarLog, VectorLog } from './readback.js';
+import { isConstant, regressionStep } from './regression.js';
 import { iterateWithCheckpoints, resumeTraining, trainingState } from '../run/checkpoint.js';
 import type { Experiment, Results, Row, RunContext } from '../run/types.js';
 

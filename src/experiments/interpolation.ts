@@ -6,7 +6,7 @@
  */
 import * as g from '../index.js';
 import { line, panels } from '../run/charts.js';
-import { evaluate, loadMnist, trainUnit } from './common.js';
+import { evaluate, loadMnist, trainUnit } from './classifiers.js';
 import { flatnessCnn } from './models.js';
 import type { Experiment, Results, Row } from '../run/types.js';
 

@@ -14,7 +14,9 @@
  */
 import * as g from '../index.js';
 import { line, panels, scatter } from '../run/charts.js';
-import { FUNCTION_MODELS, ScalarLog, VectorLog, isConstant, mlp, regressionStep, variance } from './common.js';
+import { FUNCTION_MODELS, mlp } from './models.js';
+import { ScalarLog, VectorLog } from './readback.js';
+import { isConstant, regressionStep, variance } from './regression.js';
 import { HessianPool, hessianSpectra, symmetricEigenvalues } from './hessian-spectrum.js';
 import type { Experiment, Results, Row, RunContext } from '../run/types.js';
 

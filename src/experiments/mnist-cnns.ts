@@ -6,7 +6,7 @@
  */
 import * as g from '../index.js';
 import { line } from '../run/charts.js';
-import { loadMnist, lrNote, trainWithTestCurve } from './common.js';
+import { loadMnist, lrNote, trainWithTestCurve } from './classifiers.js';
 import { cnnA, cnnB } from './models.js';
 import type { ImageDataset } from '../index.js';
 import type { Experiment, Results, Row, RunContext } from '../run/types.js';

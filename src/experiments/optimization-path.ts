@@ -14,10 +14,8 @@
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import * as g from '../index.js';
 import { line, panels } from '../run/charts.js';
-import {
-  type EpochStats, epochLoader, evaluate, evaluateEnsemble, flatParameters, loadMnist, memberFlatParameters,
-  trainEnsembleEpoch, trainUnit,
-} from './common.js';
+import { type EpochStats, epochLoader, evaluate, evaluateEnsemble, loadMnist, trainEnsembleEpoch, trainUnit } from './classifiers.js';
+import { flatParameters, memberFlatParameters } from './readback.js';
 import { restoreTraining, trainingState } from '../run/checkpoint.js';
 import { mnistMlp } from './models.js';
 import type { Experiment, Results, RunContext } from '../run/types.js';

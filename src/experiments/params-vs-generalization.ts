@@ -4,7 +4,7 @@
  */
 import * as g from '../index.js';
 import { line, melt } from '../run/charts.js';
-import { evaluate, loadMnist, trainUnit } from './common.js';
+import { evaluate, loadMnist, trainUnit } from './classifiers.js';
 import { mnistMlp } from './models.js';
 import type { Experiment, Results } from '../run/types.js';
 

@@ -6,7 +6,7 @@
  */
 import * as g from '../index.js';
 import { line } from '../run/charts.js';
-import { loadMnist, lrNote, trainWithTestCurve } from './common.js';
+import { loadMnist, lrNote, trainWithTestCurve } from './classifiers.js';
 import { cnnA } from './models.js';
 import type { Experiment, Results, Row } from '../run/types.js';
 

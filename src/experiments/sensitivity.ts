@@ -10,7 +10,8 @@
  */
 import * as g from '../index.js';
 import { line, melt, panels } from '../run/charts.js';
-import { evaluate, loadMnist, lrNote, trainUnit } from './common.js';
+import { evaluate, loadMnist, lrNote, trainUnit } from './classifiers.js';
+import { DeviceSum } from './readback.js';
 import { flatnessCnn } from './models.js';
 import type { Experiment, Results, Row } from '../run/types.js';
 
@@ -26,22 +27,19 @@ const SEED = 'seed variant (mean over parameter tensors of ‖∂L/∂θ‖_F fr
 export async function inputSensitivity(model: g.Module, ds: g.ImageDataset, batchSize = 500): Promise<{ task: number; perSample: number }> {
   const wasTraining = model.training;
   model.eval();
-  let sums = g.keep(g.zeros([2]));
+  const sums = new DeviceSum([2]);
   for (const batch of new g.DataLoader(ds, { batchSize })) {
-    const next = g.tidy(() => {
+    sums.add(() => {
       // the batch's summed loss: row n of its input gradient is ∂ℓₙ/∂xₙ
       const [dx] = g.grad((x) => g.F.crossEntropy(model.forward(x), batch.y).mul(batch.y.size), [batch.x]);
       return g.noGrad(() => {
         const sq = dx.square().sum([1, 2, 3]);
-        return sums.add(g.stack([sq.sum(), sq.sqrt().sum()]));
+        return g.stack([sq.sum(), sq.sqrt().sum()]);
       });
     });
-    sums.dispose();
-    sums = g.keep(next);
     batch.dispose();
   }
-  const [sumSq, sumNorm] = await sums.data();
-  sums.dispose();
+  const [sumSq, sumNorm] = await sums.read();
   model.train(wasTraining);
   return { task: Math.sqrt(sumSq) / ds.length, perSample: sumNorm / ds.length };
 }

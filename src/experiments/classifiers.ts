@@ -1,119 +1,14 @@
 /**
- * What several experiments share, written with the public API and the run floor: MLPs, a full-batch regression step,
- * classifier epochs and evaluation that read back one pair of numbers per epoch (not one per step), loss logs read
- * every k steps, dataset subsets, and the dead-network test.
+ * Training and measuring classifiers (1-2, 2-1, 3-x): dataset subsets and --data-dir, epochs of cross-entropy
+ * training and whole-dataset evaluation summed on the device, the resumable per-model training unit, families of MLP
+ * classifiers trained in lockstep as one ensemble, and the per-epoch test curve of 1-2 and 3-1.
  */
 import { existsSync } from 'node:fs';
 import * as g from '../index.js';
-import type { Adam, ImageDataset, Module, Tensor } from '../index.js';
+import type { Adam, ImageDataset, Module } from '../index.js';
 import { restoreTraining, trainingState } from '../run/checkpoint.js';
 import type { Row, RunContext, Unit } from '../run/types.js';
-
-/** Linear layers of the given widths with ReLU between them (none after the last): PyTorch's default init. */
-export function mlp(widths: readonly number[], generator: g.Generator, opts: { device?: g.DeviceName; dtype?: g.DType } = {}): g.Sequential {
-  const layers: Module[] = [];
-  for (let i = 0; i + 1 < widths.length; i++) {
-    layers.push(new g.Linear(widths[i], widths[i + 1], { generator, ...opts }));
-    if (i + 2 < widths.length) layers.push(new g.ReLU());
-  }
-  return new g.Sequential(...layers);
-}
-
-/** The function-fitting models of 1-1 (deep is also the model of 2-2 and 2-3). */
-export const FUNCTION_MODELS = {
-  deep: [1, 5, 10, 10, 10, 10, 10, 5, 1],
-  medium: [1, 10, 18, 15, 4, 1],
-  shallow: [1, 190, 1],
-} as const;
-
-/**
- * Per-model values produced on the device each step (an [N] loss, or [K, N]: several metrics of N models), read back
- * together every `every` pushes: one read per block of steps instead of a GPU round trip per step.
- */
-export class VectorLog {
-  private pending: Tensor[] = [];
-  /** the last drain's result: a drain resolves only after it, so blocks arrive in the order they were taken */
-  private last: Promise<unknown> = Promise.resolve();
-  constructor(readonly every = 100) {}
-  /** Takes ownership of the tensor; every push must have the same number of elements. */
-  push(t: Tensor): void { this.pending.push(g.keep(t)); }
-  get full(): boolean { return this.pending.length >= this.every; }
-  /**
-   * The values pushed since the last drain, in order: one array per push, its elements in row-major order. The block
-   * is taken and its read started when drain() is called, so the caller may go on pushing (and stepping) before
-   * awaiting it: the device keeps working during the read.
-   */
-  drain(): Promise<number[][]> {
-    const block = this.pending;
-    this.pending = [];
-    let rows: Promise<number[][]> = Promise.resolve([]);
-    if (block.length) {
-      const size = block[0].size;
-      const all = g.tidy(() => g.stack(block.map((t) => t.reshape([size])), 0));
-      for (const t of block) t.dispose();
-      rows = all.data().finally(() => all.dispose())
-        .then((data) => block.map((_, k) => Array.from(data.subarray(k * size, (k + 1) * size))));
-    }
-    const previous = this.last;
-    const next = rows.then(async (r) => { await previous.catch(() => {}); return r; });
-    this.last = next;
-    return next;
-  }
-}
-
-/** Scalars (a loss, a gradient norm) logged as VectorLog does, drained as one number per push. */
-export class ScalarLog {
-  private readonly log: VectorLog;
-  constructor(readonly every = 100) { this.log = new VectorLog(every); }
-  /** Takes ownership of a scalar tensor. */
-  push(t: Tensor): void { this.log.push(t); }
-  get full(): boolean { return this.log.full; }
-  /** The values pushed since the last drain, in order (the block is taken at the call, as VectorLog's). */
-  async drain(): Promise<number[]> { return (await this.log.drain()).map((row) => row[0]); }
-}
-
-/** One full-batch step: the loss before the update (returned, on the device), backward, Adam. */
-export function regressionStep(model: Module, opt: Adam, x: Tensor, y: Tensor, withGradNorm = false): { loss: Tensor; gradNorm?: Tensor } {
-  return g.tidy(() => {
-    opt.zeroGrad();
-    const loss = g.F.mseLoss(model.forward(x), y);
-    loss.backward();
-    const gradNorm = withGradNorm ? g.noGrad(() => totalGradNorm(model.parameters())) : undefined;
-    opt.step();
-    return { loss: loss.detach(), gradNorm };
-  });
-}
-
-/** ‖(∂L/∂θ₁, …, ∂L/∂θₖ)‖₂ over all parameters, as a device scalar. */
-export function totalGradNorm(params: readonly Tensor[]): Tensor {
-  return g.tidy(() => {
-    let s: Tensor | null = null;
-    for (const p of params) if (p.grad) s = s ? s.add(p.grad.square().sum()) : p.grad.square().sum();
-    return s ? s.sqrt() : g.zeros([]);
-  });
-}
-
-/**
- * A dead network outputs the same value for every input (its ReLUs are all off somewhere): its loss is then
- * Var(y) and every weight gradient is (almost exactly) zero. Judged on the predictions' spread.
- */
-export function isConstant(pred: ArrayLike<number>): boolean {
-  let lo = Infinity, hi = -Infinity;
-  for (let i = 0; i < pred.length; i++) { lo = Math.min(lo, pred[i]); hi = Math.max(hi, pred[i]); }
-  return hi - lo <= 1e-6 * (1 + Math.abs(hi));
-}
-
-/** Population variance (the MSE of predicting the mean). */
-export function variance(y: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < y.length; i++) m += y[i];
-  m /= y.length;
-  let v = 0;
-  for (let i = 0; i < y.length; i++) v += (y[i] - m) ** 2;
-  return v / y.length;
-}
-
-// ---- classification ---------------------------------------------------------------------------------------------
+import { DeviceSum } from './readback.js';
 
 /** The first `n` samples of a dataset (the whole one when n ≥ its length). */
 export function subset(ds: ImageDataset, n: number | undefined): ImageDataset {
@@ -149,25 +44,22 @@ export interface EpochStats { loss: number; acc: number }
  */
 export async function trainEpoch(model: Module, opt: Adam, loader: g.DataLoader, onBatch?: (i: number) => void): Promise<EpochStats> {
   model.train();
-  let sums = g.keep(g.zeros([2]));
+  const sums = new DeviceSum([2]);
   let n = 0, i = 0;
   for (const batch of loader) {
-    const next = g.tidy(() => {
+    sums.add(() => {
       opt.zeroGrad();
       const logits = model.forward(batch.x);
       const loss = g.F.crossEntropy(logits, batch.y);
       loss.backward();
       opt.step();
-      return g.noGrad(() => sums.add(g.stack([loss.mul(batch.y.size), g.countCorrect(logits, batch.y).cast('float32')])));
+      return g.noGrad(() => g.stack([loss.mul(batch.y.size), g.countCorrect(logits, batch.y).cast('float32')]));
     });
-    sums.dispose();
-    sums = g.keep(next);
     n += batch.y.size;
     batch.dispose();
     onBatch?.(++i);
   }
-  const [loss, correct] = await sums.data();
-  sums.dispose();
+  const [loss, correct] = await sums.read();
   return { loss: loss / n, acc: correct / n };
 }
 
@@ -175,18 +67,15 @@ export async function trainEpoch(model: Module, opt: Adam, loader: g.DataLoader,
 export async function evaluate(model: Module, ds: ImageDataset, { batchSize = 1000, trainMode = false } = {}): Promise<EpochStats> {
   const wasTraining = model.training;
   model.train(trainMode);
-  let sums = g.keep(g.zeros([2]));
+  const sums = new DeviceSum([2]);
   for (const batch of new g.DataLoader(ds, { batchSize })) {
-    const next = g.noGrad(() => g.tidy(() => {
+    sums.add(() => g.noGrad(() => {
       const logits = model.forward(batch.x);
-      return sums.add(g.stack([g.F.crossEntropy(logits, batch.y).mul(batch.y.size), g.countCorrect(logits, batch.y).cast('float32')]));
+      return g.stack([g.F.crossEntropy(logits, batch.y).mul(batch.y.size), g.countCorrect(logits, batch.y).cast('float32')]);
     }));
-    sums.dispose();
-    sums = g.keep(next);
     batch.dispose();
   }
-  const [loss, correct] = await sums.data();
-  sums.dispose();
+  const [loss, correct] = await sums.read();
   model.train(wasTraining);
   return { loss: loss / ds.length, acc: correct / ds.length };
 }
@@ -238,8 +127,6 @@ export async function trainUnit(ctx: RunContext<unknown>, name: string, model: M
   return unit;
 }
 
-// ---- families of classifiers trained as one ensemble (--one-by-one trains them one after another instead) -------------
-
 /**
  * One epoch of N MLP classifiers trained in lockstep as one ensemble: `loaders[n]` is model n's own shuffle (same
  * dataset, same batch size, so the batches line up); each step stacks the N batches into x [N, B, features] and
@@ -254,12 +141,12 @@ export async function trainEnsembleEpoch(ens: g.MLPEnsemble, opt: Adam, loaders:
   }
   ens.train();
   const iterators = loaders.map((l) => l[Symbol.iterator]());
-  let sums = g.keep(g.zeros([2, n]));
+  const sums = new DeviceSum([2, n]);
   let seen = 0;
   for (let i = 0; i < loaders[0].length; i++) {
     const batches = iterators.map((it) => it.next().value as g.Batch);
     const b = batches[0].y.size;
-    const next = g.tidy(() => {
+    sums.add(() => {
       const x = g.stack(batches.map((bt) => bt.x.reshape([b, features])), 0);
       const y = g.stack(batches.map((bt) => bt.y), 0);
       opt.zeroGrad();
@@ -267,75 +154,32 @@ export async function trainEnsembleEpoch(ens: g.MLPEnsemble, opt: Adam, loaders:
       const losses = g.ensembleCrossEntropy(logits, y);
       losses.sum().backward();
       opt.step();
-      return g.noGrad(() => sums.add(g.stack([losses.mul(b), g.ensembleCountCorrect(logits, y).cast('float32')])));
+      return g.noGrad(() => g.stack([losses.mul(b), g.ensembleCountCorrect(logits, y).cast('float32')]));
     });
-    sums.dispose();
-    sums = g.keep(next);
     seen += b;
     for (const bt of batches) bt.dispose();
     onBatch?.(i + 1);
   }
   for (const it of iterators) it.return?.(undefined);
-  const data = await sums.data();
-  sums.dispose();
+  const data = await sums.read();
   return Array.from({ length: n }, (_, m) => ({ loss: data[m] / seen, acc: data[n + m] / seen }));
 }
 
 /** Each member's mean cross-entropy and accuracy over a whole dataset (the images flattened): as evaluate() per model. */
 export async function evaluateEnsemble(ens: g.MLPEnsemble, ds: ImageDataset, { batchSize = 1000 } = {}): Promise<EpochStats[]> {
   const n = ens.count;
-  let sums = g.keep(g.zeros([2, n]));
+  const sums = new DeviceSum([2, n]);
   for (const batch of new g.DataLoader(ds, { batchSize })) {
     const b = batch.y.size;
-    const next = g.noGrad(() => g.tidy(() => {
+    sums.add(() => g.noGrad(() => {
       const logits = ens.forward(batch.x.reshape([b, ens.sizes[0]])); // the same images for every model
-      return sums.add(g.stack([g.ensembleCrossEntropy(logits, batch.y).mul(b), g.ensembleCountCorrect(logits, batch.y).cast('float32')]));
+      return g.stack([g.ensembleCrossEntropy(logits, batch.y).mul(b), g.ensembleCountCorrect(logits, batch.y).cast('float32')]);
     }));
-    sums.dispose();
-    sums = g.keep(next);
     batch.dispose();
   }
-  const data = await sums.data();
-  sums.dispose();
+  const data = await sums.read();
   return Array.from({ length: n }, (_, m) => ({ loss: data[m] / ds.length, acc: data[n + m] / ds.length }));
 }
-
-/**
- * Each member's parameters flattened, in the order of its own model's parameters() (so member n's vector is what
- * flatParameters gives for that model trained alone), from one read of each stacked parameter [N, ...].
- */
-export async function memberFlatParameters(stacked: readonly Tensor[]): Promise<Float32Array[]> {
-  const n = stacked[0].shape[0];
-  const parts = await Promise.all(stacked.map((p) => p.data()));
-  const lengths = stacked.map((p) => p.size / n);
-  const total = lengths.reduce((a, b) => a + b, 0);
-  return Array.from({ length: n }, (_, m) => {
-    const out = new Float32Array(total);
-    let at = 0;
-    parts.forEach((a, i) => { out.set(a.subarray(m * lengths[i], (m + 1) * lengths[i]), at); at += lengths[i]; });
-    return out;
-  });
-}
-
-/** Several modules as one (parameter keys `<name>.<key>`), so trainingState/resumeTraining checkpoint them together. */
-export class ModuleGroup extends g.Module {
-  constructor(modules: Record<string, Module>) {
-    super();
-    for (const [name, m] of Object.entries(modules)) this.registerModule(name, m);
-  }
-  forward(x: Tensor): Tensor { return x; }
-}
-
-/** All parameters flattened into one host array, in namedParameters() order. */
-export async function flatParameters(params: readonly Tensor[]): Promise<Float32Array> {
-  const parts = await Promise.all(params.map((p) => p.data()));
-  const out = new Float32Array(parts.reduce((n, a) => n + a.length, 0));
-  let at = 0;
-  for (const a of parts) { out.set(a, at); at += a.length; }
-  return out;
-}
-
-// ---- classifiers compared epoch by epoch (1-2, 3-1) -----------------------------------------------------------------
 
 export interface CurveOptions {
   epochs: number;
