@@ -1,11 +1,12 @@
 /**
- * The WebGPU runtime: owns the Dawn instance, adapter and device; caches pipelines; pools buffers; and records
- * consecutive dispatches into one command encoder (one compute pass) that is submitted only at a sync point (a
- * readback, an upload into a buffer the open batch uses) or when the batch fills — never once per op.
+ * The WebGPU runtime: owns the GPU object (Dawn's instance under Node, navigator.gpu in a page: the host gives it,
+ * see ../host.ts), adapter and device; caches pipelines; pools buffers; and records consecutive dispatches into one
+ * command encoder (one compute pass) that is submitted only at a sync point (a readback, an upload into a buffer the
+ * open batch uses) or when the batch fills — never once per op.
  *
- * Why the Dawn instance lives here: the object returned by `webgpu`'s `create()` must stay strongly referenced while
- * any adapter or device from it is alive. If V8 collects it, Dawn's event pump touches freed memory and the process
- * dies at random after busy JavaScript. `shutdown()` releases it on purpose so Node can exit.
+ * Why the GPU object lives here: under Node, the object returned by `webgpu`'s `create()` must stay strongly
+ * referenced while any adapter or device from it is alive. If V8 collects it, Dawn's event pump touches freed memory
+ * and the process dies at random after busy JavaScript. `shutdown()` releases it on purpose so Node can exit.
  */
 import { GpugradError } from '../errors.js';
 import { host } from '../host.js';
