@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { forceVariant, kernelVariants } from '../src/kernels/webgpu/vision.js';
-import { conv2dGeometry } from '../src/tensor/ops/vision.js';
+import { conv2dGeometry } from '../src/tensor/ops/conv.js';
 import { compareDevices, g, randomArray, sizeOf, throwsGpugrad } from './helpers.js';
 
 interface Case { x: number[]; w: number[]; opts?: g.Conv2dOptions; bias?: boolean }

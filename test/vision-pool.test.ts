@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { forceVariant, kernelVariants } from '../src/kernels/webgpu/vision.js';
-import { pool2dGeometry } from '../src/tensor/ops/vision.js';
+import { pool2dGeometry } from '../src/tensor/ops/pool.js';
 import { compareDevices, g, randomArray, sizeOf, throwsGpugrad } from './helpers.js';
 
 const cases: { x: number[]; k: g.Pair; opts?: g.Pool2dOptions }[] = [
