@@ -10,6 +10,3 @@ export function copyInto(dst: Tensor, src: Tensor): void {
     `${fmtShape(src.shape)} ${src.dtype} ${src.device}`);
   dst.storage.backend.copyInto(src.view(), dst.view());
 }
-
-/** Whether `t` owns all of its storage in row-major order (what the fused optimizer kernels need). */
-export const isDense = (t: Tensor) => t.isContiguous && t.offset === 0 && t.storage.length === t.size;

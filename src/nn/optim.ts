@@ -13,7 +13,7 @@ import { keep, tidy } from '../tensor/memory.js';
 import { add, clone, mul, sub } from '../tensor/ops/index.js';
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/graph.js';
-import { copyInto, isDense } from './assign.js';
+import { copyInto } from './assign.js';
 
 export abstract class Optimizer {
   readonly params: Tensor[];
@@ -26,7 +26,7 @@ export abstract class Optimizer {
     this.params.forEach((p, i) => {
       check(p instanceof Tensor, name, `parameter ${i} is not a Tensor`);
       check(p.requiresGrad && p.isLeaf, name, () => `parameter ${i} ${fmtShape(p.shape)} must be a leaf that requires a gradient`);
-      check(isDense(p), name, () => `parameter ${i} ${fmtShape(p.shape)} must own contiguous storage (clone() it)`);
+      check(p.isDense, name, () => `parameter ${i} ${fmtShape(p.shape)} must own contiguous storage (clone() it)`);
     });
   }
 
@@ -41,7 +41,7 @@ export abstract class Optimizer {
     noGrad(() => tidy(() => {
       this.params.forEach((p, i) => {
         if (!p.grad) return;
-        this.update(p, isDense(p.grad) ? p.grad : clone(p.grad), i);
+        this.update(p, p.grad.isDense ? p.grad : clone(p.grad), i);
       });
     }));
   }

@@ -6,7 +6,7 @@
 import type { DType, DeviceName, Storage, TypedArray, View } from '../kernels/backend.js';
 import { GpugradError, fmtShape } from '../kernels/errors.js';
 import { contiguousStrides, isContiguous, sizeOf } from '../kernels/shape.js';
-import { autogradEngine } from './autograd-seam.js';
+import { type GradNode, autogradEngine } from './autograd-seam.js';
 import { SharedStorage, countTensor, track } from './memory.js';
 import * as ops from './ops/index.js';
 import type { TensorLike } from './ops/index.js';
@@ -30,7 +30,7 @@ export class Tensor {
   /** The accumulated gradient of a leaf after `backward()`. */
   grad: Tensor | null = null;
   /** The autograd node that produced this tensor (null for leaves). Owned by src/autograd. */
-  gradFn: unknown = null;
+  gradFn: GradNode | null = null;
   /** Whether backward keeps this non-leaf's gradient in `.grad`. */
   retainsGrad = false;
   /** Optional name (parameters carry theirs; the graph printer shows it). */
@@ -74,6 +74,8 @@ export class Tensor {
   get ndim(): number { return this.shape.length; }
   get isDisposed(): boolean { return this.disposed; }
   get isContiguous(): boolean { return isContiguous(this.shape, this.strides); }
+  /** Contiguous from offset 0 over its whole storage: the tensor alone is its storage (it can own it, or be updated in place). */
+  get isDense(): boolean { return this.isContiguous && this.offset === 0 && this.storage.length === this.size; }
   get isLeaf(): boolean { return this.gradFn === null; }
 
   /** The backend-level view of this tensor. */
