@@ -11,7 +11,7 @@ export * from './tensor/ops/index.js';
 export { manualSeed, Generator, defaultGenerator } from './tensor/random.js';
 export { tidy, keep, memory, startScope, endScope, type MemoryReport } from './tensor/memory.js';
 export {
-  setDevice, getDevice, hasWebGPU, deviceInfo, shutdown, sync, initWebGPU, webgpuRuntime, HOW_TO_GET_WEBGPU,
+  setDevice, getDevice, availableDevices, hasWebGPU, deviceInfo, shutdown, sync, initWebGPU, webgpuRuntime, HOW_TO_GET_WEBGPU,
 } from './tensor/device.js';
 export { GpugradError } from './kernels/errors.js';
 export type { DType, DeviceName, TypedArray } from './kernels/backend.js';
