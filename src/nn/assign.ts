@@ -8,5 +8,5 @@ export function copyInto(dst: Tensor, src: Tensor): void {
   check(shapesEqual(dst.shape, src.shape) && dst.dtype === src.dtype && dst.device === src.device, 'copyInto',
     () => `needs the same shape, dtype and device: ${fmtShape(dst.shape)} ${dst.dtype} ${dst.device} ← ` +
     `${fmtShape(src.shape)} ${src.dtype} ${src.device}`);
-  dst.storage.backend.copyInto(src.view(), dst.view());
+  dst.storage.backend.copyInto(src.kernelView(), dst.kernelView());
 }

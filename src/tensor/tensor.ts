@@ -78,8 +78,8 @@ export class Tensor {
   get isDense(): boolean { return this.isContiguous && this.offset === 0 && this.storage.length === this.size; }
   get isLeaf(): boolean { return this.gradFn === null; }
 
-  /** The backend-level view of this tensor. */
-  view(): View { return { storage: this.storage, shape: this.shape, strides: this.strides, offset: this.offset }; }
+  /** What the backends read: this tensor's storage, shape, strides and offset. */
+  kernelView(): View { return { storage: this.storage, shape: this.shape, strides: this.strides, offset: this.offset }; }
 
   /** Releases this tensor's hold on its storage (and its gradient). Idempotent. */
   dispose(): void {
@@ -134,7 +134,7 @@ export class Tensor {
   }
 
   private contiguousCopy(): Tensor {
-    return Tensor.fromStorage(this.storage.backend.copy(this.view()), this.shape);
+    return Tensor.fromStorage(this.storage.backend.copy(this.kernelView()), this.shape);
   }
 
   // ---- autograd (delegated to src/autograd through the seam) ---------------------------------------------------------
@@ -193,7 +193,8 @@ export class Tensor {
   softmax(axis = -1) { return ops.softmax(this, axis); }
   logSoftmax(axis = -1) { return ops.logSoftmax(this, axis); }
   reshape(...shape: number[] | [number[]]) { return ops.reshape(this, flatArgs(shape)); }
-  view_(...shape: number[] | [number[]]) { return ops.reshape(this, flatArgs(shape)); }
+  /** As PyTorch's view: reshape without copying (an error for a non-contiguous tensor, where reshape would copy). */
+  view(...shape: number[] | [number[]]) { return ops.view(this, flatArgs(shape)); }
   flatten(startDim = 0, endDim = -1) { return ops.flatten(this, startDim, endDim); }
   transpose(dim0 = -2, dim1 = -1) { return ops.transpose(this, dim0, dim1); }
   get T() { return ops.transpose(this, -2, -1); }

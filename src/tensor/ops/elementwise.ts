@@ -13,7 +13,7 @@ const NOT_DIFFERENTIABLE = new Set<string>(['sign', 'step', 'floor', 'eq', 'ne',
 function unary(op: UnaryOp, x: Tensor): Tensor {
   assertTensor(op, x);
   check(!(FLOAT_ONLY.has(op) && x.dtype === 'int32'), op, `needs a floating-point tensor, got int32 ${JSON.stringify(x.shape)}; use .cast('float32')`);
-  const out = Tensor.fromStorage(x.storage.backend.unary(op, x.view()), x.shape);
+  const out = Tensor.fromStorage(x.storage.backend.unary(op, x.kernelView()), x.shape);
   return NOT_DIFFERENTIABLE.has(op) ? out : record(op, [x], out);
 }
 

@@ -37,7 +37,7 @@ function reduceRaw(op: ReduceOp, x: Tensor, axes: number[], keepDim: boolean): T
   return out;
 }
 
-function copyOf(x: Tensor): Tensor { return Tensor.fromStorage(x.storage.backend.copy(x.view()), x.shape); }
+function copyOf(x: Tensor): Tensor { return Tensor.fromStorage(x.storage.backend.copy(x.kernelView()), x.shape); }
 function permuteRaw(x: Tensor, dims: number[]): Tensor {
   return x.viewAs(dims.map((i) => x.shape[i]), dims.map((i) => x.strides[i]), x.offset);
 }

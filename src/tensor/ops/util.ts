@@ -33,7 +33,7 @@ export function sameDevice(op: string, ...ts: Tensor[]): void {
  * a tensor already so is passed as it is), disposing the copies it made.
  */
 export function withContiguous<R>(ts: Tensor[], f: (...c: Tensor[]) => R): R {
-  const c = ts.map((t) => (t.isContiguous && t.offset === 0 ? t : Tensor.fromStorage(t.storage.backend.copy(t.view()), t.shape)));
+  const c = ts.map((t) => (t.isContiguous && t.offset === 0 ? t : Tensor.fromStorage(t.storage.backend.copy(t.kernelView()), t.shape)));
   try { return f(...c); } finally { c.forEach((x, i) => { if (x !== ts[i]) x.dispose(); }); }
 }
 
