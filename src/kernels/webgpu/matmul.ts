@@ -41,7 +41,7 @@ export function dispatchMatmul(host: DispatchHost, a: View, b: View, batch: numb
   const wg = variant === 'wg';
   // 8-row register tiles unless they would leave too few invocations (fewer than 8 workgroups) to spread; columns per
   // tile: 8, or for a narrow C (n ≤ 12: the small layers of an ensemble) the fewest of 4/8/12 that cover n, so a tile
-  // does not compute columns that do not exist (n = 10: 8×12 tiles ran 1.1–1.6× faster than 8×8 on SwiftShader)
+  // does not compute columns that do not exist (n = 10: 8×12 tiles beat 8×8 on SwiftShader, bench/RESULTS.md)
   const big = batch * Math.ceil(m / 8) * Math.ceil(n / 8) >= 512;
   const width = n <= 4 ? 4 : n <= 8 ? 8 : n <= 12 ? 12 : 8;
   const auto: RegTile = big ? (width === 4 ? '8x4' : width === 8 ? '8x8' : '8x12') : (width === 12 ? '4x12' : width === 8 ? '4x8' : '4x4');

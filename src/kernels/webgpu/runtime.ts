@@ -192,7 +192,7 @@ export class Runtime {
   /**
    * Bind groups are cached by layout and buffer identity: the parameter block is bound with a dynamic offset, so a
    * training loop — whose pool hands out the same buffers every step — creates no bind groups after its first step
-   * (createBindGroup costs ~8 µs in Dawn, more than the dispatch itself).
+   * (createBindGroup costs more than the dispatch itself: bench/RESULTS.md, "Measurements behind design choices").
    */
   private bindGroup(program: KernelProgram, buffers: PooledBuffer[]): GPUBindGroup {
     let key = `${program.inputs}:${program.outputs}`;

@@ -19,7 +19,8 @@ export const MAX_RANK = 6;
  *  'c' contiguous (offset + i), 's' a single broadcast element (offset), 'gR' general strides over rank R.
  * The general mode is specialised on the rank: the output coordinates are computed once per element, unrolled, with
  * constant uniform fields, and shared by every strided operand (SwiftShader pays dearly for integer division and
- * for dynamically indexed uniforms: the generic loop made a broadcast bias-add 10× slower than a contiguous add).
+ * for dynamically indexed uniforms: the generic loop made a broadcast bias-add many times slower than a contiguous
+ * add, bench/RESULTS.md, "Measurements behind design choices").
  */
 export type AccessMode = 'c' | 's' | `g${number}`;
 
@@ -84,8 +85,8 @@ export function elementwiseProgram(def: {
  * The uniforms are the scalar kernels', in these units (`n`: the number of vectors).
  */
 export type Vec4Mode = 'c' | 's' | `g${number}` | `b${number}`;
-/** vec4s per invocation (64 invocations per workgroup): 64 × 8 × 4 = 2048 elements per workgroup. 8 measured best of
- * 2, 4, 8, 16 on SwiftShader (bench/elementwise.ts; 16 was no better, 2 and 4 slower). */
+/** vec4s per invocation (64 invocations per workgroup): 64 × 8 × 4 = 2048 elements per workgroup. 8: the best of 2,
+ * 4, 8, 16 on SwiftShader (bench/elementwise.ts; bench/RESULTS.md, "Measurements behind design choices"). */
 export const VEC4_PER_THREAD = 8;
 
 /** The variant in force: null lets the backend choose (vec4 wherever it is eligible). For tests and benchmarks. */

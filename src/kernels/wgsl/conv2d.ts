@@ -12,7 +12,7 @@
  * Variants `o{TO}p{TP}`: more channels per invocation reuse each x load more (wide layers), more pixels reuse each
  * weight load more (few channels); the backend picks by shape. `padded` is specialised away for convs without padding,
  * and `oneChannel` drops the channel loop (one input channel per group, as MNIST's first layers: a loop of one
- * iteration costs SwiftShader about a third of this kernel's time there).
+ * iteration costs SwiftShader a large share of this kernel's time there, bench/RESULTS.md, "Measurements behind design choices").
  *
  * Uniforms: the geometry (`convUniforms`: batch N, input C×H×W, output O×OH×OW, the kernel, stride, padding,
  * dilation, groups, Cg = C/groups, Og = O/groups), then tilesO the channel tiles per group, tilesP the pixel tiles

@@ -4,8 +4,8 @@
  *
  * 'reg' — register tiling straight from storage, no workgroup memory, no barriers: the fastest shape on SwiftShader.
  *   An invocation computes a 4×4 or 8×8 block of C in named vec4 accumulators (`c{row}_{column quad}`); 8×8 runs
- *   about twice as fast on SwiftShader (measured at 512²: each load feeds twice the fmas, and 16 accumulators still
- *   beat the extra loads). Each operand is read in the widest way its layout allows (its `mode`):
+ *   faster on SwiftShader (each load feeds twice the fmas, and 16 accumulators still beat the extra loads; the
+ *   numbers: bench/RESULTS.md, "Measurements behind design choices"). Each operand is read in the widest way its layout allows (its `mode`):
  *     A: 'k4' rows contiguous along k (vec4 of 4 k's per row; k unrolled by 4) · 'm4' columns contiguous along m
  *        (vec4 of 4 rows per k) · 's' scalar reads through the strides;
  *     B: 'n4' rows contiguous along n (vec4 of 4 columns per k) · 'k4' columns contiguous along k · 's' scalar.
