@@ -13,7 +13,7 @@ export { tidy, keep, memory, startScope, endScope, type MemoryReport } from './t
 export {
   setDevice, getDevice, availableDevices, hasWebGPU, deviceInfo, shutdown, sync, initWebGPU, webgpuRuntime, HOW_TO_GET_WEBGPU,
 } from './tensor/device.js';
-export { GpugradError } from './kernels/errors.js';
+export { GpugradError } from './core/errors.js';
 export type { DType, DeviceName, TypedArray } from './kernels/backend.js';
 export {
   noGrad, enableGrad, isGradEnabled, grad, hvp, hessian, gradcheck, gradgradcheck, toDot, defineRule, definedRules,

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { kernelProgram, workgroupsFor } from '../src/kernels/wgsl/program.js';
 import { elementwiseProgram } from '../src/kernels/wgsl/common.js';
-import { GpugradError } from '../src/kernels/errors.js';
+import { GpugradError } from '../src/core/errors.js';
 import { fillKernel } from '../src/kernels/wgsl/fill.js';
 import { g, webgpuAvailable } from './helpers.js';
 

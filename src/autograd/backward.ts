@@ -11,8 +11,8 @@
  *   gradient has a graph of its own, so it can be differentiated again) and intermediates are left to the enclosing
  *   `tidy`.
  */
-import { GpugradError, check, fmtShape } from '../kernels/errors.js';
-import { shapesEqual } from '../kernels/shape.js';
+import { GpugradError, check, fmtShape } from '../core/errors.js';
+import { shapesEqual } from '../core/shape.js';
 import { onesLike } from '../tensor/creation.js';
 import { keep, tidy, track } from '../tensor/memory.js';
 import { add, clone } from '../tensor/ops/index.js';

@@ -9,7 +9,7 @@
  */
 import type { GradNode } from '../tensor/autograd-seam.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { GpugradError } from '../kernels/errors.js';
+import { GpugradError } from '../core/errors.js';
 
 let nextNodeId = 1;
 

@@ -1,6 +1,6 @@
 /** In-place writes into existing tensors, for optimizers and loadStateDict (parameters must keep their identity). */
-import { check, fmtShape } from '../kernels/errors.js';
-import { shapesEqual } from '../kernels/shape.js';
+import { check, fmtShape } from '../core/errors.js';
+import { shapesEqual } from '../core/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** Writes the values of `src` into `dst` (same shape, dtype and device), in place. Not recorded by autograd. */

@@ -5,8 +5,8 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops/index.js';
-import { check, fmtShape } from '../kernels/errors.js';
-import { shapesEqual } from '../kernels/shape.js';
+import { check, fmtShape } from '../core/errors.js';
+import { shapesEqual } from '../core/shape.js';
 
 export type { Conv2dOptions, Pool2dOptions } from '../tensor/ops/index.js';
 

@@ -6,8 +6,8 @@
  * ops, no temporaries, so a training step on WebGPU stays one command batch. SGD is written with tensor ops.
  * Optimizer state (moments, momentum buffers) is kept out of `tidy` scopes; `dispose()` frees it.
  */
-import { check, fmtShape } from '../kernels/errors.js';
-import { shapesEqual } from '../kernels/shape.js';
+import { check, fmtShape } from '../core/errors.js';
+import { shapesEqual } from '../core/shape.js';
 import { zerosLike } from '../tensor/creation.js';
 import { keep, tidy } from '../tensor/memory.js';
 import { add, clone, mul, sub } from '../tensor/ops/index.js';

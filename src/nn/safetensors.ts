@@ -11,8 +11,8 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { DType, DeviceName, TypedArray } from '../kernels/backend.js';
-import { GpugradError, check } from '../kernels/errors.js';
-import { sizeOf } from '../kernels/shape.js';
+import { GpugradError, check } from '../core/errors.js';
+import { sizeOf } from '../core/shape.js';
 import { tensor } from '../tensor/creation.js';
 import { getDevice } from '../tensor/device.js';
 import { Tensor } from '../tensor/tensor.js';

@@ -5,7 +5,7 @@
  */
 import type { Backend, DeviceName } from '../kernels/backend.js';
 import { CpuBackend } from '../kernels/cpu/backend.js';
-import { GpugradError } from '../kernels/errors.js';
+import { GpugradError } from '../core/errors.js';
 import { WebGPUBackend } from '../kernels/webgpu/backend.js';
 import { Runtime } from '../kernels/webgpu/runtime.js';
 

@@ -4,8 +4,8 @@
  * the op functions in `./ops/`; autograd state (`requiresGrad`, `grad`, `gradFn`) is filled in by `src/autograd/`.
  */
 import type { DType, DeviceName, Storage, TypedArray, View } from '../kernels/backend.js';
-import { GpugradError, fmtShape } from '../kernels/errors.js';
-import { contiguousStrides, isContiguous, sizeOf } from '../kernels/shape.js';
+import { GpugradError, fmtShape } from '../core/errors.js';
+import { contiguousStrides, isContiguous, sizeOf } from '../core/shape.js';
 import { type GradNode, autogradEngine } from './autograd-seam.js';
 import { SharedStorage, countTensor, track } from './memory.js';
 import * as ops from './ops/index.js';

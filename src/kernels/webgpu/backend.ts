@@ -5,8 +5,8 @@
 import type {
   AdamStep, Backend, BinaryOp, Conv2dGeom, DType, MatmulEpilogue, Pool2dGeom, ReduceOp, Storage, TypedArray, UnaryOp, View,
 } from '../backend.js';
-import { GpugradError } from '../errors.js';
-import { collapseDims, contiguousStrides, sizeOf } from '../shape.js';
+import { GpugradError } from '../../core/errors.js';
+import { collapseDims, contiguousStrides, sizeOf } from '../../core/shape.js';
 import { adamKernel } from '../wgsl/adam.js';
 import { binaryKernel, binaryVec4Kernel, supportsBinary } from '../wgsl/binary.js';
 import {

@@ -7,7 +7,7 @@
  * any adapter or device from it is alive. If V8 collects it, Dawn's event pump touches freed memory and the process
  * dies at random after busy JavaScript. `shutdown()` releases it on purpose so Node can exit.
  */
-import { GpugradError } from '../errors.js';
+import { GpugradError } from '../../core/errors.js';
 import { type KernelProgram, PARAM_WORDS, type UniformValues, workgroupsFor } from '../wgsl/program.js';
 import { BufferPool, type PooledBuffer } from './pool.js';
 

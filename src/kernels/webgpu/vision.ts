@@ -6,7 +6,7 @@
  * tests, whatever the heuristics would pick for the shapes at hand.
  */
 import type { Conv2dGeom, Pool2dGeom, Storage } from '../backend.js';
-import { GpugradError } from '../errors.js';
+import { GpugradError } from '../../core/errors.js';
 import { dropoutThreshold } from '../cpu/vision.js';
 import { type Conv2dVariant, conv2dKernel, conv2dTile } from '../wgsl/conv2d.js';
 import { type Conv2dBackwardInputVariant, backwardInputTile, conv2dBackwardInputKernel } from '../wgsl/conv2d-backward-input.js';

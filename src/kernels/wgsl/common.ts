@@ -3,7 +3,7 @@
  * each input's offset and strides), the access modes the host picks per input, and the vec4 variant.
  * The program object they are built with — bindings, named uniforms, entry point, dispatch rule — is ./program.ts.
  */
-import { contiguousStrides } from '../shape.js';
+import { contiguousStrides } from '../../core/shape.js';
 import { type KernelProgram, type UniformDecl, type WgslType, kernelProgram, lane, range } from './program.js';
 
 export const NAN_F32 = 'f32_nan()';

@@ -10,7 +10,7 @@
  * declaration; every dispatch gets its own 256-byte slot of one uniform buffer, bound at a dynamic offset, so one
  * cached pipeline serves every shape (see ../webgpu/runtime.ts).
  */
-import { GpugradError } from '../errors.js';
+import { GpugradError } from '../../core/errors.js';
 
 export type WgslType = 'f32' | 'i32';
 export type UniformType = 'u32' | 'i32' | 'f32';

@@ -2,7 +2,7 @@
  * Classification: the fused cross-entropy loss and its gradient op (src/autograd/rules/classification.ts), and
  * countCorrect (accuracy as one number on the device).
  */
-import { check, fmtShape } from '../../kernels/errors.js';
+import { check, fmtShape } from '../../core/errors.js';
 import { record } from '../autograd-seam.js';
 import { Tensor } from '../tensor.js';
 import { assertFloat, assertTensor, sameDevice, withContiguous } from './util.js';

@@ -5,7 +5,7 @@
  * receive it whole.
  */
 import type { Conv2dGeom } from '../../kernels/backend.js';
-import { check, fmtShape } from '../../kernels/errors.js';
+import { check, fmtShape } from '../../core/errors.js';
 import { record } from '../autograd-seam.js';
 import { Tensor } from '../tensor.js';
 import { sum } from './reduce.js';

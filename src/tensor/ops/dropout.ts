@@ -1,5 +1,5 @@
 /** Dropout, with its mask drawn on the device from a seed (its gradient is dropout with the same seed). */
-import { check } from '../../kernels/errors.js';
+import { check } from '../../core/errors.js';
 import { record } from '../autograd-seam.js';
 import { type Generator, defaultGenerator } from '../random.js';
 import { Tensor } from '../tensor.js';

@@ -1,7 +1,7 @@
 /** Elementwise ops with NumPy broadcasting: unary math, binary arithmetic, comparisons, where. */
 import type { BinaryOp, UnaryOp } from '../../kernels/backend.js';
-import { check } from '../../kernels/errors.js';
-import { broadcastShapes } from '../../kernels/shape.js';
+import { check } from '../../core/errors.js';
+import { broadcastShapes } from '../../core/shape.js';
 import { record } from '../autograd-seam.js';
 import { Tensor } from '../tensor.js';
 import { type TensorLike, assertTensor, broadcastView, operands } from './util.js';

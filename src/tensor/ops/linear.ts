@@ -2,7 +2,7 @@
  * The fused linear layer: one matmul whose epilogue adds the bias and applies the ReLU, plain or stacked (an ensemble
  * of layers). Its backward rule is in src/autograd/rules/linear.ts.
  */
-import { check, fmtShape } from '../../kernels/errors.js';
+import { check, fmtShape } from '../../core/errors.js';
 import { record } from '../autograd-seam.js';
 import { Tensor } from '../tensor.js';
 import { assertFloat, sameDevice, withContiguous } from './util.js';

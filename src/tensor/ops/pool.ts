@@ -4,7 +4,7 @@
  * kernels.
  */
 import type { Pool2dGeom } from '../../kernels/backend.js';
-import { check, fmtShape } from '../../kernels/errors.js';
+import { check, fmtShape } from '../../core/errors.js';
 import { record } from '../autograd-seam.js';
 import { Tensor } from '../tensor.js';
 import { type Pair, assertFloat, outSize, pair, withContiguous } from './util.js';

@@ -1,8 +1,8 @@
 /** Helpers shared by the op files: argument checks, scalar operands, dtype promotion, device checks, broadcast views. */
 import type { DType, View } from '../../kernels/backend.js';
 // cast is the recorded one: a float32 operand promoted to float64 keeps its gradient
-import { check, fmtShape } from '../../kernels/errors.js';
-import { broadcastStrides } from '../../kernels/shape.js';
+import { check, fmtShape } from '../../core/errors.js';
+import { broadcastStrides } from '../../core/shape.js';
 import { constant } from '../creation.js';
 import { Tensor } from '../tensor.js';
 import { cast } from './views.js';

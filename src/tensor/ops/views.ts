@@ -3,8 +3,8 @@
  * sharing storage; concat/stack/contiguous/clone copy. Every one is recorded for autograd.
  */
 import type { DType, DeviceName } from '../../kernels/backend.js';
-import { GpugradError, check, fmtShape } from '../../kernels/errors.js';
-import { checkShape, contiguousStrides, normAxis, sizeOf } from '../../kernels/shape.js';
+import { GpugradError, check, fmtShape } from '../../core/errors.js';
+import { checkShape, contiguousStrides, normAxis, sizeOf } from '../../core/shape.js';
 import { record } from '../autograd-seam.js';
 import { getBackend } from '../device.js';
 import { Tensor } from '../tensor.js';
