@@ -1,15 +1,15 @@
 /**
- * The WebGPU runtime: owns the GPU object (Dawn's instance under Node, navigator.gpu in a page: the host gives it,
- * see ../host.ts), adapter and device; caches pipelines; pools buffers; and records consecutive dispatches into one
- * command encoder (one compute pass) that is submitted only at a sync point (a readback, an upload into a buffer the
- * open batch uses) or when the batch fills — never once per op.
+ * The WebGPU runtime: owns the GPU object (Dawn's instance under Node, navigator.gpu in a page: the platform gives
+ * it, see src/core/platform.ts), adapter and device; caches pipelines; pools buffers; and records consecutive
+ * dispatches into one command encoder (one compute pass) that is submitted only at a sync point (a readback, an
+ * upload into a buffer the open batch uses) or when the batch fills — never once per op.
  *
  * Why the GPU object lives here: under Node, the object returned by `webgpu`'s `create()` must stay strongly
  * referenced while any adapter or device from it is alive. If V8 collects it, Dawn's event pump touches freed memory
  * and the process dies at random after busy JavaScript. `shutdown()` releases it on purpose so Node can exit.
  */
 import { GpugradError } from '../../core/errors.js';
-import { host } from '../host.js';
+import { platform } from '../../core/platform.js';
 import { type KernelProgram, PARAM_WORDS, type UniformValues, workgroupsFor } from '../wgsl/program.js';
 import { BufferPool, type PooledBuffer } from './pool.js';
 
@@ -65,25 +65,25 @@ export class Runtime {
     this.paramBuf = device.createBuffer({ size: SLOTS * SLOT_BYTES, usage: S.UNIFORM | S.COPY_DST, label: 'params' });
     device.addEventListener('uncapturederror', (e) => {
       this.lastError = (e as GPUUncapturedErrorEvent).error.message;
-      if (DEBUG) host().warn(`gpugrad: device error: ${this.lastError}`);
+      if (DEBUG) platform().warn(`gpugrad: device error: ${this.lastError}`);
     });
     void device.lost.then((info) => {
       if (this.gpu === null) return; // our own shutdown
       this.lostReason = `${info.reason}: ${info.message}`;
-      host().warn(`gpugrad: the WebGPU device was lost (${this.lostReason})`);
+      platform().warn(`gpugrad: the WebGPU device was lost (${this.lostReason})`);
     });
   }
 
   /** Creates the runtime from the host's WebGPU (Dawn under Node, navigator.gpu in a page), or returns null with
    * the reason when there is no adapter. */
   static async create(): Promise<{ runtime: Runtime | null; reason?: string }> {
-    DEBUG = (host().env('GPUGRAD_DEBUG') ?? '0') !== '0';
-    const got = await host().requestGPU();
+    DEBUG = (platform().env('GPUGRAD_DEBUG') ?? '0') !== '0';
+    const got = await platform().requestGPU();
     if (!('gpu' in got)) return { runtime: null, reason: got.reason };
     const gpu = got.gpu;
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (!adapter) {
-      return { runtime: null, reason: host().name === 'node' ? 'Dawn found no WebGPU adapter (no Vulkan driver)' : 'navigator.gpu offered no adapter' };
+      return { runtime: null, reason: platform().name === 'node' ? 'Dawn found no WebGPU adapter (no Vulkan driver)' : 'navigator.gpu offered no adapter' };
     }
     const want = (n: keyof GPUSupportedLimits) => adapter.limits[n] as number;
     const requiredFeatures: GPUFeatureName[] = [];
@@ -173,7 +173,7 @@ export class Runtime {
     this.stats.dispatches++;
     if (DEBUG) {
       const named = program.uniforms.map((s) => `${s.name}=${String((uniforms as Record<string, unknown>)[s.name])}`);
-      host().warn(`gpugrad: dispatch ${program.key} [${x},${y}] ${named.join(' ')}`);
+      platform().warn(`gpugrad: dispatch ${program.key} [${x},${y}] ${named.join(' ')}`);
     }
   }
 
@@ -241,7 +241,7 @@ export class Runtime {
     this.slot = 0;
     this.batchId++;
     this.stats.submits++;
-    if (DEBUG) host().warn(`gpugrad: submit #${this.stats.submits}`);
+    if (DEBUG) platform().warn(`gpugrad: submit #${this.stats.submits}`);
   }
 
   /**
