@@ -10,13 +10,15 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 /** Folder (or file) under src/ → floor. The longest matching prefix wins. */
 export const FLOORS: Record<string, number> = {
-  'core': 0, // errors and shape helpers, when they move out of kernels/ (issue 17)
+  'core': 0, // errors, shape helpers, the platform seam
   'kernels': 1,
   'tensor': 2,
   'autograd': 3,
   'nn': 4,
   'data': 4,
   'index.ts': 5,
+  'api.ts': 5,
+  'browser.ts': 5,
   'run': 6,
   'experiments': 7,
   'report': 8,

@@ -7,13 +7,14 @@
  * Following `gradFn.inputs` from a result back to the leaves walks the whole computation; `topologicalOrder` lists it so
  * that every tensor comes after everything it was computed from.
  */
+import type { GradNode } from '../tensor/autograd-seam.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { GpugradError } from '../kernels/errors.js';
+import { GpugradError } from '../core/errors.js';
 
 let nextNodeId = 1;
 
 /** One recorded op: what it was, what it read, what it produced, and anything else its backward rule needs. */
-export class Node {
+export class Node implements GradNode {
   readonly id = nextNodeId++;
   /** set by a backward() that did not retain the graph: running this node's rule again is an error */
   freed = false;
@@ -25,7 +26,8 @@ export class Node {
   ) {}
 }
 
-export const nodeOf = (t: Tensor): Node | null => (t.gradFn as Node | null) ?? null;
+/** The engine's node behind `t` (every gradFn is one: only recordOp below sets it). */
+export const nodeOf = (t: Tensor): Node | null => t.gradFn as Node | null;
 
 // ---- grad mode -----------------------------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Generator, tensor, type HostTensor, type Tensor } from '../index.js';
 import type { Checkpoint, Preset, Progress, Restored, Row, RunContext, Unit, Value } from './types.js';
-import { GpugradError } from '../kernels/errors.js';
+import { GpugradError } from '../core/errors.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { RunInterrupted } from './interrupt.js';
 import type { RunFolder } from './folder.js';

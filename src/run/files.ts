@@ -6,7 +6,7 @@
 import { closeSync, fsyncSync, openSync, rmSync, statSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, parse, resolve } from 'node:path';
-import { GpugradError } from '../kernels/errors.js';
+import { GpugradError } from '../core/errors.js';
 
 /** Temporary files being written by this process: removed at exit, so even an abandoned write leaves none behind. */
 const inFlight = new Set<string>();

@@ -10,7 +10,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GpugradError } from '../kernels/errors.js';
+import { GpugradError } from '../core/errors.js';
 import { TMP_PATTERN, makeDir, writeAtomic } from './files.js';
 import { RunLock, lockOwner } from './lock.js';
 import type { Results, Row } from './types.js';

@@ -7,7 +7,7 @@
  * Either way results.json ends up naming only checkpoints that are complete on disk.
  */
 import { constants } from 'node:os';
-import { GpugradError } from '../kernels/errors.js';
+import { GpugradError } from '../core/errors.js';
 
 /** Thrown at a safe point once a stop was asked for; carries the signal. */
 export class RunInterrupted extends GpugradError {

@@ -7,7 +7,7 @@
 import { existsSync, linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { GpugradError } from '../kernels/errors.js';
+import { GpugradError } from '../core/errors.js';
 
 export const LOCK_FILE = 'run.lock';
 
