@@ -119,7 +119,9 @@ export function randint(low: number, high: number, shape: readonly number[], opt
   return draw(shape, { dtype: 'int32', ...opts }, 'randint', (g) => g.int(low, high));
 }
 
-// ---- cached scalar constants (for `t.add(2)`): internal tensors, never disposed, not counted by memory() ----------
+// ---- cached scalar constants (for `t.add(2)`): internal tensors, not counted by memory() -------------------------
+// The cache owns them and disposes them all when it is full; a recorded graph that still needs one holds its own
+// alias (see recordOp in src/autograd/graph.ts), so eviction never pulls a value from under a pending backward.
 const constants = new Map<string, Tensor>();
 
 export function constant(value: number, dtype: DType, device: DeviceName): Tensor {
