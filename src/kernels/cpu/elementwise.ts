@@ -20,9 +20,12 @@ export const unaryFns: Record<UnaryOp, (x: number) => number> = {
   identity: (x) => x,
 };
 
-/** pow follows C's powf: a negative base with an integer exponent keeps its sign; otherwise NaN. */
-function pow(a: number, b: number): number {
-  return Math.pow(a, b);
+/**
+ * pow is C's powf (IEEE 754 pow, as PyTorch): Math.pow except that pow(1, y) = 1 for every y (NaN too) and
+ * pow(−1, ±∞) = 1, where Math.pow gives NaN. A negative base needs an integer exponent (NaN otherwise).
+ */
+export function pow(a: number, b: number): number {
+  return a === 1 || (a === -1 && (b === Infinity || b === -Infinity)) ? 1 : Math.pow(a, b);
 }
 
 export const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {

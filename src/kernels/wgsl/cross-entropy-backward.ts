@@ -30,7 +30,7 @@ ${main1d(WG)}
   let lse = row_lse(base, C);
   let y = u32(labels[idx]);
   for (var c = 0u; c < C; c++) {
-    dlogits[base + c] = (exp(logits[base + c] - lse) - select(0.0, 1.0, c == y)) * scale;
+    dlogits[base + c] = (exp_ieee(logits[base + c] - lse) - select(0.0, 1.0, c == y)) * scale;
   }
 }`,
   };

@@ -8,20 +8,20 @@
  * word 2 = the row), which the backend checks at the next read-back: an error, not a plausible-looking loss.
  * Parameters: 0 batch, 1 classes.
  */
-import { type KernelSpec, bindings, memoKernel, paramsWgsl } from './common.js';
+import { type KernelSpec, bindings, ieeeWgsl, memoKernel, paramsWgsl } from './common.js';
 
 export const WG = 256;
 
-/** WGSL shared with the backward kernel: a row's log-sum-exp (online), and the label check. */
-export const rowLogSumExpWgsl = /* wgsl */ `
+/** WGSL shared with the backward kernel: a row's log-sum-exp (online; NaN and ±∞ as the CPU's), and the label check. */
+export const rowLogSumExpWgsl = /* wgsl */ `${ieeeWgsl}
 fn row_lse(base: u32, classes: u32) -> f32 {
   var m = -f32_inf();
   var s = 0.0;
   for (var c = 0u; c < classes; c++) {
     let v = logits[base + c];
-    if (v > m) { s = s * exp(m - v) + 1.0; m = v; } else { s += exp(v - m); }
+    if (v > m) { s = s * exp_ieee(m - v) + 1.0; m = v; } else { s += exp_ieee(v - m); }
   }
-  return m + log(s);
+  return m + log_ieee(s);
 }
 fn label_ok(b: u32, classes: u32) -> bool {
   let y = labels[b];
