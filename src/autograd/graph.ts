@@ -8,7 +8,7 @@
  * that every tensor comes after everything it was computed from.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { GpugradError } from '../kernels/errors.js';
+import { GpugradError, check } from '../kernels/errors.js';
 
 let nextNodeId = 1;
 
@@ -35,6 +35,7 @@ let gradEnabled = true;
 export function isGradEnabled(): boolean { return gradEnabled; }
 
 function withGradMode<T>(enabled: boolean, fn: () => T, what: string): T {
+  check(typeof fn === 'function', what, () => `needs a function, got ${typeof fn}`);
   const before = gradEnabled;
   gradEnabled = enabled;
   let result: T;

@@ -1,7 +1,9 @@
 /**
- * Shape arithmetic shared by every floor: sizes, strides, broadcasting, axis normalisation.
+ * Shape arithmetic shared by every floor: sizes, strides, broadcasting, axis normalisation (and the shape and dtype
+ * checks of user input).
  * Kept in one place so that no two files compute a broadcast (or a stride) their own way.
  */
+import type { DType } from './backend.js';
 import { check, fmtShape } from './errors.js';
 
 export type Shape = readonly number[];
@@ -61,6 +63,7 @@ export function normAxis(op: string, axis: number, ndim: number): number {
 /** Normalises a list of axes (undefined = all), sorted and without duplicates. */
 export function normAxes(op: string, axes: number | readonly number[] | undefined, ndim: number): number[] {
   if (axes === undefined) return [...Array(ndim).keys()];
+  check(typeof axes === 'number' || Array.isArray(axes), op, () => `axes must be a number or a list of numbers, got ${JSON.stringify(axes)}`);
   const list = (typeof axes === 'number' ? [axes] : axes).map((a) => normAxis(op, a, ndim));
   const set = [...new Set(list)].sort((x, y) => x - y);
   check(set.length === list.length, op, `axes ${JSON.stringify(axes)} repeat an axis`);
@@ -71,9 +74,23 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
+const DTYPES: readonly DType[] = ['float32', 'int32', 'float64'];
+/** A dtype name from user code (a string literal, possibly mistyped). */
+export function checkDType(op: string, dtype: unknown): asserts dtype is DType {
+  check(DTYPES.includes(dtype as DType), op, () => `dtype ${JSON.stringify(dtype)} is not a dtype (use one of ${DTYPES.join(', ')})`);
+}
+
 export function checkShape(op: string, shape: Shape): void {
   check(Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0), op,
     () => `shape ${JSON.stringify(shape)} must be a list of non-negative integers`);
+  checkElements(op, sizeOf(shape), shape);
+}
+
+/** Kernels index elements with 32-bit integers, and the host arrays behind a tensor top out near there too. */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
+export function checkElements(op: string, n: number, shape?: Shape): void {
+  check(n <= MAX_ELEMENTS, op, () => `${shape ? `shape ${fmtShape(shape)} has` : 'that is'} ${n} elements; a tensor holds at ` +
+    `most 2^31 − 1 (${MAX_ELEMENTS}): split the data into smaller tensors`);
 }
 
 /**

@@ -5,7 +5,12 @@ import { type Conv2dOptions, type Pool2dOptions, conv2d, maxPool2d } from './fun
 import { type LayerOptions, defaultInit } from './init.js';
 import { Module } from './module.js';
 
-const pair = (v: number | readonly [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
+/** A size given as one number or [h, w], checked: positive integers. */
+function pair(op: string, what: string, v: number | readonly [number, number]): [number, number] {
+  const p: [number, number] = typeof v === 'number' ? [v, v] : Array.isArray(v) ? [v[0], v[1]] : [NaN, NaN];
+  check(p.every((d) => Number.isInteger(d) && d > 0), op, () => `${what} must be a positive integer or two of them, got ${JSON.stringify(v)}`);
+  return p;
+}
 
 /** 2-D convolution over [N, C, H, W]. Parameters `weight` [out, in/groups, kH, kW] and `bias` [out]. */
 export class Conv2d extends Module {
@@ -16,9 +21,10 @@ export class Conv2d extends Module {
     opts: Conv2dOptions & LayerOptions & { bias?: boolean } = {}) {
     super();
     const groups = opts.groups ?? 1;
+    pair('Conv2d', 'inChannels and outChannels', [inChannels, outChannels]);
     check(inChannels % groups === 0 && outChannels % groups === 0, 'Conv2d',
       () => `inChannels ${inChannels} and outChannels ${outChannels} must both be divisible by groups ${groups}`);
-    const [kH, kW] = pair(kernelSize);
+    const [kH, kW] = pair('Conv2d', 'kernelSize', kernelSize);
     const fanIn = (inChannels / groups) * kH * kW;
     this.weight = this.registerParameter('weight', defaultInit([outChannels, inChannels / groups, kH, kW], fanIn, opts))!;
     this.bias = this.registerParameter('bias', opts.bias === false ? null : defaultInit([outChannels], fanIn, opts));
@@ -33,7 +39,10 @@ export class Conv2d extends Module {
 
 /** 2-D max pooling; stride defaults to the kernel size (as PyTorch). */
 export class MaxPool2d extends Module {
-  constructor(readonly kernelSize: number | readonly [number, number], readonly options: Pool2dOptions = {}) { super(); }
+  constructor(readonly kernelSize: number | readonly [number, number], readonly options: Pool2dOptions = {}) {
+    super();
+    pair('MaxPool2d', 'kernelSize', kernelSize);
+  }
   forward(x: Tensor): Tensor { return maxPool2d(x, this.kernelSize, this.options); }
   protected override extraRepr() { return `kernelSize=${this.kernelSize}`; }
 }

@@ -26,6 +26,7 @@ const ITEM_BYTES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I6
 /** The bytes of a safetensors file holding `tensors` (in the given order). */
 export function encodeSafetensors(tensors: Readonly<Record<string, HostTensor>>, metadata?: Record<string, string>): Uint8Array {
   // entries, then Object.fromEntries: assigning header[name] would set the prototype for a tensor named __proto__
+  check(typeof tensors === 'object' && tensors !== null, 'save', 'needs an object of tensors by name');
   const header: [string, unknown][] = metadata ? [['__metadata__', metadata]] : [];
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
@@ -119,6 +120,7 @@ export function decodeSafetensors(bytes: Uint8Array, file?: string): { tensors: 
   const fail = (why: string): never => {
     throw new GpugradError(`load: ${file ? `${file} is` : 'this is'} not a valid safetensors file: ${why}`);
   };
+  check(bytes instanceof Uint8Array, 'load', () => `decodeSafetensors needs the file's bytes (a Uint8Array), got ${bytes === null ? 'null' : typeof bytes}`);
   if (bytes.length < 8) fail(`it has only ${bytes.length} bytes`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n64 = view.getBigUint64(0, true);

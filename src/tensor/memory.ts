@@ -79,6 +79,7 @@ function collect(x: unknown, out: Set<Disposable>, seen = new Set<unknown>()): v
  * throws, every tensor it created (except those kept) is disposed before the error propagates.
  */
 export function tidy<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new GpugradError(`tidy: needs a function, got ${typeof fn}`);
   const scope = startScope();
   let result: T;
   try {

@@ -37,6 +37,11 @@ export interface VisionHost {
 
 const buf = (s: Storage) => (s as unknown as { buf: PooledBuffer }).buf;
 const EW_BLOCK = 64 * ELEMS_PER_THREAD;
+/** The kernels that check labels, by the code they write to status[3] (label_ok in wgsl/cross-entropy.ts). */
+const LABEL_OPS: readonly (readonly [string, string])[] = [
+  ['crossEntropy', 'the loss and its gradient are NaN'],
+  ['countCorrect', 'that row was not counted'],
+];
 
 function geomParams(g: Conv2dGeom): number[] {
   return [g.batch, g.inC, g.inH, g.inW, g.outC, g.kH, g.kW, g.outH, g.outW, g.strideH, g.strideW, g.padH, g.padW,
@@ -60,7 +65,7 @@ const poolParams = (g: Pool2dGeom, n: number) =>
   [n, g.inH, g.inW, g.outH, g.outW, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW];
 
 export class VisionKernels {
-  /** Where the cross-entropy kernels report a bad label; checked at the next read-back (see `checkStatus`). */
+  /** Where the cross-entropy and countCorrect kernels report a bad label; checked at the next read-back (see `checkStatus`). */
   private status: (Storage & { buf: PooledBuffer }) | null = null;
   private statusPending = false;
   private statusClasses = 0;
@@ -185,7 +190,7 @@ export class VisionKernels {
 
   countCorrect(logits: Storage, labels: Storage, batch: number, classes: number): Storage {
     const out = this.host.out(1, 'int32');
-    this.rt.dispatch(countCorrectKernel(), [buf(logits), buf(labels), out.buf], [batch, classes], 1);
+    this.rt.dispatch(countCorrectKernel(), [buf(logits), buf(labels), out.buf, this.statusBuffer(classes)], [batch, classes], 1);
     return out;
   }
 
@@ -196,12 +201,13 @@ export class VisionKernels {
   async checkStatus(): Promise<void> {
     if (!this.statusPending || !this.status) return;
     this.statusPending = false;
-    const words = new Int32Array(await this.rt.read(this.status.buf, 12));
+    const words = new Int32Array(await this.rt.read(this.status.buf, 16));
     if (words[0] !== 0) {
       this.rt.write(this.status.buf, new Int32Array(4));
-      throw new GpugradError(`crossEntropy: label ${words[1]} of row ${words[2]} is out of range for ` +
+      const [op, consequence] = LABEL_OPS[words[3]] ?? LABEL_OPS[0];
+      throw new GpugradError(`${op}: label ${words[1]} of row ${words[2]} is out of range for ` +
         `${this.statusClasses} classes (labels must be class indices in [0, ${this.statusClasses})); ` +
-        'found on the GPU, so the loss and its gradient are NaN');
+        `found on the GPU, so ${consequence}`);
     }
   }
 }

@@ -23,7 +23,7 @@ ${main1d(WG)}
   if (idx >= B) { return; }
   let base = idx * C;
   let scale = gout[0] / f32(B);
-  if (!label_ok(idx, C)) {
+  if (!label_ok(idx, C, 0)) {
     for (var c = 0u; c < C; c++) { dlogits[base + c] = f32_nan(); }
     return;
   }

@@ -12,6 +12,17 @@ import { type KernelSpec, bindings, ieeeWgsl, memoKernel, paramsWgsl } from './c
 
 export const WG = 256;
 
+/** The label check (needs `labels` and `status` bindings): false, and `status` set, for a label outside [0, classes). */
+export const labelOkWgsl = /* wgsl */ `
+// status[3] names the kernel that found the bad label (LABEL_OPS in webgpu/vision.ts)
+fn label_ok(b: u32, classes: u32, op: i32) -> bool {
+  let y = labels[b];
+  if (y >= 0 && u32(y) < classes) { return true; }
+  status[0] = 1; status[1] = y; status[2] = i32(b); status[3] = op;
+  return false;
+}
+`;
+
 /** WGSL shared with the backward kernel: a row's log-sum-exp (online; NaN and ±∞ as the CPU's), and the label check. */
 export const rowLogSumExpWgsl = /* wgsl */ `${ieeeWgsl}
 fn row_lse(base: u32, classes: u32) -> f32 {
@@ -23,13 +34,7 @@ fn row_lse(base: u32, classes: u32) -> f32 {
   }
   return m + log_ieee(s);
 }
-fn label_ok(b: u32, classes: u32) -> bool {
-  let y = labels[b];
-  if (y >= 0 && u32(y) < classes) { return true; }
-  status[0] = 1; status[1] = y; status[2] = i32(b);
-  return false;
-}
-`;
+${labelOkWgsl}`;
 
 function source(): KernelSpec {
   return {
@@ -46,7 +51,7 @@ fn main(@builtin(local_invocation_index) l: u32) {
   let B = P(0u); let C = P(1u);
   var acc = 0.0;
   for (var b = l; b < B; b += ${WG}u) {
-    if (label_ok(b, C)) {
+    if (label_ok(b, C, 0)) {
       acc += row_lse(b * C, C) - logits[b * C + u32(labels[b])];
     } else {
       acc += f32_nan();

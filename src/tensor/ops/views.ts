@@ -4,7 +4,7 @@
  */
 import type { DType, DeviceName } from '../../kernels/backend.js';
 import { GpugradError, check, fmtShape } from '../../kernels/errors.js';
-import { checkShape, contiguousStrides, normAxis, sizeOf } from '../../kernels/shape.js';
+import { checkDType, checkShape, contiguousStrides, normAxis, sizeOf } from '../../kernels/shape.js';
 import { record } from '../autograd-seam.js';
 import { getBackend } from '../device.js';
 import { Tensor } from '../tensor.js';
@@ -146,6 +146,7 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
 /** dtype conversion (a copy); float-to-float conversions carry gradients. */
 export function cast(x: Tensor, dtype: DType): Tensor {
   assertTensor('cast', x);
+  checkDType('cast', dtype);
   if (x.dtype === dtype) return x;
   check(x.storage.backend.supportsDType(dtype), 'cast', `dtype ${dtype} is not available on ${x.device}`);
   const out = Tensor.fromStorage(x.storage.backend.copy(x.view(), dtype), x.shape);
