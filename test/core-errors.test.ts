@@ -150,4 +150,40 @@ test('countCorrect refuses labels outside [0, classes) on both devices', async (
   }
 });
 
+test('WebGPU: a tensor over the device\'s buffer limit is refused where it is made, losing nothing', async () => {
+  if (!webgpuAvailable()) return;
+  const rt = g.webgpuRuntime()!;
+  const limit = Math.min(rt.device.limits.maxBufferSize, rt.device.limits.maxStorageBufferBindingSize);
+  const n = Math.floor(limit / 4) + 1;
+  if (n > 2 ** 31 - 1) return; // this device's limit is beyond what a tensor may hold anyway
+  const before = { ...g.memory().webgpu };
+  throwsGpugrad(() => g.zeros([n], { device: 'webgpu' }),
+    new RegExp(`^webgpu: ${n * 4} bytes \\(${n} elements of 4 bytes\\) do not fit in one buffer on this device: its max\\w+ is ${limit} bytes`));
+  // an op whose output (a broadcast) is over the limit, from small inputs
+  const k = 2 ** 15;
+  const a = g.zeros([k, 1], { device: 'webgpu' }), b = g.ones([1, Math.ceil(n / k)], { device: 'webgpu' });
+  throwsGpugrad(() => a.add(b), /do not fit in one buffer on this device/);
+  // nothing half-made is left, and the next, unrelated read is not poisoned
+  const total = b.sum();
+  assert.is(await total.item(), Math.ceil(n / k));
+  for (const t of [a, b, total]) t.dispose();
+  assert.is(g.memory().webgpu.tensors, before.tensors);
+  assert.ok(rt.storage.allocatedBytes <= before.allocatedBytes! + (1 << 20), 'no oversized buffer was created');
+});
+
+test('WebGPU: a device error surfaces at the next sync as a GpugradError naming its first cause; the device goes on', async () => {
+  if (!webgpuAvailable()) return;
+  const rt = g.webgpuRuntime()!;
+  const out = rt.storage.acquire(16);
+  rt.dispatch({ key: 'test:broken-kernel', inputs: 0, outputs: 1, source: 'this is not WGSL' }, [out], [], 1);
+  let err: unknown = null;
+  try { await rt.sync(); } catch (e) { err = e; }
+  rt.storage.release(out);
+  assert.instance(err, g.GpugradError);
+  assert.match(String(err), /webgpu: the device rejected work recorded since the last sync: .*/);
+  assert.match(String(err), /test:broken-kernel/, 'the first error (the shader module, by its label), not its echoes');
+  assert.match(String(err), /later errors? caused by it/);
+  assert.equal(Array.from(await g.ones([3], { device: 'webgpu' }).add(1).data()), [2, 2, 2]);
+});
+
 test.run();

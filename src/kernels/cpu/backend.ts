@@ -7,7 +7,7 @@
 import type {
   AdamStep, Backend, BinaryOp, Conv2dGeom, DType, MatmulEpilogue, Pool2dGeom, ReduceOp, Storage, TypedArray, UnaryOp, View,
 } from '../backend.js';
-import { sizeOf } from '../shape.js';
+import { checkElements, sizeOf } from '../shape.js';
 import { binaryFns, unaryFns } from './elementwise.js';
 import { binaryFast, copyFast, copyIntoFast, fastPaths, matmulFast, reduceFast, unaryFast, whereFast } from './fast.js';
 import { gatherBytes } from './gather.js';
@@ -19,6 +19,7 @@ export class CpuStorage implements Storage {
 }
 
 export function makeArray(dtype: DType, length: number): TypedArray {
+  checkElements('cpu', length); // an op's output (a broadcast) can be larger than any input: refused, not a RangeError
   switch (dtype) {
     case 'float32': return new Float32Array(length);
     case 'int32': return new Int32Array(length);
