@@ -1,7 +1,8 @@
 /**
- * Special values on WebGPU against the CPU reference (IEEE 754): every unary and binary op (both elementwise variants),
- * the reductions, softmax/logSoftmax and the fused cross-entropy (forward, backward) and countCorrect, on every
- * value (and, for two-operand ops, every pair) of {0, −0, ±1, ±∞, NaN, ±a subnormal, ±the largest finite float32}.
+ * Special values on WebGPU against the CPU reference (IEEE 754): every unary and binary op and the cast to int32 (both
+ * elementwise variants), the reductions, softmax/logSoftmax and the fused cross-entropy (forward, backward) and
+ * countCorrect, on every value (and, for two-operand ops, every pair) of {0, −0, ±1, ±∞, NaN, ±a subnormal, ±the
+ * largest finite float32}.
  *
  * What "the devices agree" means here (the README's "Special values" says the same to users):
  * - NaN where the CPU gives NaN, and nowhere else; ±∞ exactly; a zero with the CPU's sign (see the exceptions).
@@ -96,6 +97,8 @@ test('the CPU reference itself: IEEE 754 (C99 Annex F) where WGSL leaves the res
   same(await cpu(() => x(1, 1, NaN, -1, -1, -0, -0, -Infinity, -Infinity, -2, 0.5).pow(x(NaN, Infinity, 0, Infinity, -Infinity, -1, 0.5, 3, 0.5, 0.5, -Infinity))),
     [1, 1, 1, 1, 1, -Infinity, 0, -Infinity, Infinity, NaN, Infinity], 'pow');
   same(await cpu(() => g.step(x(NaN, 0, SUB))), [NaN, 0, 1], 'step');
+  same(await cpu(() => x(NaN, Infinity, -Infinity, 3e9, -3e9, -2.5).cast('int32').cast('float32')),
+    [0, 2147483648, -2147483648, 2147483648, -2147483648, -2], 'cast to int32 saturates');
 });
 
 for (const variant of ['scalar', 'vec4'] as ElementwiseVariant[]) {
@@ -109,6 +112,9 @@ for (const variant of ['scalar', 'vec4'] as ElementwiseVariant[]) {
       await agree(op, [{ data: x, shape: [x.length] }], (t) => [g[op](t)], (i) => `${op}(${show(x[i])})`,
         (i) => unaryTol(op, x[i]));
     }
+    // the conversion to int32 (toward zero, saturating, NaN → 0), and back
+    await agree('cast', [{ data: [...x, 3e9, -3e9, 2.5, -2.5], shape: [x.length + 4] }], (t) => [t.cast('int32').cast('float32')],
+      (i) => `cast(${show([...x, 3e9, -3e9, 2.5, -2.5][i])})`);
   }));
   test(`every binary op on every pair of special values [${variant}]`, inVariant(async () => {
     const a = pad(A), b = pad(B);

@@ -2,6 +2,7 @@
 import type { DType, DeviceName, TypedArray } from '../kernels/backend.js';
 import { GpugradError, check } from '../kernels/errors.js';
 import { checkDType, checkElements, checkShape, sizeOf } from '../kernels/shape.js';
+import { toInt32 } from '../kernels/cpu/elementwise.js';
 import { getBackend, getDevice } from './device.js';
 import { type Generator, defaultGenerator } from './random.js';
 import { type NestedArray, Tensor } from './tensor.js';
@@ -13,7 +14,7 @@ export interface TensorOptions {
 }
 
 function arrayFor(dtype: DType, values: ArrayLike<number>): TypedArray {
-  if (dtype === 'int32') return Int32Array.from(values as ArrayLike<number>, (v) => Math.trunc(v));
+  if (dtype === 'int32') return Int32Array.from(values as ArrayLike<number>, toInt32);
   return dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values);
 }
 

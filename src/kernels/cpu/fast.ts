@@ -17,7 +17,7 @@
  */
 import type { BinaryOp, ReduceOp, TypedArray, UnaryOp, View } from '../backend.js';
 import { collapseDims, contiguousStrides, sizeOf } from '../shape.js';
-import { pow } from './elementwise.js';
+import { pow, toInt32 } from './elementwise.js';
 
 /** Switch for tests and benchmarks: false runs the reference loops of ./backend.ts. */
 export const fastPaths = { enabled: true };
@@ -99,8 +99,8 @@ export const unaryRows: Record<UnaryOp, UnaryRow> = {
   identity: (out, o, x, i, s, n) => { for (let t = 0; t < n; t++, i += s) out[o + t] = x[i]; },
 };
 
-/** copy's conversion to int32 truncates toward zero, as the reference does. */
-const truncRow: UnaryRow = (out, o, x, i, s, n) => { for (let t = 0; t < n; t++, i += s) out[o + t] = Math.trunc(x[i]); };
+/** copy's conversion to int32 (toward zero, saturating, NaN → 0), as the reference does. */
+const truncRow: UnaryRow = (out, o, x, i, s, n) => { for (let t = 0; t < n; t++, i += s) out[o + t] = toInt32(x[i]); };
 
 /** Fills the contiguous `out` with `row` applied to every element of the view `x` (over `src`). */
 function mapView(row: UnaryRow, out: TypedArray, src: TypedArray, x: View): void {

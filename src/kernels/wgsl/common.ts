@@ -93,6 +93,8 @@ fn log_ieee(x: f32) -> f32 {
   r = select(r, f32_nan(), b > 0x80000000u);
   return select(r, -f32_inf(), (b & 0x7fffffffu) == 0u);
 }
+// float → int32 as the CPU's toInt32: WGSL's i32() saturates (at 2147483520, the largest f32 below 2^31) and leaves NaN open
+fn to_i32(x: f32) -> i32 { return select(select(i32(x), 2147483647, x >= 2147483648.0), 0, is_nan(x)); }
 // sqrt of any negative number (−0 excepted, subnormals included) is NaN
 fn sqrt_ieee(x: f32) -> f32 { return select(sqrt(x), f32_nan(), bitcast<u32>(x) > 0x80000000u); }
 `;

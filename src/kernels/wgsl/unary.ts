@@ -51,9 +51,14 @@ export function supportsUnary(op: UnaryOp, t: WgslType): boolean {
 }
 
 /** `inType` → `outType`: a conversion when they differ (only with op identity). */
-function unaryKernelSource(op: UnaryOp, inType: WgslType, outType: WgslType, mode: AccessMode): KernelSpec {
+/** The expression for `op`, converted to outType when it differs (float → int32 through to_i32, as the CPU's toInt32). */
+function converted(op: UnaryOp, inType: WgslType, outType: WgslType): string {
   const expr = (inType === 'f32' ? floatOps : intOps)[op]!;
-  const convert = inType === outType ? expr : `${outType}(${expr})`;
+  return inType === outType ? expr : outType === 'i32' ? `to_i32(${expr})` : `${outType}(${expr})`;
+}
+
+function unaryKernelSource(op: UnaryOp, inType: WgslType, outType: WgslType, mode: AccessMode): KernelSpec {
+  const convert = converted(op, inType, outType);
   return {
     key: `unary:${op}:${inType}:${outType}:${mode}`,
     inputs: 1,
@@ -70,8 +75,7 @@ export const unaryKernel = memoKernel(unaryKernelSource);
 
 /** The vec4 variant (see Vec4Mode in common.ts): the same expression as `op`, applied to each lane. */
 function unaryVec4KernelSource(op: UnaryOp, inType: WgslType, outType: WgslType, mode: Vec4Mode): KernelSpec {
-  const expr = (inType === 'f32' ? floatOps : intOps)[op]!;
-  const convert = inType === outType ? expr : `${outType}(${expr})`;
+  const convert = converted(op, inType, outType);
   return {
     key: `unary:vec4:${op}:${inType}:${outType}:${mode}`,
     inputs: 1,
