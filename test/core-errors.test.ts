@@ -101,8 +101,8 @@ test('nn and data: layers, losses, state dicts and loaders refuse what is not th
   const lin = new g.Linear(2, 3);
   throwsGpugrad(() => lin.forward(undefined as never), /^linear: input must be a Tensor, got undefined/);
   throwsGpugrad(() => g.F.mseLoss(g.zeros([2]), undefined as never), /^mseLoss: the target must be a Tensor, got undefined/);
-  throwsGpugrad(() => new g.Conv2d(1, 1, 0), /^Conv2d: kernelSize must be a positive integer or two of them, got 0/);
-  throwsGpugrad(() => new g.MaxPool2d([2, -1]), /^MaxPool2d: kernelSize must be a positive integer or two of them, got \[2,-1\]/);
+  throwsGpugrad(() => new g.Conv2d(1, 1, 0), /^Conv2d: kernelSize must be an integer ≥ 1 or a pair of them, got 0/);
+  throwsGpugrad(() => new g.MaxPool2d([2, -1]), /^MaxPool2d: kernelSize must be an integer ≥ 1 or a pair of them, got \[2,-1\]/);
   throwsGpugrad(() => lin.loadStateDict(undefined as never), /^loadStateDict: needs a state dict/);
   throwsGpugrad(() => lin.loadStateDict({ weight: 1, bias: 2 } as never), /^loadStateDict: 'weight' is not a Tensor/);
   throwsGpugrad(() => new g.SGD(undefined as never, { lr: 0.1 }), /^SGD: params must be an iterable of tensors \(model.parameters\(\)\), got undefined/);
@@ -114,6 +114,28 @@ test('nn and data: layers, losses, state dicts and loaders refuse what is not th
   throwsGpugrad(() => g.randomLabels(undefined as never, undefined as never), /^randomLabels: needs an ImageDataset/);
   throwsGpugrad(() => g.encodeSafetensors(undefined as never), /^save: needs an object of tensors by name/);
   throwsGpugrad(() => g.decodeSafetensors('abc' as never), /^load: decodeSafetensors needs the file's bytes \(a Uint8Array\), got string/);
+});
+
+test('more of the sweep: files, devices, stacks, flatten, pooling, ensembles, gradcheck, optimizer state', async () => {
+  const rejects = async (p: Promise<unknown>, pattern: RegExp, what: string) => {
+    const e = await p.then(() => null, (err: unknown) => err);
+    assert.instance(e, g.GpugradError, `${what}: ${String(e)}`);
+    assert.match(String(e), pattern, what);
+  };
+  const x = g.zeros([2, 2]);
+  await rejects(g.load('/nonexistent/w.safetensors'), /^GpugradError: load: cannot read \/nonexistent\/w\.safetensors: ENOENT/, 'load missing');
+  await rejects(g.load(undefined as never), /load: needs a file path, got undefined/, 'load undefined');
+  await rejects(g.save({ x }, undefined as never), /save: needs a file path/, 'save undefined');
+  await rejects(g.save({ x }, '/nonexistent/dir/w.safetensors'), /save: cannot write \/nonexistent\/dir\/w\.safetensors: ENOENT/, 'save');
+  await rejects(x.to(undefined as never), /to: needs a device name/, 'to');
+  throwsGpugrad(() => g.stack([x, 1 as never]), /^stack: element 1 must be a Tensor, got number/);
+  throwsGpugrad(() => new g.Flatten().forward(undefined as never), /^Flatten: input must be a Tensor/);
+  throwsGpugrad(() => g.F.maxPool2d(g.zeros([1, 1, 4, 4]), undefined as never), /^maxPool2d: kernelSize must be an integer ≥ 1 or a pair of them, got undefined/);
+  throwsGpugrad(() => g.ensembleCrossEntropy(undefined as never, undefined as never), /^ensembleCrossEntropy: logits must be a Tensor/);
+  throwsGpugrad(() => g.ensembleHessian(undefined as never, undefined as never), /^ensembleHessian: needs the loss as a function/);
+  await rejects(g.gradcheck((a: g.Tensor) => a.sum(), undefined as never), /gradcheck: inputs must be an array of tensors/, 'gradcheck');
+  throwsGpugrad(() => new g.Adam([g.zeros([2], { requiresGrad: true })]).loadStateDict(undefined as never),
+    /^Adam.loadStateDict: needs a state from stateDict\(\)/);
 });
 
 test('an optimizer step with a wrongly shaped or typed .grad changes nothing (Adam, SGD with and without momentum)', async () => {

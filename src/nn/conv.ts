@@ -1,16 +1,11 @@
 /** Convolution and pooling layers (their kernels live in the vision ops). */
 import { check } from '../kernels/errors.js';
+import { pair } from '../tensor/ops/vision.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type Conv2dOptions, type Pool2dOptions, conv2d, maxPool2d } from './functional.js';
 import { type LayerOptions, defaultInit } from './init.js';
 import { Module } from './module.js';
 
-/** A size given as one number or [h, w], checked: positive integers. */
-function pair(op: string, what: string, v: number | readonly [number, number]): [number, number] {
-  const p: [number, number] = typeof v === 'number' ? [v, v] : Array.isArray(v) ? [v[0], v[1]] : [NaN, NaN];
-  check(p.every((d) => Number.isInteger(d) && d > 0), op, () => `${what} must be a positive integer or two of them, got ${JSON.stringify(v)}`);
-  return p;
-}
 
 /** 2-D convolution over [N, C, H, W]. Parameters `weight` [out, in/groups, kH, kW] and `bias` [out]. */
 export class Conv2d extends Module {
@@ -21,10 +16,11 @@ export class Conv2d extends Module {
     opts: Conv2dOptions & LayerOptions & { bias?: boolean } = {}) {
     super();
     const groups = opts.groups ?? 1;
-    pair('Conv2d', 'inChannels and outChannels', [inChannels, outChannels]);
+    check([inChannels, outChannels].every((c) => Number.isInteger(c) && c > 0), 'Conv2d',
+      () => `inChannels and outChannels must be positive integers, got ${inChannels}, ${outChannels}`);
     check(inChannels % groups === 0 && outChannels % groups === 0, 'Conv2d',
       () => `inChannels ${inChannels} and outChannels ${outChannels} must both be divisible by groups ${groups}`);
-    const [kH, kW] = pair('Conv2d', 'kernelSize', kernelSize);
+    const [kH, kW] = pair('Conv2d', 'kernelSize', kernelSize, 1);
     const fanIn = (inChannels / groups) * kH * kW;
     this.weight = this.registerParameter('weight', defaultInit([outChannels, inChannels / groups, kH, kW], fanIn, opts))!;
     this.bias = this.registerParameter('bias', opts.bias === false ? null : defaultInit([outChannels], fanIn, opts));
@@ -41,7 +37,7 @@ export class Conv2d extends Module {
 export class MaxPool2d extends Module {
   constructor(readonly kernelSize: number | readonly [number, number], readonly options: Pool2dOptions = {}) {
     super();
-    pair('MaxPool2d', 'kernelSize', kernelSize);
+    pair('MaxPool2d', 'kernelSize', kernelSize, 1);
   }
   forward(x: Tensor): Tensor { return maxPool2d(x, this.kernelSize, this.options); }
   protected override extraRepr() { return `kernelSize=${this.kernelSize}`; }

@@ -141,7 +141,9 @@ export function perModelNorm(tensors: readonly Tensor[], { squared = false } = {
  * is that of one model's Hessian, not N of them.
  */
 export function ensembleHessian(loss: () => Tensor, params: readonly Tensor[]): Tensor {
-  check(params.length > 0, 'ensembleHessian', 'needs the stacked parameters');
+  check(typeof loss === 'function', 'ensembleHessian', 'needs the loss as a function of no arguments');
+  check(Array.isArray(params) && params.length > 0 && params.every((p) => p instanceof Tensor), 'ensembleHessian',
+    'needs the stacked parameters (an array of tensors)');
   const count = params[0].shape[0];
   params.forEach((p) => check(p.shape[0] === count && p.requiresGrad, 'ensembleHessian',
     () => `every parameter needs the model dimension first (${count}) and requiresGrad; got ${fmtShape(p.shape)}`));
@@ -165,6 +167,8 @@ export function ensembleHessian(loss: () => Tensor, params: readonly Tensor[]): 
 
 /** Checks int32 labels [N, B] (one row per model) or [B] (the same for every model) against logits [N, B, classes]. */
 function checkEnsembleLabels(op: string, logits: Tensor, labels: Tensor): void {
+  assertTensor(op, logits, 'logits');
+  assertTensor(op, labels, 'labels');
   check(logits.ndim === 3, op, () => `expects logits [N, B, classes], got ${fmtShape(logits.shape)}`);
   check(labels.dtype === 'int32', op, `labels must be int32 class indices, got ${labels.dtype}; use labels.cast('int32')`);
   const [n, b] = logits.shape;

@@ -84,6 +84,8 @@ export abstract class Optimizer {
    */
   loadStateDict(state: OptimizerState): void {
     const name = this.constructor.name;
+    check(typeof state === 'object' && state !== null && typeof state.tensors === 'object' && state.tensors !== null,
+      `${name}.loadStateDict`, 'needs a state from stateDict(): {stepCount, tensors}');
     check(Number.isInteger(state.stepCount) && state.stepCount >= 0, `${name}.loadStateDict`, `stepCount must be a count, got ${state.stepCount}`);
     const known = new Set<string>();
     this.params.forEach((p, i) => {

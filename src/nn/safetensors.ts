@@ -160,12 +160,15 @@ export function decodeSafetensors(bytes: Uint8Array, file?: string): { tensors: 
 
 /** Writes tensors (e.g. `model.stateDict()`) to `path` as safetensors. Reads them back from the device first. */
 export async function save(tensors: Readonly<Record<string, Tensor>>, path: string, metadata?: Record<string, string>): Promise<void> {
+  check(typeof tensors === 'object' && tensors !== null, 'save', 'needs an object of tensors by name (e.g. model.stateDict())');
+  check(typeof path === 'string' && path !== '', 'save', () => `needs a file path, got ${JSON.stringify(path)}`);
   const host: [string, HostTensor][] = [];
   for (const [name, t] of Object.entries(tensors)) {
     check(t instanceof Tensor, 'save', `'${name}' is not a Tensor`);
     host.push([name, { dtype: t.dtype, shape: [...t.shape], data: await t.data() }]);
   }
-  await writeFile(path, encodeSafetensors(Object.fromEntries(host), metadata));
+  const bytes = encodeSafetensors(Object.fromEntries(host), metadata);
+  await writeFile(path, bytes).catch((e: Error) => { throw new GpugradError(`save: cannot write ${path}: ${e.message}`); });
 }
 
 export interface LoadOptions {
@@ -177,7 +180,9 @@ export interface LoadOptions {
 
 /** Reads a safetensors file into tensors by name (use with `model.loadStateDict(await load(path))`). */
 export async function load(path: string, { device = getDevice(), dtype }: LoadOptions = {}): Promise<Record<string, Tensor>> {
-  const { tensors } = decodeSafetensors(new Uint8Array(await readFile(path)), path);
+  check(typeof path === 'string' && path !== '', 'load', () => `needs a file path, got ${JSON.stringify(path)}`);
+  const file = await readFile(path).catch((e: Error) => { throw new GpugradError(`load: cannot read ${path}: ${e.message}`); });
+  const { tensors } = decodeSafetensors(new Uint8Array(file), path);
   const wanted = Object.entries(tensors).map(([name, t]) => {
     const want = t.dtype !== 'int32' && dtype ? dtype : t.dtype;
     check(want !== 'float64' || device === 'cpu', 'load', `'${name}' is float64, which ${device} does not have; ` +

@@ -135,6 +135,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
 
 export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
   check(Array.isArray(tensors) && tensors.length > 0, 'stack', 'needs a non-empty list of tensors');
+  tensors.forEach((t, i) => assertTensor('stack', t, `element ${i}`));
   const a = normAxis('stack', axis, tensors[0].ndim + 1);
   for (const t of tensors) {
     check(t.ndim === tensors[0].ndim && t.shape.every((d: number, i: number) => d === tensors[0].shape[i]), 'stack',
@@ -155,6 +156,8 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 
 /** Copies a tensor to another device (reads back through the host). */
 export async function to(x: Tensor, device: DeviceName): Promise<Tensor> {
+  assertTensor('to', x);
+  check(device === 'cpu' || device === 'webgpu', 'to', () => `needs a device name, 'webgpu' or 'cpu', got ${JSON.stringify(device)}`);
   if (x.device === device) return x;
   const target = getBackend(device);
   const data = await x.data();

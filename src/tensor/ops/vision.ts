@@ -20,8 +20,9 @@ export type Pair = number | readonly [number, number];
 export interface Conv2dOptions { stride?: Pair; padding?: Pair; dilation?: Pair; groups?: number }
 export interface Pool2dOptions { stride?: Pair; padding?: Pair }
 
-function pair(op: string, name: string, v: Pair, min: number): [number, number] {
-  const p: [number, number] = typeof v === 'number' ? [v, v] : [v[0], v[1]];
+/** A size given as one number or [h, w], checked: integers ≥ min. */
+export function pair(op: string, name: string, v: Pair, min: number): [number, number] {
+  const p: [number, number] = typeof v === 'number' ? [v, v] : Array.isArray(v) && v.length === 2 ? [v[0], v[1]] : [NaN, NaN];
   check(p.length === 2 && p.every((x) => Number.isInteger(x) && x >= min), op,
     () => `${name} must be an integer ≥ ${min} or a pair of them, got ${JSON.stringify(v)}`);
   return p;
