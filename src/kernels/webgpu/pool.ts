@@ -6,6 +6,8 @@
  * only after earlier dispatches that read it. The one hazard — `queue.writeBuffer` overtaking recorded, unsubmitted work —
  * is handled by the runtime (it submits first when the target buffer was used by the open batch).
  */
+import { GpugradError } from '../errors.js';
+
 export interface PooledBuffer {
   buffer: GPUBuffer;
   bytes: number; // capacity (size class)
@@ -14,8 +16,6 @@ export interface PooledBuffer {
   /** unique, for bind-group caching */
   id: number;
 }
-
-import { GpugradError } from '../errors.js';
 
 let nextBufferId = 1;
 

@@ -50,8 +50,10 @@ export function supportsUnary(op: UnaryOp, t: WgslType): boolean {
   return t === 'f32' || op in intOps;
 }
 
-/** `inType` → `outType`: a conversion when they differ (only with op identity). */
-/** The expression for `op`, converted to outType when it differs (float → int32 through to_i32, as the CPU's toInt32). */
+/**
+ * The expression for `op`, converted when `inType` → `outType` differ (only with op identity): float → int32 through
+ * to_i32, as the CPU's toInt32.
+ */
 function converted(op: UnaryOp, inType: WgslType, outType: WgslType): string {
   const expr = (inType === 'f32' ? floatOps : intOps)[op]!;
   return inType === outType ? expr : outType === 'i32' ? `to_i32(${expr})` : `${outType}(${expr})`;
