@@ -57,6 +57,8 @@ export async function startDevices(p: Platform): Promise<void> {
 }
 
 export function setDevice(name: DeviceName): void {
+  // an explicit undefined would fall back to getBackend's default and then leave no current device at all
+  if (name === undefined) throw new GpugradError("setDevice: needs a device name, 'webgpu' or 'cpu'");
   getBackend(name);
   current = name;
 }

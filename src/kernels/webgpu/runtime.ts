@@ -45,7 +45,8 @@ export class Runtime {
   private slot = 0;
   /** incremented at every submit; buffers remember the batch that last used them */
   batchId = 0;
-  private lastError: string | null = null;
+  private firstError: string | null = null;
+  private laterErrors = 0;
   private lostReason: string | null = null;
   private pendingFlush: Promise<void> | null = null;
   private uploadsInFlight: GPUBuffer[] = [];
@@ -60,12 +61,19 @@ export class Runtime {
     const i = adapter.info;
     this.info = { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description };
     const S = GPUBufferUsage;
-    this.storage = new BufferPool(device, S.STORAGE | S.COPY_SRC | S.COPY_DST, 'storage');
-    this.staging = new BufferPool(device, S.MAP_READ | S.COPY_DST, 'staging');
+    const L = device.limits;
+    const bindable = L.maxStorageBufferBindingSize < L.maxBufferSize;
+    this.storage = new BufferPool(device, S.STORAGE | S.COPY_SRC | S.COPY_DST, 'storage',
+      Math.min(L.maxBufferSize, L.maxStorageBufferBindingSize), bindable ? 'maxStorageBufferBindingSize' : 'maxBufferSize');
+    this.staging = new BufferPool(device, S.MAP_READ | S.COPY_DST, 'staging', L.maxBufferSize);
     this.paramBuf = device.createBuffer({ size: SLOTS * SLOT_BYTES, usage: S.UNIFORM | S.COPY_DST, label: 'params' });
+    // The first error since the last sync is the cause; the ones after it are mostly its echoes ("[Invalid
+    // CommandBuffer] is invalid due to a previous error"), so the first is kept and the others only counted.
     device.addEventListener('uncapturederror', (e) => {
-      this.lastError = (e as GPUUncapturedErrorEvent).error.message;
-      if (DEBUG) platform().warn(`gpugrad: device error: ${this.lastError}`);
+      e.preventDefault?.();
+      const message = (e as GPUUncapturedErrorEvent).error.message;
+      if (this.firstError === null) this.firstError = message; else this.laterErrors++;
+      if (DEBUG) platform().warn(`gpugrad: device error: ${message}`);
     });
     void device.lost.then((info) => {
       if (this.gpu === null) return; // our own shutdown
@@ -285,12 +293,19 @@ export class Runtime {
     this.throwIfError();
   }
 
+  /**
+   * Surfaces a device error at the sync after the work that caused it (Dawn reports validation errors asynchronously).
+   * The message is Dawn's own, which names the object by its label: the kernel (pipelines are labelled with their
+   * key) or the buffer. Buffer sizes are checked before Dawn sees them (BufferPool), so the usual cause never gets here.
+   */
   private throwIfError(): void {
-    if (this.lastError) {
-      const msg = this.lastError;
-      this.lastError = null;
-      throw new GpugradError(`webgpu: the device reported an error: ${msg}`);
-    }
+    if (this.firstError === null) return;
+    const msg = this.firstError.trim(), more = this.laterErrors;
+    this.firstError = null;
+    this.laterErrors = 0;
+    throw new GpugradError(`webgpu: the device rejected work recorded since the last sync: ${msg}` +
+      (more ? `\n(and ${more} later error${more > 1 ? 's' : ''} caused by it)` : '') +
+      '\nThe results of that work are lost; the device itself is still usable.');
   }
 
   /** Destroys pooled buffers that nobody holds (after waiting for the queue). */
