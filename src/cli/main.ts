@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { EXPERIMENT_NAMES, loadExperiment } from '../experiments/index.js';
 import { UsageError, parse } from './args.js';
+import { graphCommand } from './graph.js';
 import { RUN_HELP, runCommand } from './run.js';
 import { libraryVersion } from './version.js';
 
@@ -15,6 +16,7 @@ Commands:
   run <experiment>|all      run experiments; figures and a report land in runs/ (gpugrad run --help)
   data mnist|cifar10        load (downloading if needed) a dataset and say what was found (gpugrad data --help)
   report [--runs DIR]       gather every run under DIR (default runs/) into one page: runs/report.html
+  graph <expression>        draw the autograd graph of an expression as SVG (gpugrad graph --help)
 
 Flags: -h, --help on any command; --version.
 `;
@@ -56,12 +58,14 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'report':
         return await reportCommand(rest);
+      case 'graph':
+        return await graphCommand(rest);
       default:
-        throw new UsageError(`unknown command '${command}'; commands: list, run, data, report`);
+        throw new UsageError(`unknown command '${command}'; commands: list, run, data, report, graph`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      const cmd = e.command || (['list', 'run', 'data', 'report'].includes(command ?? '') ? command : '');
+      const cmd = e.command || (['list', 'run', 'data', 'report', 'graph'].includes(command ?? '') ? command : '');
       process.stderr.write(`gpugrad: ${e.message} (see gpugrad ${cmd ? `${cmd} ` : ''}--help)\n`);
       return 2;
     }
