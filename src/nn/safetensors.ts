@@ -7,15 +7,12 @@
  *                "__metadata__": { "<key>": "<string>" } (optional) }, padded with spaces
  *   the rest     the tensors' bytes, row-major and little-endian; offsets count from the start of this part
  *
+ * This file is the format (bytes in, bytes out: it runs in a browser too); safetensors-file.ts reads and writes files.
  * We write F32, F64 and I32. We read those and also F16, BF16 (as float32), I64, I16, I8, U8 and BOOL (as int32).
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import type { DType, DeviceName, TypedArray } from '../kernels/backend.js';
+import type { DType, TypedArray } from '../kernels/backend.js';
 import { GpugradError, check } from '../kernels/errors.js';
 import { sizeOf } from '../kernels/shape.js';
-import { tensor } from '../tensor/creation.js';
-import { getDevice } from '../tensor/device.js';
-import { Tensor } from '../tensor/tensor.js';
 
 /** One tensor's worth of a safetensors file, on the host. */
 export interface HostTensor { dtype: DType; shape: number[]; data: TypedArray }
@@ -35,8 +32,10 @@ export function encodeSafetensors(tensors: Readonly<Record<string, HostTensor>>,
     offset += bytes;
   }
   let json = JSON.stringify(header);
-  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8); // the data starts 8-byte aligned
-  const head = Buffer.from(json, 'utf8');
+  const text = new TextEncoder().encode(json);
+  // the data starts 8-byte aligned: the header is padded with spaces
+  const head = new Uint8Array(text.length + (8 - ((8 + text.length) % 8)) % 8).fill(0x20);
+  head.set(text);
   const out = new Uint8Array(8 + head.length + offset);
   const view = new DataView(out.buffer);
   view.setBigUint64(0, BigInt(head.length), true);
@@ -69,7 +68,7 @@ export function decodeSafetensors(bytes: Uint8Array): { tensors: Record<string, 
   if (n > bytes.length - 8) fail(`the header claims ${n} bytes but the file has ${bytes.length}`);
   let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
   try {
-    header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, n).toString('utf8'));
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
   } catch (e) {
     return fail(`the header is not JSON (${(e as Error).message})`);
   }
@@ -102,34 +101,4 @@ export function decodeSafetensors(bytes: Uint8Array): { tensors: Record<string, 
     tensors[name] = { dtype: data instanceof Float64Array ? 'float64' : data instanceof Float32Array ? 'float32' : 'int32', shape: [...shape], data };
   }
   return { tensors, metadata };
-}
-
-/** Writes tensors (e.g. `model.stateDict()`) to `path` as safetensors. Reads them back from the device first. */
-export async function save(tensors: Readonly<Record<string, Tensor>>, path: string, metadata?: Record<string, string>): Promise<void> {
-  const host: Record<string, HostTensor> = {};
-  for (const [name, t] of Object.entries(tensors)) {
-    check(t instanceof Tensor, 'save', `'${name}' is not a Tensor`);
-    host[name] = { dtype: t.dtype, shape: [...t.shape], data: await t.data() };
-  }
-  await writeFile(path, encodeSafetensors(host, metadata));
-}
-
-export interface LoadOptions {
-  /** where to put the tensors (default: the current device) */
-  device?: DeviceName;
-  /** convert floating-point tensors to this dtype (e.g. float32 for WebGPU, which has no float64) */
-  dtype?: 'float32' | 'float64';
-}
-
-/** Reads a safetensors file into tensors by name (use with `model.loadStateDict(await load(path))`). */
-export async function load(path: string, { device = getDevice(), dtype }: LoadOptions = {}): Promise<Record<string, Tensor>> {
-  const { tensors } = decodeSafetensors(new Uint8Array(await readFile(path)));
-  const out: Record<string, Tensor> = {};
-  for (const [name, t] of Object.entries(tensors)) {
-    const want = t.dtype !== 'int32' && dtype ? dtype : t.dtype;
-    check(want !== 'float64' || device === 'cpu', 'load', `'${name}' is float64, which ${device} does not have; ` +
-      "pass {dtype: 'float32'} to convert, or load onto the cpu device");
-    out[name] = tensor(t.data, { shape: t.shape, dtype: want, device });
-  }
-  return out;
 }

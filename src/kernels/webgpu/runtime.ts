@@ -8,6 +8,7 @@
  * dies at random after busy JavaScript. `shutdown()` releases it on purpose so Node can exit.
  */
 import { GpugradError } from '../errors.js';
+import { host } from '../host.js';
 import { type KernelSpec, PARAM_WORDS } from '../wgsl/common.js';
 import { BufferPool, type PooledBuffer } from './pool.js';
 
@@ -15,8 +16,9 @@ const SLOTS = 1024; // parameter blocks (and so dispatches) per batch
 const SLOT_BYTES = PARAM_WORDS * 4;
 const WG_MAX = 65535;
 const BIND_GROUP_CACHE = 8192;
-/** GPUGRAD_DEBUG=1 prints every dispatch (kernel, grid, first parameters) and every submit to stderr. */
-const DEBUG = (process.env.GPUGRAD_DEBUG ?? '0') !== '0';
+/** GPUGRAD_DEBUG=1 prints every dispatch (kernel, grid, first parameters) and every submit to stderr; read when a
+ * runtime is created, after the entry point installed its host. */
+let DEBUG = false;
 
 export interface AdapterDescription {
   vendor: string; architecture: string; device: string; description: string;
@@ -62,27 +64,26 @@ export class Runtime {
     this.paramBuf = device.createBuffer({ size: SLOTS * SLOT_BYTES, usage: S.UNIFORM | S.COPY_DST, label: 'params' });
     device.addEventListener('uncapturederror', (e) => {
       this.lastError = (e as GPUUncapturedErrorEvent).error.message;
-      if (DEBUG) process.stderr.write(`gpugrad: device error: ${this.lastError}\n`);
+      if (DEBUG) host().warn(`gpugrad: device error: ${this.lastError}`);
     });
     void device.lost.then((info) => {
       if (this.gpu === null) return; // our own shutdown
       this.lostReason = `${info.reason}: ${info.message}`;
-      process.stderr.write(`gpugrad: the WebGPU device was lost (${this.lostReason})\n`);
+      host().warn(`gpugrad: the WebGPU device was lost (${this.lostReason})`);
     });
   }
 
-  /** Creates the runtime, or returns null (with the reason) when no adapter exists. */
-  static async create(flags: string[] = []): Promise<{ runtime: Runtime | null; reason?: string }> {
-    let mod: typeof import('webgpu');
-    try {
-      mod = await import('webgpu');
-    } catch (e) {
-      return { runtime: null, reason: `the 'webgpu' package could not be loaded (${(e as Error).message})` };
-    }
-    Object.assign(globalThis, mod.globals);
-    const gpu = mod.create(flags);
+  /** Creates the runtime from the host's WebGPU (Dawn under Node, navigator.gpu in a page), or returns null with
+   * the reason when there is no adapter. */
+  static async create(): Promise<{ runtime: Runtime | null; reason?: string }> {
+    DEBUG = (host().env('GPUGRAD_DEBUG') ?? '0') !== '0';
+    const got = await host().requestGPU();
+    if (!('gpu' in got)) return { runtime: null, reason: got.reason };
+    const gpu = got.gpu;
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-    if (!adapter) return { runtime: null, reason: 'Dawn found no WebGPU adapter (no Vulkan driver)' };
+    if (!adapter) {
+      return { runtime: null, reason: host().name === 'node' ? 'Dawn found no WebGPU adapter (no Vulkan driver)' : 'navigator.gpu offered no adapter' };
+    }
     const want = (n: keyof GPUSupportedLimits) => adapter.limits[n] as number;
     const requiredFeatures: GPUFeatureName[] = [];
     if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
@@ -172,7 +173,7 @@ export class Runtime {
     const [x, y, z] = typeof groups === 'number' ? [...Runtime.grid(groups), 1] : groups;
     pass.dispatchWorkgroups(x, y, z);
     this.stats.dispatches++;
-    if (DEBUG) process.stderr.write(`gpugrad: dispatch ${spec.key} [${x},${y},${z}] params ${params.slice(0, 16).join(',')}\n`);
+    if (DEBUG) host().warn(`gpugrad: dispatch ${spec.key} [${x},${y},${z}] params ${params.slice(0, 16).join(',')}`);
   }
 
   /**
@@ -225,7 +226,7 @@ export class Runtime {
     this.slot = 0;
     this.batchId++;
     this.stats.submits++;
-    if (DEBUG) process.stderr.write(`gpugrad: submit #${this.stats.submits}\n`);
+    if (DEBUG) host().warn(`gpugrad: submit #${this.stats.submits}`);
   }
 
   /**
