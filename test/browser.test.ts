@@ -1,0 +1,37 @@
+/**
+ * The browser entry in a real browser: headless Chromium with WebGPU (SwiftShader without a GPU) loads the esbuild
+ * bundle of browser-checks.ts, which imports the library through src/browser.ts, and runs each kernel family against
+ * the CPU reference, an HVP check and a few training steps there. One uvu test per check the page announced; a check
+ * that never reported (the page died or timed out) fails. Without Chromium the file skips, except in CI (see
+ * chromiumOrSkip), where it fails.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { join } from 'node:path';
+import { bundleForBrowser, chromiumOrSkip, runPageChecks } from './browser.js';
+
+const dist = process.env.GPUGRAD_DIST ?? 'dist';
+const chromium = chromiumOrSkip();
+
+if (!chromium) {
+  test('browser checks skipped: no Chromium here (apt-get install chromium, or set GPUGRAD_CHROMIUM)', () => {});
+} else {
+  const started = Date.now();
+  const run = await runPageChecks(chromium, await bundleForBrowser(join(dist, 'test/browser-checks.js')));
+  const log = () => (run.log.length ? `\npage log:\n${run.log.slice(-30).join('\n')}` : '');
+  test('the page loaded the browser bundle and ran every check to the end', () => {
+    assert.ok(run.plan.length > 0, `the page announced no checks${log()}`);
+    assert.ok(run.done, `the page did not finish within the time limit (${run.results.size}/${run.plan.length} reported)${log()}`);
+    process.stdout.write(`  (browser checks: ${((Date.now() - started) / 1000).toFixed(1)} s including Chromium's start)\n`);
+  });
+  for (const name of run.plan) {
+    test(name, () => {
+      const r = run.results.get(name);
+      assert.ok(r, `no result: the page stopped before this check${log()}`);
+      if (!r.ok) assert.unreachable(`${r.message}${log()}`);
+      if (r.message) process.stdout.write(`  (${name}: ${r.message}, ${r.ms.toFixed(0)} ms)\n`);
+    });
+  }
+}
+
+test.run();
