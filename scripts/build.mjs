@@ -1,8 +1,10 @@
 // Builds dist/ (or $GPUGRAD_DIST) with esbuild: every .ts under src/, test/, bench/ and examples/ is transpiled one-to-one (no bundling,
-// so the library has one module instance per process). Type-checking is separate: `npm run typecheck`.
+// so the library has one module instance per process), then the playground page is bundled into dist/playground
+// (scripts/build-playground.mjs). Type-checking is separate: `npm run typecheck`.
 import { build } from 'esbuild';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildPlayground } from './build-playground.mjs';
 
 const roots = ['src', 'test', 'bench', 'examples'];
 const files = [];
@@ -26,3 +28,4 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
 });
+await buildPlayground(outdir);

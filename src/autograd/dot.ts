@@ -20,6 +20,8 @@ export interface DotOptions {
   maxElements?: number;
   /** a title drawn above the graph */
   title?: string;
+  /** left to right (default: reads like the code) or top to bottom (fits a narrow window) */
+  direction?: 'LR' | 'TB';
 }
 
 /** Colours: leaves that learn in blue, the result in green, higher-order (createGraph) ops and tensors in orange. */
@@ -27,6 +29,8 @@ const FILL = { leaf: '#dbeafe', root: '#dcfce7', plain: '#ffffff', op: '#f1f5f9'
 
 const escapeRecord = (s: string) => s.replace(/([{}|<>"\\])/g, '\\$1');
 const escapeString = (s: string) => s.replace(/(["\\])/g, '\\$1');
+/** A record's fields stack along the rank direction's cross axis: braces turn them back into a column for TB. */
+const record = (fields: string, tb: boolean) => (tb ? `{${fields}}` : fields);
 
 async function preview(t: Tensor, n: number): Promise<string> {
   if (t.isDisposed) return '(disposed)';
@@ -46,7 +50,8 @@ export async function toDot(root: Tensor, options: DotOptions = {}): Promise<str
   tensors.add(root);
   const higher = order.some((t) => orderOf(t) > 0);
 
-  const lines = ['digraph autograd {', '  rankdir=LR; bgcolor="transparent"; nodesep=0.25; ranksep=0.35;',
+  const tb = options.direction === 'TB';
+  const lines = ['digraph autograd {', `  rankdir=${tb ? 'TB' : 'LR'}; bgcolor="transparent"; nodesep=0.25; ranksep=0.35;`,
     '  node [fontname="Helvetica", fontsize=10, penwidth=1.2, color="#475569"];', '  edge [color="#64748b", arrowsize=0.7];'];
   const caption = [options.title, higher ? 'orange: recorded by a backward pass with createGraph (a gradient\'s own graph)' : undefined]
     .filter((c): c is string => !!c).map((c) => `${escapeString(c)}\\l`).join(''); // \l ends a left-aligned line
@@ -60,7 +65,7 @@ export async function toDot(root: Tensor, options: DotOptions = {}): Promise<str
     const fill = orderOf(t) > 0 ? FILL.higher : kind === 'root' ? FILL.root : kind === 'leaf' ? FILL.leaf : FILL.plain;
     const style = t.requiresGrad ? 'filled' : 'filled,dashed';
     lines.push(`  t${t.id} [id="t${t.id}", class="tensor ${kind} order${orderOf(t)}", shape=record, style="${style}", ` +
-      `fillcolor="${fill}"${t === root ? ', penwidth=2' : ''}, label="${fields.map(escapeRecord).join('|')}"];`);
+      `fillcolor="${fill}"${t === root ? ', penwidth=2' : ''}, label="${record(fields.map(escapeRecord).join('|'), tb)}"];`);
   }
   for (const t of order) {
     const node: Node = nodeOf(t)!;
