@@ -29,7 +29,7 @@ const browserEntry = {
 const NODE_ONLY = /^Import "(loadMNIST|hasMnistFiles|loadCIFAR10)" will always be undefined/;
 const expected = (w) => w.id === 'import-is-undefined' && w.location?.file.endsWith('src/experiments/common.ts') && NODE_ONLY.test(w.text);
 
-export async function buildPlayground(outdir) {
+export async function buildPlayground(outdir, { sourcemap = true } = {}) {
   const out = join(outdir, 'playground');
   mkdirSync(out, { recursive: true });
   const result = await build({
@@ -41,7 +41,7 @@ export async function buildPlayground(outdir) {
     platform: 'browser',
     target: 'es2022',
     minify: true,
-    sourcemap: 'linked',
+    sourcemap: sourcemap ? 'linked' : false,
     chunkNames: 'chunks/[name]-[hash]',
     plugins: [browserEntry],
     logLevel: 'error',

@@ -3,17 +3,18 @@
  * without a GPU), driven by puppeteer-core, loading pages from a small node:http server on 127.0.0.1.
  *
  *   const chromium = chromiumOrSkip();                 // null: no browser here (a failure instead in CI)
- *   const js = await bundleForBrowser('dist/test/my-page.js');
- *   const run = await runPageChecks(chromium, { '/page.js': { type: JS, body: js } });
+ *   const run = await runPageChecks(chromium, await bundleForBrowser('dist/test/my-checks.js'));  // checks → results
+ *   const s = await openPage(chromium, { routes: { '/': { type: HTML, body: html } }, folders: { '/dist/': 'dist' } });
+ *   try { await s.page.waitForFunction(...) } finally { await s.close(); }                       // any page
  *
- * The page side of the protocol is browser-report.ts: a page announces its checks, reports each one, then says it is
- * done. Each launch gets a fresh profile folder (removed at close) and no network beyond loopback.
+ * The page side of runPageChecks's protocol is browser-report.ts: a page announces its checks, reports each one, then
+ * says it is done. Each launch gets a fresh profile folder (removed at close) and no network beyond loopback.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join, resolve, sep } from 'node:path';
 import { build } from 'esbuild';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import type { PageMessage } from './browser-report.js';
@@ -59,13 +60,30 @@ export async function bundleForBrowser(entry: string): Promise<string> {
 
 export interface Route { type: string; body: string | Uint8Array }
 
+/** Fixed pages by path, and folders served under a path prefix, e.g. `{ '/node_modules/gpugrad/dist/': 'dist' }`. */
+export interface Site { routes?: Readonly<Record<string, Route>>; folders?: Readonly<Record<string, string>> }
+
 export interface Server { origin: string; close(): Promise<void> }
 
-/** Serves fixed routes on 127.0.0.1 (a free port); `/` is `routes['/']`; anything else is 404. */
-export async function serve(routes: Readonly<Record<string, Route>>): Promise<Server> {
+const TYPES: Record<string, string> = { '.js': JS, '.mjs': JS, '.html': HTML, '.json': 'application/json', '.map': 'application/json' };
+
+/** A file under one of the site's folders (never outside it), or undefined. */
+function fromFolder(folders: Readonly<Record<string, string>>, path: string): Route | undefined {
+  for (const [prefix, dir] of Object.entries(folders)) {
+    if (!path.startsWith(prefix)) continue;
+    const root = resolve(dir);
+    const file = resolve(root, decodeURIComponent(path.slice(prefix.length)));
+    if (!file.startsWith(root + sep) || !existsSync(file) || !statSync(file).isFile()) return undefined;
+    return { type: TYPES[extname(file)] ?? 'application/octet-stream', body: readFileSync(file) };
+  }
+  return undefined;
+}
+
+/** Serves a site on 127.0.0.1 (a free port); anything it does not have is 404. */
+export async function serve({ routes = {}, folders = {} }: Site): Promise<Server> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    const route = routes[path];
+    const route = routes[path] ?? fromFolder(folders, path);
     if (!route && path === '/favicon.ico') { res.writeHead(204).end(); return; } // asked for by every page
     res.writeHead(route ? 200 : 404, { 'content-type': route?.type ?? 'text/plain', 'cache-control': 'no-store' });
     res.end(route?.body ?? 'not found');
@@ -87,12 +105,12 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
-/** Launches Chromium with a fresh profile, serves `routes` and opens a page; `before` runs before navigation (e.g. to
+/** Launches Chromium with a fresh profile, serves `site` and opens a page; `before` runs before navigation (e.g. to
  * expose functions to the page). Close the session in a finally: it stops the browser, server and profile. */
-export async function openPage(chromium: string, routes: Readonly<Record<string, Route>>,
+export async function openPage(chromium: string, site: Site,
   { path = '/', before }: { path?: string; before?: (page: Page) => Promise<void> } = {}): Promise<BrowserSession> {
   const profile = mkdtempSync(join(tmpdir(), 'gpugrad-chromium-'));
-  const server = await serve(routes);
+  const server = await serve(site);
   let browser: Browser | null = null;
   const cleanup = async () => {
     await browser?.close().catch(() => {});
@@ -135,7 +153,7 @@ export async function runPageChecks(chromium: string, script: string, { timeoutM
   let finish = () => {};
   const finished = new Promise<void>((resolve) => { finish = resolve; });
   const html = `<!doctype html><meta charset="utf-8"><title>${title}</title><script type="module" src="/checks.js"></script>`;
-  const session = await openPage(chromium, { '/': { type: HTML, body: html }, '/checks.js': { type: JS, body: script } }, {
+  const session = await openPage(chromium, { routes: { '/': { type: HTML, body: html }, '/checks.js': { type: JS, body: script } } }, {
     before: (page) => page.exposeFunction('__gpugradReport', (m: PageMessage) => {
       if (m.kind === 'plan') out.plan = m.names;
       else if (m.kind === 'result') out.results.set(m.name, m);
