@@ -19,7 +19,6 @@ async function run(): Promise<void> {
   const button = $<HTMLButtonElement>('#bench-run');
   button.disabled = true;
   $('#bench-table tbody').textContent = '';
-  $('#adapter').textContent = gg.getDevice() === 'webgpu' ? gg.deviceInfo('webgpu') : 'none: the CPU backend (no WebGPU in this browser)';
   status(out, 'Running: each size is timed for about half a second…');
   out.dataset.state = 'running';
   try {
@@ -36,5 +35,6 @@ async function run(): Promise<void> {
 }
 
 export function setupBenchTab(): void {
+  $('#adapter').textContent = gg.getDevice() === 'webgpu' ? gg.deviceInfo('webgpu') : 'none: the CPU backend (no WebGPU in this browser)';
   $('#bench-run').addEventListener('click', () => void run());
 }

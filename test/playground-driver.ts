@@ -7,12 +7,12 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
 import type { Page } from 'puppeteer-core';
-import { HTML, JS, type Route } from './browser.js';
+import { HTML, JS, type Route, type Site } from './browser.js';
 
 const TYPES: Record<string, string> = { '.html': HTML, '.js': JS, '.css': 'text/css; charset=utf-8', '.map': 'application/json' };
 
-/** Every file of the built page as a route (`/` is index.html). */
-export function playgroundRoutes(dir: string): Record<string, Route> {
+/** The built page as a site for browser.ts's server: every file a route (`/` is index.html), each with its type. */
+export function playgroundSite(dir: string): Site {
   const routes: Record<string, Route> = {};
   const walk = (d: string) => {
     for (const f of readdirSync(d)) {
@@ -23,7 +23,7 @@ export function playgroundRoutes(dir: string): Record<string, Route> {
   };
   walk(dir);
   routes['/'] = routes['/index.html'];
-  return routes;
+  return { routes };
 }
 
 const LONG = { timeout: 240_000 };

@@ -7,13 +7,13 @@
  * Without Chromium the browser part skips, except in CI (see chromiumOrSkip).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type BrowserSession, chromiumOrSkip, openPage } from './browser.js';
-import { benchmark, drawExpression, openTab, playgroundRoutes, pressBackward, pressHvp, train, waitReady } from './playground-driver.js';
+import { benchmark, drawExpression, openTab, playgroundSite, pressBackward, pressHvp, train, waitReady } from './playground-driver.js';
 
 const dist = process.env.GPUGRAD_DIST ?? 'dist';
 const shots = process.env.GPUGRAD_SCREENSHOTS ?? join(dist, 'screenshots');
@@ -33,12 +33,12 @@ async function screenshot(page: Page, name: string, fullPage = false): Promise<v
 if (!chromium) {
   test('playground browser tests skipped: no Chromium here (apt-get install chromium, or set GPUGRAD_CHROMIUM)', () => {});
 } else {
-  const routes = playgroundRoutes(join(dist, 'playground'));
+  const site = playgroundSite(join(dist, 'playground'));
   let session: BrowserSession;
   const page = () => session.page;
 
   test.before(async () => {
-    session = await openPage(chromium, routes, { before: (p) => p.setViewport({ width: 1280, height: 800 }) });
+    session = await openPage(chromium, site, { before: (p) => p.setViewport({ width: 1280, height: 800 }) });
   });
   test.after(async () => { await session?.close(); });
 
@@ -128,6 +128,13 @@ if (!chromium) {
     }
   });
 }
+
+test("the README shows the playground: docs/playground.png, a 1280×800 screenshot", () => {
+  assert.match(readFileSync('README.md', 'utf8'), /!\[[^\]]*playground[^\]]*\]\(docs\/playground\.png\)/);
+  const png = readFileSync('docs/playground.png');
+  assert.is(png.subarray(1, 4).toString(), 'PNG');
+  assert.equal([png.readUInt32BE(16), png.readUInt32BE(20)], [1280, 800], 'retake it with scripts/playground-screenshot.mjs');
+});
 
 test('gpugrad serve: the page on 127.0.0.1, files only from its folder, a clear line for a taken port', async () => {
   const child = spawn(process.execPath, ['bin/gpugrad.js', 'serve', '--port', '0'], { env: { ...process.env, GPUGRAD_DIST: dist } });
