@@ -129,6 +129,26 @@ if (!chromium) {
   });
 }
 
+if (chromium) {
+  test('without WebGPU the page names the CPU fallback, and graphs and training still work', async () => {
+    const session = await openPage(chromium, playgroundSite(join(dist, 'playground')), {
+      // a browser without WebGPU: the library finds no navigator.gpu
+      before: (p) => p.evaluateOnNewDocument(() => { Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }); }),
+    });
+    try {
+      await waitReady(session.page);
+      const device = await session.page.$eval('#device', (el) => `${(el as HTMLElement).dataset.state}: ${el.textContent}`);
+      assert.match(device, /^cpu: No WebGPU in this browser: running on gpugrad's CPU backend/);
+      await pressBackward(session.page);
+      const { first, last } = await train(session.page, 5);
+      assert.ok(last < first, `summed MSE went from ${first} to ${last}`);
+      assert.equal(errorsIn(session.log), [], session.log.join('\n'));
+    } finally {
+      await session.close();
+    }
+  });
+}
+
 test("the README shows the playground: docs/playground.png, a 1280×800 screenshot", () => {
   assert.match(readFileSync('README.md', 'utf8'), /!\[[^\]]*playground[^\]]*\]\(docs\/playground\.png\)/);
   const png = readFileSync('docs/playground.png');
