@@ -16,7 +16,7 @@ import { onesLike } from '../tensor/creation.js';
 import { keep, tidy, track } from '../tensor/memory.js';
 import { add, clone } from '../tensor/ops/index.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { atOrder, enableGrad, noGrad, nodeOf, topologicalOrder } from './graph.js';
+import { enableGrad, noGrad, nodeOf, recordingOrderNow, setRecordingOrder, topologicalOrder } from './graph.js';
 import { type RuleContext, getRule } from './rules/registry.js';
 
 export interface BackwardOptions {
@@ -127,12 +127,13 @@ export function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], 
       if (!needsGrad.some(Boolean)) { store.release(g); continue; } // a target with nothing wanted above it
       check(!node.freed, 'backward', () => `the graph through '${node.op}' (output ${fmtShape(t.shape)}) was already ` +
         'freed by an earlier backward(); pass {retainGraph: true} to the first call to walk the graph twice');
-      // what the rule records (with createGraph) is one derivative order above the node it differentiates
-      atOrder(node.order + 1, () => {
-        const grads = runRule(node.op, g, { inputs: node.inputs, output: t, saved: node.saved, needsGrad }, createGraph);
-        grads.forEach((gi, i) => { if (gi && needsGrad[i]) store.add(node.inputs[i], gi); });
-        grads.forEach((gi) => { if (gi) store.discard(gi); });
+      setRecordingOrder(node.order + 1); // what the rule records (createGraph) is one derivative order above the node
+      const grads = runRule(node.op, g, { inputs: node.inputs, output: t, saved: node.saved, needsGrad }, createGraph);
+      grads.forEach((gi, i) => {
+        if (!gi) return;
+        if (needsGrad[i]) store.add(node.inputs[i], gi);
       });
+      grads.forEach((gi) => { if (gi) store.discard(gi); });
       if (!retainGraph) { node.freed = true; node.saved = {}; }
       store.release(g);
     }
@@ -145,7 +146,12 @@ export function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], 
     }
     return found;
   };
-  return createGraph ? enableGrad(walk) : noGrad(walk);
+  const outerOrder = recordingOrderNow();
+  try {
+    return createGraph ? enableGrad(walk) : noGrad(walk);
+  } finally {
+    setRecordingOrder(outerOrder); // also when a rule threw
+  }
 }
 
 /** A disposed tensor has lost its place in the graph (and its values): walking past it would drop gradients. */

@@ -65,16 +65,11 @@ export function noGrad<T>(fn: () => T): T { return withGradMode(false, fn, 'noGr
 /** Runs `fn` with recording switched back on (inside a `noGrad`). */
 export function enableGrad<T>(fn: () => T): T { return withGradMode(true, fn, 'enableGrad'); }
 
-/** Runs `fn` (a backward rule of a node of order `order - 1`, with its accumulations) recording at `order`. */
-export function atOrder<T>(order: number, fn: () => T): T {
-  const before = recordingOrder;
-  recordingOrder = order;
-  try {
-    return fn();
-  } finally {
-    recordingOrder = before;
-  }
-}
+/** The derivative order ops are recorded at now (see `Node.order`). */
+export function recordingOrderNow(): number { return recordingOrder; }
+
+/** Sets the order the next recorded ops get: backward raises it to node.order + 1 around each rule it runs. */
+export function setRecordingOrder(order: number): void { recordingOrder = order; }
 
 /** The engine's half of the seam: called by every differentiable op whose inputs include one that requires grad. */
 export function recordOp(op: string, inputs: readonly Tensor[], output: Tensor, saved?: Record<string, unknown>): void {
