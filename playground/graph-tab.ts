@@ -83,7 +83,7 @@ async function backward(): Promise<void> {
       node?.classList.remove('pending');
       node?.classList.add('filling');
       graph.dataset.filled = String(++filled);
-      status(out, `backward: the gradient of ${t.name ?? `${(t.gradFn as { op: string } | null)?.op ?? 'leaf'} #${t.id}`} (${filled} of ${order.length})`);
+      status(out, `backward: the gradient of ${t.name ?? `${t.gradFn?.op ?? 'leaf'} #${t.id}`} (${filled} of ${order.length})`);
       await sleep(STEP_MS);
       node?.classList.remove('filling');
     }

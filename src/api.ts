@@ -14,9 +14,9 @@ export * from './tensor/ops/index.js';
 export { manualSeed, Generator, defaultGenerator } from './tensor/random.js';
 export { tidy, keep, memory, startScope, endScope, type MemoryReport } from './tensor/memory.js';
 export {
-  setDevice, getDevice, hasWebGPU, deviceInfo, shutdown, sync, initWebGPU, webgpuRuntime,
+  setDevice, getDevice, availableDevices, hasWebGPU, deviceInfo, shutdown, sync, initWebGPU, webgpuRuntime,
 } from './tensor/device.js';
-export { GpugradError } from './kernels/errors.js';
+export { GpugradError } from './core/errors.js';
 export type { DType, DeviceName, TypedArray } from './kernels/backend.js';
 export {
   noGrad, enableGrad, isGradEnabled, topologicalOrder, grad, hvp, hessian, gradcheck, gradgradcheck, toDot, toSvg, dotToSvg,

@@ -1,5 +1,6 @@
 /** Every class of bad input gets a clear GpugradError naming the op, the shapes/dtypes/devices and the fix. */
 import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import { g, throwsGpugrad, webgpuAvailable } from './helpers.js';
 
 test('matmul names both shapes and the mismatch', () => {
@@ -56,6 +57,14 @@ test('use after dispose throws and says why', () => {
 test('bad device names and tidy with async functions', () => {
   throwsGpugrad(() => g.setDevice('tpu' as g.DeviceName), /device 'tpu' is not a device/);
   throwsGpugrad(() => g.tidy(async () => 1), /tidy: the function returned a Promise/);
+});
+
+test('view reshapes without copying, and refuses a tensor that would need a copy', async () => {
+  const x = g.tensor([[1, 2, 3], [4, 5, 6]], { device: 'cpu' });
+  const v = x.view(3, 2);
+  assert.equal(await v.toArray(), [[1, 2], [3, 4], [5, 6]]);
+  assert.is(v.storage, x.storage, 'a view shares the storage');
+  throwsGpugrad(() => x.T.view(6), /^view: the tensor \[3,2\] is not contiguous .*use reshape\(\)/);
 });
 
 test.run();

@@ -1,16 +1,17 @@
 /**
- * The one way ops are tested: run the same function on the CPU reference and on WebGPU from the same inputs and
- * compare elementwise with a stated tolerance (compare.ts, which the browser page shares). WebGPU must really be
- * there (the real SwiftShader adapter in CI): with GPUGRAD_REQUIRE_WEBGPU=1 a missing adapter fails the suite
- * instead of skipping it.
+ * The one way ops are tested (`testOp`): run the same function on the CPU reference and on every device from the same
+ * inputs and compare elementwise — outputs, first and second derivatives — with stated tolerances (compare.ts, which
+ * the browser page shares). WebGPU must really be there (the real SwiftShader adapter in CI): with
+ * GPUGRAD_REQUIRE_WEBGPU=1 a missing adapter fails the suite instead of skipping it.
  */
 import * as assert from 'uvu/assert';
 import * as g from '../src/index.js';
 import type { Tensor } from '../src/index.js';
-import { type DeviceInput, type Tolerance, compareDevices as compareOnDevices } from './compare.js';
+import * as compare from './compare.js';
+import type { OpInput, OpTest, Tolerance } from './compare.js';
 
 export { g };
-export { randomArray, sizeOf, assertClose, type Tolerance } from './compare.js';
+export { randomArray, sizeOf, assertClose, type Tolerance, type OpInput, type OpTest } from './compare.js';
 
 export function webgpuAvailable(): boolean {
   if (!g.hasWebGPU() && process.env.GPUGRAD_REQUIRE_WEBGPU === '1') {
@@ -20,10 +21,18 @@ export function webgpuAvailable(): boolean {
   return g.hasWebGPU();
 }
 
-/** Runs `fn` on the CPU and on WebGPU (when available) and compares every output; see compare.ts. */
-export function compareDevices(what: string, inputs: DeviceInput[], fn: (...xs: Tensor[]) => Tensor | Tensor[],
-  tol: Tolerance = {}): Promise<Float32Array[]> {
-  return compareOnDevices(what, inputs, fn, tol, webgpuAvailable());
+/** compare.ts's `testOp` on every device this process has; fails the suite first when WebGPU is required and missing. */
+export function testOp(what: string, inputs: readonly OpInput[], fn: (...xs: Tensor[]) => Tensor | Tensor[],
+  opts: OpTest = {}): Promise<Float64Array[]> {
+  webgpuAvailable();
+  return compare.testOp(what, inputs, fn, opts);
+}
+
+/** compare.ts's `compareDevices` (the forward only, against the float32 CPU reference), with the same WebGPU check. */
+export function compareDevices(what: string, inputs: readonly OpInput[], fn: (...xs: Tensor[]) => Tensor | Tensor[],
+  tol: Tolerance = {}): Promise<Float64Array[]> {
+  webgpuAvailable();
+  return compare.compareDevices(what, inputs, fn, tol);
 }
 
 /** Asserts that `fn` throws a GpugradError whose message matches `pattern`. */

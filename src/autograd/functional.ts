@@ -6,8 +6,8 @@
  * gradient g(θ) = ∇L(θ) is itself a tensor with a graph back to θ. Differentiating the scalar g(θ)·v once more gives
  * ∇(∇L·v) = H·v, a Hessian-vector product, at the cost of about two more backward passes.
  */
-import { check, fmtShape } from '../kernels/errors.js';
-import { shapesEqual, sizeOf } from '../kernels/shape.js';
+import { check, fmtShape } from '../core/errors.js';
+import { shapesEqual, sizeOf } from '../core/shape.js';
 import { zerosLike } from '../tensor/creation.js';
 import { tidy } from '../tensor/memory.js';
 import { add, clone, concat, mul, reshape, slice, stack, sum } from '../tensor/ops/index.js';

@@ -8,7 +8,7 @@
  * Jacobian comes from differentiating a backward pass recorded with `createGraph`.
  */
 import type { TypedArray } from '../kernels/backend.js';
-import { GpugradError, check, fmtShape } from '../kernels/errors.js';
+import { GpugradError, check, fmtShape } from '../core/errors.js';
 import { tensor, zeros } from '../tensor/creation.js';
 import { endScope, startScope, tidy } from '../tensor/memory.js';
 import { concat, reshape } from '../tensor/ops/index.js';

@@ -7,8 +7,9 @@
  * Following `gradFn.inputs` from a result back to the leaves walks the whole computation; `topologicalOrder` lists it so
  * that every tensor comes after everything it was computed from.
  */
+import type { GradNode } from '../tensor/autograd-seam.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { GpugradError } from '../kernels/errors.js';
+import { GpugradError } from '../core/errors.js';
 
 let nextNodeId = 1;
 /** The derivative order of what is being recorded now: 0 in the forward pass, k+1 while a recorded backward runs a
@@ -16,7 +17,7 @@ let nextNodeId = 1;
 let recordingOrder = 0;
 
 /** One recorded op: what it was, what it read, what it produced, and anything else its backward rule needs. */
-export class Node {
+export class Node implements GradNode {
   readonly id = nextNodeId++;
   /**
    * 0 for an op of the forward pass; 1 for an op recorded by the backward rule of an order-0 op (a gradient computed
@@ -34,7 +35,8 @@ export class Node {
   ) {}
 }
 
-export const nodeOf = (t: Tensor): Node | null => (t.gradFn as Node | null) ?? null;
+/** The engine's node behind `t` (every gradFn is one: only recordOp below sets it). */
+export const nodeOf = (t: Tensor): Node | null => t.gradFn as Node | null;
 
 // ---- grad mode -----------------------------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@
  * like gpugrad, 470 KB gzipped against 630 KB (the page downloads it), and its `render` returns Graphviz's errors as
  * data instead of printing them, so a bad graph becomes a GpugradError that says what Graphviz said.
  */
-import { GpugradError } from '../kernels/errors.js';
+import { GpugradError } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type DotOptions, toDot } from './dot.js';
 

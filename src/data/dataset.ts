@@ -4,7 +4,7 @@
  * DataLoader — so a dataset costs its file size once, not four times as float32.
  */
 import type { DeviceName } from '../kernels/backend.js';
-import { check } from '../kernels/errors.js';
+import { check } from '../core/errors.js';
 import { Generator } from '../tensor/random.js';
 import { ResidentDataset } from './resident.js';
 

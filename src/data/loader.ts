@@ -12,7 +12,7 @@
  * Batches belong to the caller: dispose them (or call batch.dispose()), or run the epoch inside a scope.
  */
 import type { DeviceName } from '../kernels/backend.js';
-import { check } from '../kernels/errors.js';
+import { check } from '../core/errors.js';
 import { getBackend, getDevice } from '../tensor/device.js';
 import { keep } from '../tensor/memory.js';
 import { Generator, defaultGenerator } from '../tensor/random.js';

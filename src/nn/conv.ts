@@ -1,5 +1,5 @@
 /** Convolution and pooling layers (their kernels live in the vision ops). */
-import { check } from '../kernels/errors.js';
+import { check } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type Conv2dOptions, type Pool2dOptions, conv2d, maxPool2d } from './functional.js';
 import { type LayerOptions, defaultInit } from './init.js';

@@ -13,8 +13,8 @@
  * be with that generator, so a member trained in the ensemble matches the same network trained alone.
  */
 import type { Tensor } from '../tensor/tensor.js';
-import { check, fmtShape } from '../kernels/errors.js';
-import { sizeOf } from '../kernels/shape.js';
+import { check, fmtShape } from '../core/errors.js';
+import { sizeOf } from '../core/shape.js';
 import { tensor } from '../tensor/creation.js';
 import { tidy } from '../tensor/memory.js';
 import { add, concat, fusedLinear, mean, reshape, slice, sqrt, square, stack, sub, sum } from '../tensor/ops/index.js';

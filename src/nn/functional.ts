@@ -1,13 +1,14 @@
 /**
  * Functional forms of the layers and losses (as torch.nn.functional). The modules call these.
- * The vision ops (conv2d, maxPool2d, dropout, crossEntropy) live in src/tensor/ops/vision.ts and are re-exported.
+ * The vision ops (conv2d, maxPool2d, dropout, crossEntropy) live in src/tensor/ops/ (conv, pool, dropout, classification)
+ * and are re-exported.
  */
 import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops/index.js';
-import { check, fmtShape } from '../kernels/errors.js';
-import { shapesEqual } from '../kernels/shape.js';
+import { check, fmtShape } from '../core/errors.js';
+import { shapesEqual } from '../core/shape.js';
 
-export type { Conv2dOptions, Pool2dOptions } from '../tensor/ops/vision.js';
+export type { Conv2dOptions, Pool2dOptions } from '../tensor/ops/index.js';
 
 /** y = x·Wᵀ + b, with W [out, in] and b [out] (PyTorch's layout). */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {

@@ -1,5 +1,5 @@
 /** The basic layers: Linear, ReLU, Flatten, Dropout, and the Sequential container. */
-import { check } from '../kernels/errors.js';
+import { check } from '../core/errors.js';
 import { flatten } from '../tensor/ops/index.js';
 import type { Generator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';

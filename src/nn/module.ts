@@ -5,8 +5,8 @@
  *
  * Parameters are long-lived: they are kept out of `tidy` scopes (free them with `module.dispose()`).
  */
-import { check, fmtShape } from '../kernels/errors.js';
-import { shapesEqual, sizeOf } from '../kernels/shape.js';
+import { check, fmtShape } from '../core/errors.js';
+import { shapesEqual, sizeOf } from '../core/shape.js';
 import { keep } from '../tensor/memory.js';
 import { cast } from '../tensor/ops/index.js';
 import type { Tensor } from '../tensor/tensor.js';

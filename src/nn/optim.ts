@@ -6,14 +6,14 @@
  * ops, no temporaries, so a training step on WebGPU stays one command batch. SGD is written with tensor ops.
  * Optimizer state (moments, momentum buffers) is kept out of `tidy` scopes; `dispose()` frees it.
  */
-import { check, fmtShape } from '../kernels/errors.js';
-import { shapesEqual } from '../kernels/shape.js';
+import { check, fmtShape } from '../core/errors.js';
+import { shapesEqual } from '../core/shape.js';
 import { zerosLike } from '../tensor/creation.js';
 import { keep, tidy } from '../tensor/memory.js';
 import { add, clone, mul, sub } from '../tensor/ops/index.js';
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/graph.js';
-import { copyInto, isDense } from './assign.js';
+import { copyInto } from './assign.js';
 
 export abstract class Optimizer {
   readonly params: Tensor[];
@@ -26,7 +26,7 @@ export abstract class Optimizer {
     this.params.forEach((p, i) => {
       check(p instanceof Tensor, name, `parameter ${i} is not a Tensor`);
       check(p.requiresGrad && p.isLeaf, name, () => `parameter ${i} ${fmtShape(p.shape)} must be a leaf that requires a gradient`);
-      check(isDense(p), name, () => `parameter ${i} ${fmtShape(p.shape)} must own contiguous storage (clone() it)`);
+      check(p.isDense, name, () => `parameter ${i} ${fmtShape(p.shape)} must own contiguous storage (clone() it)`);
     });
   }
 
@@ -41,7 +41,7 @@ export abstract class Optimizer {
     noGrad(() => tidy(() => {
       this.params.forEach((p, i) => {
         if (!p.grad) return;
-        this.update(p, isDense(p.grad) ? p.grad : clone(p.grad), i);
+        this.update(p, p.grad.isDense ? p.grad : clone(p.grad), i);
       });
     }));
   }

@@ -4,7 +4,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { DeviceName } from '../kernels/backend.js';
-import { check } from '../kernels/errors.js';
+import { check } from '../core/errors.js';
 import { tensor } from '../tensor/creation.js';
 import { getDevice } from '../tensor/device.js';
 import { Tensor } from '../tensor/tensor.js';

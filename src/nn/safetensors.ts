@@ -11,8 +11,8 @@
  * We write F32, F64 and I32. We read those and also F16, BF16 (as float32), I64, I16, I8, U8 and BOOL (as int32).
  */
 import type { DType, TypedArray } from '../kernels/backend.js';
-import { GpugradError, check } from '../kernels/errors.js';
-import { sizeOf } from '../kernels/shape.js';
+import { GpugradError, check } from '../core/errors.js';
+import { sizeOf } from '../core/shape.js';
 
 /** One tensor's worth of a safetensors file, on the host. */
 export interface HostTensor { dtype: DType; shape: number[]; data: TypedArray }

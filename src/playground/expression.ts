@@ -144,6 +144,6 @@ export function hvpGraph(e: Evaluated, expression: string): HvpGraph {
 /** Every tensor of the graph that computed `root`: its ops' outputs and all their inputs. */
 function graphTensors(root: Tensor): Set<Tensor> {
   const all = new Set<Tensor>([root]);
-  for (const t of gg.topologicalOrder([root])) { all.add(t); for (const i of (t.gradFn as { inputs: readonly Tensor[] }).inputs) all.add(i); }
+  for (const t of gg.topologicalOrder([root])) { all.add(t); for (const i of t.gradFn!.inputs) all.add(i); }
   return all;
 }

@@ -1,7 +1,7 @@
 /** Creating tensors: from data, constants, ranges and seeded random numbers (drawn on the host, so every device agrees). */
 import type { DType, DeviceName, TypedArray } from '../kernels/backend.js';
-import { GpugradError, check } from '../kernels/errors.js';
-import { checkShape, sizeOf } from '../kernels/shape.js';
+import { GpugradError, check } from '../core/errors.js';
+import { checkShape, sizeOf } from '../core/shape.js';
 import { getBackend, getDevice } from './device.js';
 import { type Generator, defaultGenerator } from './random.js';
 import { type NestedArray, Tensor } from './tensor.js';

@@ -6,7 +6,7 @@
  */
 import type { Backend, DeviceName } from '../kernels/backend.js';
 import { CpuBackend } from '../kernels/cpu/backend.js';
-import { GpugradError } from '../kernels/errors.js';
+import { GpugradError } from '../core/errors.js';
 import { type Host, host, setHost } from '../kernels/host.js';
 import { WebGPUBackend } from '../kernels/webgpu/backend.js';
 import { Runtime } from '../kernels/webgpu/runtime.js';
@@ -74,6 +74,20 @@ export function getBackend(name: DeviceName = current): Backend {
     return webgpu;
   }
   throw new GpugradError(`device '${name as string}' is not a device; use 'webgpu' or 'cpu'`);
+}
+
+/**
+ * Each device's backend here, or null where it is not available. Keyed by DeviceName, so a new device must be listed
+ * (the type checker says so) — and `availableDevices`, which the op tests run on, picks it up.
+ */
+const backends: Record<DeviceName, () => Backend | null> = {
+  cpu: () => cpu,
+  webgpu: () => (hasWebGPU() ? webgpu : null),
+};
+
+/** The devices this process can run on, the CPU reference first. */
+export function availableDevices(): DeviceName[] {
+  return (Object.keys(backends) as DeviceName[]).filter((d) => backends[d]() !== null);
 }
 
 /** The WebGPU runtime (for benchmarks and diagnostics), or null. */

@@ -4,7 +4,7 @@
  * tensor is disposed. `memory()` reports what is live per device.
  */
 import type { DeviceName, Storage } from '../kernels/backend.js';
-import { GpugradError } from '../kernels/errors.js';
+import { GpugradError } from '../core/errors.js';
 
 /** A storage shared by a tensor and its views. */
 export class SharedStorage {

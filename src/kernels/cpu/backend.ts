@@ -7,7 +7,7 @@
 import type {
   AdamStep, Backend, BinaryOp, Conv2dGeom, DType, MatmulEpilogue, Pool2dGeom, ReduceOp, Storage, TypedArray, UnaryOp, View,
 } from '../backend.js';
-import { sizeOf } from '../shape.js';
+import { sizeOf } from '../../core/shape.js';
 import { binaryFns, unaryFns } from './elementwise.js';
 import { binaryFast, copyFast, copyIntoFast, fastPaths, matmulFast, reduceFast, unaryFast, whereFast } from './fast.js';
 import { gatherBytes } from './gather.js';

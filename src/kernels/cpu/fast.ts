@@ -16,7 +16,7 @@
  * `fastPaths.enabled = false` sends every op back to the reference loops (the tests compare the two).
  */
 import type { BinaryOp, ReduceOp, TypedArray, UnaryOp, View } from '../backend.js';
-import { collapseDims, contiguousStrides, sizeOf } from '../shape.js';
+import { collapseDims, contiguousStrides, sizeOf } from '../../core/shape.js';
 
 /** Switch for tests and benchmarks: false runs the reference loops of ./backend.ts. */
 export const fastPaths = { enabled: true };

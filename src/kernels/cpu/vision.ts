@@ -3,7 +3,7 @@
  * these, and gradients are checked against them by finite differences in float64. Arrays are contiguous NCHW.
  */
 import type { Conv2dGeom, Pool2dGeom, TypedArray } from '../backend.js';
-import { GpugradError } from '../errors.js';
+import { GpugradError } from '../../core/errors.js';
 
 type Out = Float32Array | Float64Array;
 const like = (x: TypedArray, n: number): Out => (x instanceof Float64Array ? new Float64Array(n) : new Float32Array(n));

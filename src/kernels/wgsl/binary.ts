@@ -1,10 +1,9 @@
 /** Elementwise binary ops with broadcasting (broadcast inputs arrive with stride 0). */
 import type { BinaryOp } from '../backend.js';
 import {
-  type AccessMode, type KernelSpec, type Vec4Mode, type WgslType, NAN_F32, VEC4_PER_THREAD, accessExpr, bindings, lanes,
-  mainElementwise, paramsWgsl, stridedCoords, memoKernel, vec4Coords, vec4Load } from './common.js';
-
-export const WG = 64;
+  type AccessMode, type Vec4Mode, NAN_F32, VEC4_PER_THREAD, accessExpr, elementwiseProgram, lanes, stridedCoords, vec4Coords,
+  vec4Load } from './common.js';
+import { type KernelProgram, type WgslType, memoKernel } from './program.js';
 
 const floatOps: Record<BinaryOp, string> = {
   add: 'x + y',
@@ -48,37 +47,32 @@ export function supportsBinary(op: BinaryOp, t: WgslType): boolean {
   return t === 'f32' || op in intOps;
 }
 
-function binaryKernelSource(op: BinaryOp, t: WgslType, modeA: AccessMode, modeB: AccessMode): KernelSpec {
+function binaryKernelSource(op: BinaryOp, t: WgslType, modeA: AccessMode, modeB: AccessMode): KernelProgram {
   const expr = (t === 'f32' ? floatOps : intOps)[op]!;
-  return {
+  return elementwiseProgram({
     key: `binary:${op}:${t}:${modeA}${modeB}`,
-    inputs: 2,
-    outputs: 1,
-    source: `${paramsWgsl}
-${bindings([{ name: 'a', type: t }, { name: 'b', type: t }], [{ name: 'out', type: t }])}
-${t === 'f32' ? powWgsl : ''}
-${mainElementwise(WG, `${stridedCoords([modeA, modeB])}    let x = a[${accessExpr(modeA, 0)}];
+    inputs: [{ name: 'a', type: t }, { name: 'b', type: t }], outputs: [{ name: 'out', type: t }], operands: 2,
+    helpers: t === 'f32' ? powWgsl : '',
+    body: `${stridedCoords([modeA, modeB])}    let x = a[${accessExpr(modeA, 0)}];
     let y = b[${accessExpr(modeB, 1)}];
-    out[idx] = ${expr};`)}`,
-  };
+    out[idx] = ${expr};`,
+  });
 }
 
 export const binaryKernel = memoKernel(binaryKernelSource);
 
 /** The vec4 variant (see Vec4Mode in common.ts): the same expression as `op`, applied to each lane. */
-function binaryVec4KernelSource(op: BinaryOp, t: WgslType, modeA: Vec4Mode, modeB: Vec4Mode): KernelSpec {
+function binaryVec4KernelSource(op: BinaryOp, t: WgslType, modeA: Vec4Mode, modeB: Vec4Mode): KernelProgram {
   const expr = (t === 'f32' ? floatOps : intOps)[op]!;
-  return {
+  return elementwiseProgram({
     key: `binary:vec4:${op}:${t}:${modeA},${modeB}`,
-    inputs: 2,
-    outputs: 1,
-    source: `${paramsWgsl}
-${bindings([{ name: 'a', type: `vec4<${t}>` }, { name: 'b', type: `vec4<${t}>` }], [{ name: 'out', type: `vec4<${t}>` }])}
-${t === 'f32' ? powWgsl : ''}
-fn op(x: ${t}, y: ${t}) -> ${t} { return ${expr}; }
-${mainElementwise(WG, `${vec4Coords([modeA, modeB])}${vec4Load(modeA, 0, 'a', t, 'x')}${vec4Load(modeB, 1, 'b', t, 'y')}\
-    out[idx] = ${lanes(t, (l) => `op(x.${l}, y.${l})`)};`, VEC4_PER_THREAD)}`,
-  };
+    inputs: [{ name: 'a', type: `vec4<${t}>` }, { name: 'b', type: `vec4<${t}>` }], outputs: [{ name: 'out', type: `vec4<${t}>` }],
+    operands: 2,
+    helpers: `${t === 'f32' ? powWgsl : ''}\nfn op(x: ${t}, y: ${t}) -> ${t} { return ${expr}; }`,
+    body: `${vec4Coords([modeA, modeB])}${vec4Load(modeA, 0, 'a', t, 'x')}${vec4Load(modeB, 1, 'b', t, 'y')}\
+    out[idx] = ${lanes(t, (l) => `op(x.${l}, y.${l})`)};`,
+    perInvocation: VEC4_PER_THREAD,
+  });
 }
 
 export const binaryVec4Kernel = memoKernel(binaryVec4KernelSource);

@@ -1,10 +1,9 @@
 /** Elementwise unary ops (and the dtype-converting copy, op `identity` with another output type). */
 import type { UnaryOp } from '../backend.js';
 import {
-  type AccessMode, type KernelSpec, type Vec4Mode, type WgslType, VEC4_PER_THREAD, accessExpr, bindings, lanes, mainElementwise,
-  paramsWgsl, stridedCoords, memoKernel, vec4Coords, vec4Load } from './common.js';
-
-export const WG = 64;
+  type AccessMode, type Vec4Mode, VEC4_PER_THREAD, accessExpr, elementwiseProgram, lanes, stridedCoords, vec4Coords, vec4Load,
+} from './common.js';
+import { type KernelProgram, type WgslType, memoKernel } from './program.js';
 
 /** WGSL for each op on a value `x` of type T. Written to keep NaN where PyTorch keeps it. */
 const floatOps: Record<UnaryOp, string> = {
@@ -48,38 +47,30 @@ export function supportsUnary(op: UnaryOp, t: WgslType): boolean {
 }
 
 /** `inType` → `outType`: a conversion when they differ (only with op identity). */
-function unaryKernelSource(op: UnaryOp, inType: WgslType, outType: WgslType, mode: AccessMode): KernelSpec {
+function unaryKernelSource(op: UnaryOp, inType: WgslType, outType: WgslType, mode: AccessMode): KernelProgram {
   const expr = (inType === 'f32' ? floatOps : intOps)[op]!;
   const convert = inType === outType ? expr : `${outType}(${expr})`;
-  return {
+  return elementwiseProgram({
     key: `unary:${op}:${inType}:${outType}:${mode}`,
-    inputs: 1,
-    outputs: 1,
-    source: `${paramsWgsl}
-${bindings([{ name: 'a', type: inType }], [{ name: 'out', type: outType }])}
-${helpers}
-${mainElementwise(WG, `${stridedCoords([mode])}    let x = a[${accessExpr(mode, 0)}];
-    out[idx] = ${convert};`)}`,
-  };
+    inputs: [{ name: 'a', type: inType }], outputs: [{ name: 'out', type: outType }], operands: 1, helpers,
+    body: `${stridedCoords([mode])}    let x = a[${accessExpr(mode, 0)}];
+    out[idx] = ${convert};`,
+  });
 }
 
 export const unaryKernel = memoKernel(unaryKernelSource);
 
 /** The vec4 variant (see Vec4Mode in common.ts): the same expression as `op`, applied to each lane. */
-function unaryVec4KernelSource(op: UnaryOp, inType: WgslType, outType: WgslType, mode: Vec4Mode): KernelSpec {
+function unaryVec4KernelSource(op: UnaryOp, inType: WgslType, outType: WgslType, mode: Vec4Mode): KernelProgram {
   const expr = (inType === 'f32' ? floatOps : intOps)[op]!;
   const convert = inType === outType ? expr : `${outType}(${expr})`;
-  return {
+  return elementwiseProgram({
     key: `unary:vec4:${op}:${inType}:${outType}:${mode}`,
-    inputs: 1,
-    outputs: 1,
-    source: `${paramsWgsl}
-${bindings([{ name: 'a', type: `vec4<${inType}>` }], [{ name: 'out', type: `vec4<${outType}>` }])}
-${helpers}
-fn op(x: ${inType}) -> ${outType} { return ${convert}; }
-${mainElementwise(WG, `${vec4Coords([mode])}${vec4Load(mode, 0, 'a', inType, 'x')}    out[idx] = ${lanes(outType, (l) => `op(x.${l})`)};`,
-    VEC4_PER_THREAD)}`,
-  };
+    inputs: [{ name: 'a', type: `vec4<${inType}>` }], outputs: [{ name: 'out', type: `vec4<${outType}>` }], operands: 1,
+    helpers: `${helpers}\nfn op(x: ${inType}) -> ${outType} { return ${convert}; }`,
+    body: `${vec4Coords([mode])}${vec4Load(mode, 0, 'a', inType, 'x')}    out[idx] = ${lanes(outType, (l) => `op(x.${l})`)};`,
+    perInvocation: VEC4_PER_THREAD,
+  });
 }
 
 export const unaryVec4Kernel = memoKernel(unaryVec4KernelSource);
