@@ -84,8 +84,9 @@ test('expressions: one evaluation, backward, H·v and dispose leave no tensor be
   assert.is(g.memory().cpu.tensors, before);
 });
 
-test('expressions: mistakes are GpugradErrors that say what to do', () => {
+test('expressions: mistakes are GpugradErrors that say what to do, and leave no tensor behind', () => {
   const vars = 'x = [1, 2]';
+  const before = g.memory().cpu.tensors;
   throwsGpugrad(() => evaluate('x.mul(q)', vars), /q is not defined .*the variables are x and gg/, 'unknown name');
   throwsGpugrad(() => evaluate('x.mul(', vars), /not valid JavaScript/, 'syntax');
   throwsGpugrad(() => evaluate('3', vars), /gives number, not a tensor/, 'not a tensor');
@@ -97,6 +98,7 @@ test('expressions: mistakes are GpugradErrors that say what to do', () => {
   const e = evaluate('x.mul(2)', vars);
   throwsGpugrad(() => backwardAll(e, 'x.mul(2)'), /shape \[2\]; backward needs one number: end it with \.sum\(\)/, 'not scalar');
   e.dispose();
+  assert.is(g.memory().cpu.tensors, before, 'a failed expression disposed what it had made');
 });
 
 test('dotToSvg: a graph Graphviz cannot read is a GpugradError quoting Graphviz', async () => {

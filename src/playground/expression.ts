@@ -9,7 +9,6 @@
  */
 import * as gg from '../index.js';
 import type { Tensor } from '../index.js';
-
 import type { VariablesText } from './examples.js';
 
 const NAME = /^[A-Za-z_$][\w$]*$/;
@@ -17,6 +16,20 @@ const RESERVED = new Set(['gg', 'this', 'new', 'return', 'var', 'let', 'const', 
 
 function fail(what: string): never {
   throw new gg.GpugradError(`expression: ${what}`);
+}
+
+/** Like tidy, and on an error it also disposes what `fn` made before failing (tidy leaves that to the caller). */
+function scoped<T>(fn: () => T): T {
+  const scope = gg.startScope();
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    gg.endScope(scope); // a failed expression leaves no tensor behind
+    throw e;
+  }
+  gg.endScope(scope, result);
+  return result;
 }
 
 /** Parses `VariablesText` into names and nested number arrays (or numbers, for scalars). */
@@ -63,12 +76,12 @@ export function evaluate(expression: string, variables: VariablesText, device?: 
   const names = [...values.keys()];
   let fn: (...args: unknown[]) => unknown;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the reader's own expression, as a console would run it
+    // the reader's own expression, run as their browser console or `node -e` would run it
     fn = new Function('gg', ...names, `"use strict"; return (${expression});`) as typeof fn;
   } catch (e) {
     fail(`'${expression}' is not valid JavaScript: ${(e as Error).message}`);
   }
-  const made = gg.tidy(() => {
+  const made = scoped(() => {
     const inputs = new Map<string, Tensor>();
     for (const [name, v] of values) {
       const t = gg.tensor(v as gg.NestedArray, { requiresGrad: true, ...(device ? { device } : {}) });
@@ -122,7 +135,7 @@ export interface HvpGraph {
 export function hvpGraph(e: Evaluated, expression: string): HvpGraph {
   checkScalar(e.root, expression);
   const params = [...e.inputs.values()];
-  const made = gg.tidy(() => {
+  const made = scoped(() => {
     const g = gg.grad(e.root, params, { createGraph: true, allowUnused: true }); // retains the forward graph
     const dot = g.map((gi, i) => {
       const v = gg.onesLike(params[i]);
