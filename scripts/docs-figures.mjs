@@ -1,7 +1,7 @@
 // Draws the figures of docs/autograd.md (docs/figures/*.svg) with `gpugrad graph`'s own code, from dist/ (build first).
 // `--check` redraws them in memory and exits 1 naming each committed figure that differs (test/autograd-docs.test.ts
-// runs it), so the pictures in the document are the library's output as it is. Tensor ids (#N) depend on the order of
-// creation: the figures are drawn in one fresh process, in this order, on the CPU backend.
+// runs it), so the pictures in the document are the library's output as it is. They are drawn with stableIds (boxes
+// numbered within each graph, no tensor ids): what else the library creates first does not change them.
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -23,7 +23,7 @@ const dir = 'docs/figures';
 mkdirSync(dir, { recursive: true });
 const stale = [];
 for (const [name, f] of Object.entries(FIGURES)) {
-  const svg = await drawExpression(f.expression, f.variables, { mode: f.mode, device: 'cpu' });
+  const svg = await drawExpression(f.expression, f.variables, { mode: f.mode, device: 'cpu', stableIds: true });
   const file = join(dir, `${name}.svg`);
   if (check) {
     if (!existsSync(file) || readFileSync(file, 'utf8') !== svg) stale.push(file);

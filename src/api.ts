@@ -2,7 +2,7 @@
 /**
  * The public API that runs anywhere: what both entry points export (src/index.ts for Node, src/browser.ts for a
  * browser page). Nothing imported from here may reach a Node built-in: the browser bundle test checks it. The entry
- * points add their environment's host, the Node-only exports (files, datasets on disk) and the device probe.
+ * points add their environment's platform, the Node-only exports (files, datasets on disk) and the device probe.
  * The reference above travels into the published declarations: Tensor is Disposable (`using t = ...`), so a user's
  * tsc needs that library whatever its target. WebGPU's own types (GPUDevice, ..., in webgpuRuntime()'s Runtime) are
  * not referenced: TypeScript 6+ has them in its "dom" library, and forcing @webgpu/types on top collides with it

@@ -4,10 +4,10 @@
  * comes from `navigator.gpu`; where the browser has none, the CPU backend is the default (one console line says so).
  * Nothing in this file's import graph touches a Node built-in (test/browser-bundle.test.ts bundles it to check).
  */
-import { browserHost } from './kernels/host-browser.js';
+import { browserPlatform } from './core/platform-browser.js';
 import { startDevices } from './tensor/device.js';
 
 export * from './api.js';
-export { HOW_TO_GET_WEBGPU } from './kernels/host-browser.js';
+export { HOW_TO_GET_WEBGPU } from './core/platform-browser.js';
 
-await startDevices(browserHost);
+await startDevices(browserPlatform);

@@ -4,14 +4,14 @@
  * (`save`, `load`) and the datasets read from disk (MNIST, CIFAR-10). Importing it probes WebGPU once, through Dawn's
  * Node bindings, and chooses the default device (see src/tensor/device.ts).
  */
-import { nodeHost } from './kernels/host-node.js';
+import { nodePlatform } from './core/platform-node.js';
 import { startDevices } from './tensor/device.js';
 
 export * from './api.js';
-export { HOW_TO_GET_WEBGPU } from './kernels/host-node.js';
+export { HOW_TO_GET_WEBGPU } from './core/platform-node.js';
 export { save, load, type LoadOptions } from './nn/safetensors-file.js';
 export {
   MNIST, CIFAR10, loadMNIST, hasMnistFiles, loadCIFAR10, type MnistOptions, type Cifar10Options, defaultCacheDir,
 } from './data/index.js';
 
-await startDevices(nodeHost);
+await startDevices(nodePlatform);

@@ -57,6 +57,19 @@ test('toSvg draws every tensor and op, with ids and classes a page can find, val
   assert.not.match(svg, /createGraph/, 'no orange legend on a first-order graph');
 });
 
+test('stableIds: the same computation gives the same text whatever the library created before it', async () => {
+  const draw = async (stableIds: boolean) => {
+    const w = g.tensor([0.5, -1], { requiresGrad: true });
+    w.name = 'w';
+    const dot = await g.toDot(w.mul(3).relu().sum(), { values: true, stableIds });
+    g.tensor([1, 2, 3]); // the library (or anything else) made a tensor more
+    return dot;
+  };
+  assert.is(await draw(true), await draw(true));
+  assert.is.not(await draw(false), await draw(false));
+  assert.match(await draw(true), /id="t1".*label="w\|\[2\] float32/);
+});
+
 test('H·v: the recorded backward is highlighted, and H·v is right', async () => {
   const e = evaluate(EXAMPLES.cube.expression, EXAMPLES.cube.variables);
   const h = hvpGraph(e, EXAMPLES.cube.expression);

@@ -34,7 +34,7 @@ test("'gpugrad' bundles for the browser through the browser condition, without N
   const inputs = Object.keys(meta.inputs);
   assert.ok(inputs.includes('dist/src/browser.js'), `the browser entry is used: ${inputs.slice(0, 5).join(', ')} ...`);
   assert.not.ok(inputs.includes('dist/src/index.js'), 'the Node entry is not in the browser graph');
-  const node = inputs.filter((f) => /^node:|node_modules\/webgpu|kernels\/host-node|safetensors-file|data\/(index|mnist|cifar10|download|idx)\.js/.test(f));
+  const node = inputs.filter((f) => /^node:|node_modules\/webgpu|core\/platform-node|safetensors-file|data\/(index|mnist|cifar10|download|idx)\.js/.test(f));
   assert.equal(node, [], 'no Node-only module in the browser graph');
   const gpugradBrowser = await bundle("export * from 'gpugrad/browser';", 'browser');
   assert.equal(exportsOf(gpugradBrowser), exportsOf(meta), "'gpugrad/browser' is the same entry");

@@ -7,7 +7,7 @@
 import * as gg from '../src/browser.js';
 import type { Tensor } from '../src/browser.js';
 import { type Check, runChecks } from './browser-report.js';
-import { assertClose, compareDevices, randomArray, sizeOf } from './compare.js';
+import { assertClose, compareDevices, randomArray, sizeOf, testOp } from './compare.js';
 
 const near = { atol: 1e-4, rtol: 1e-4 };
 const input = (shape: number[], seed: number, lo = -2, hi = 2) => ({ data: randomArray(sizeOf(shape), seed, lo, hi), shape });
@@ -56,13 +56,13 @@ const checks: Check[] = [
     ], near),
   },
   {
-    name: 'conv2d forward and both backward ops match the CPU',
+    name: 'conv2d forward and both backward ops, and their first and second derivatives, match the float64 CPU',
     run: () => {
       const geom = gg.conv2dGeometry([2, 3, 9, 11], [5, 3, 3, 3], { stride: [2, 1], padding: 1 });
       const y = [geom.batch, geom.outC, geom.outH, geom.outW];
-      return compareDevices('conv2d', [input([2, 3, 9, 11], 13), input([5, 3, 3, 3], 14), input(y, 15), input([5], 16)], (x, w, gy, b) => [
+      return testOp('conv2d', [input([2, 3, 9, 11], 13), input([5, 3, 3, 3], 14), input(y, 15), input([5], 16)], (x, w, gy, b) => [
         gg.conv2d(x, w, b, { stride: [2, 1], padding: 1 }), gg.conv2dBackwardInput(gy, w, geom), gg.conv2dBackwardWeight(x, gy, geom),
-      ], { atol: 1e-3, rtol: 1e-3 });
+      ], { forward: { atol: 2e-4, rtol: 2e-4 }, backward: { atol: 1e-3, rtol: 1e-3 } });
     },
   },
   {
@@ -75,10 +75,12 @@ const checks: Check[] = [
     }, { atol: 1e-6 }),
   },
   {
-    name: 'crossEntropy, its gradient and countCorrect match the CPU',
-    run: () => compareDevices('crossEntropy', [input([37, 11], 20, -5, 5), ints(Array.from({ length: 37 }, (_, i) => (i * 7) % 11))], (l, y) => [
-      gg.crossEntropy(l, y), gg.grad((l) => gg.crossEntropy(l, y), [l])[0], gg.countCorrect(l, y),
-    ], near),
+    name: 'crossEntropy (with first and second derivatives against the float64 CPU) and countCorrect match the CPU',
+    run: async () => {
+      const inputs = [input([37, 11], 20, -5, 5), ints(Array.from({ length: 37 }, (_, i) => (i * 7) % 11))];
+      await testOp('crossEntropy', inputs, (l, y) => gg.crossEntropy(l, y), { forward: { atol: 2e-5, rtol: 1e-5 }, backward: { atol: 2e-5, rtol: 1e-4 } });
+      await compareDevices('countCorrect', inputs, (l, y) => gg.countCorrect(l, y));
+    },
   },
   {
     name: 'dropout draws the same seeded mask on both devices',

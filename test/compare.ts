@@ -4,7 +4,7 @@
  * browser.test.ts. The same function runs on the CPU reference and on every device from the same inputs, and
  * outputs, first and second derivatives are compared elementwise with stated tolerances. It imports the portable API
  * only (src/api.ts), never an entry point, so whichever entry the caller loaded (Node's or the browser's) has
- * installed the host.
+ * installed the platform.
  */
 import * as assert from 'uvu/assert';
 import * as g from '../src/api.js';

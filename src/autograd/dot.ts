@@ -8,7 +8,8 @@
  * Every node carries an SVG id (`t<tensor id>`, `op<node id>`) and classes (`tensor`, `leaf`, `root`, `op`,
  * `order1`, …), so a page can find a tensor's box in the rendered picture and animate it.
  */
-import type { Tensor } from '../tensor/tensor.js';
+import { check } from '../core/errors.js';
+import { Tensor } from '../tensor/tensor.js';
 import { type Node, nodeOf, topologicalOrder } from './graph.js';
 
 export interface DotOptions {
@@ -22,6 +23,12 @@ export interface DotOptions {
   title?: string;
   /** left to right (default: reads like the code) or top to bottom (fits a narrow window) */
   direction?: 'LR' | 'TB';
+  /**
+   * number boxes and ops by their place in this graph instead of by the tensors' ids, and leave the ids out of the
+   * labels: the same computation then gives the same text in any process, whatever the library made before it
+   * (for committed figures)
+   */
+  stableIds?: boolean;
 }
 
 /** Colours: leaves that learn in blue, the result in green, higher-order (createGraph) ops and tensors in orange. */
@@ -43,6 +50,7 @@ const orderOf = (t: Tensor) => nodeOf(t)?.order ?? 0;
 
 /** Graphviz DOT text for the graph that computed `root`. */
 export async function toDot(root: Tensor, options: DotOptions = {}): Promise<string> {
+  check(root instanceof Tensor, 'toDot', () => `needs a Tensor, got ${root === null ? 'null' : typeof root}`);
   const n = options.maxElements ?? 4;
   const order = topologicalOrder([root]);
   const tensors = new Set<Tensor>();
@@ -56,24 +64,29 @@ export async function toDot(root: Tensor, options: DotOptions = {}): Promise<str
   const caption = [options.title, higher ? 'orange: recorded by a backward pass with createGraph (a gradient\'s own graph)' : undefined]
     .filter((c): c is string => !!c).map((c) => `${escapeString(c)}\\l`).join(''); // \l ends a left-aligned line
   if (caption) lines.push(`  labelloc=t; labeljust=l; fontname="Helvetica"; fontsize=11; label="${caption}";`);
+  const tensorKey = new Map([...tensors].map((t, i) => [t, options.stableIds ? i + 1 : t.id]));
+  const opKey = new Map(order.map((t, i) => [nodeOf(t)!, options.stableIds ? i + 1 : nodeOf(t)!.id]));
   for (const t of tensors) {
     const node = nodeOf(t);
-    const fields = [`${t.name ?? (node ? node.op : t.requiresGrad ? 'leaf' : 'const')} #${t.id}`, `[${t.shape.join(',')}] ${t.dtype}`];
+    const name = `${t.name ?? (node ? node.op : t.requiresGrad ? 'leaf' : 'const')}${options.stableIds ? '' : ` #${t.id}`}`;
+    const fields = [name, `[${t.shape.join(',')}] ${t.dtype}`];
     if (options.values) fields.push(`data ${await preview(t, n)}`);
     if (options.grads && t.grad) fields.push(`grad ${await preview(t.grad, n)}`);
     const kind = t === root ? 'root' : !node ? (t.requiresGrad ? 'leaf' : 'const') : 'inner';
     const fill = orderOf(t) > 0 ? FILL.higher : kind === 'root' ? FILL.root : kind === 'leaf' ? FILL.leaf : FILL.plain;
     const style = t.requiresGrad ? 'filled' : 'filled,dashed';
-    lines.push(`  t${t.id} [id="t${t.id}", class="tensor ${kind} order${orderOf(t)}", shape=record, style="${style}", ` +
+    const id = `t${tensorKey.get(t)}`;
+    lines.push(`  ${id} [id="${id}", class="tensor ${kind} order${orderOf(t)}", shape=record, style="${style}", ` +
       `fillcolor="${fill}"${t === root ? ', penwidth=2' : ''}, label="${record(fields.map(escapeRecord).join('|'), tb)}"];`);
   }
   for (const t of order) {
     const node: Node = nodeOf(t)!;
     const fill = node.order > 0 ? FILL.higher : FILL.op;
-    lines.push(`  op${node.id} [id="op${node.id}", class="op order${node.order}", shape=ellipse, style=filled, ` +
+    const op = `op${opKey.get(node)}`;
+    lines.push(`  ${op} [id="${op}", class="op order${node.order}", shape=ellipse, style=filled, ` +
       `fillcolor="${fill}", label="${escapeString(node.op)}"];`);
-    node.inputs.forEach((input) => lines.push(`  t${input.id} -> op${node.id};`));
-    lines.push(`  op${node.id} -> t${t.id};`);
+    node.inputs.forEach((input) => lines.push(`  t${tensorKey.get(input)} -> ${op};`));
+    lines.push(`  ${op} -> t${tensorKey.get(t)};`);
   }
   lines.push('}');
   return lines.join('\n');

@@ -30,6 +30,7 @@ export interface GradcheckOptions {
 type Fn = (...xs: Tensor[]) => Tensor;
 
 function checkInputs(op: string, inputs: readonly Tensor[]): void {
+  check(Array.isArray(inputs), op, () => `inputs must be an array of tensors, got ${inputs === null ? 'null' : typeof inputs}`);
   for (const [i, x] of inputs.entries()) {
     check(x instanceof Tensor, op, `input ${i} is not a Tensor`);
     check(x.device === 'cpu' && (x.dtype === 'float64' || !x.requiresGrad), op,

@@ -8,8 +8,8 @@
  * that every tensor comes after everything it was computed from.
  */
 import type { GradNode } from '../tensor/autograd-seam.js';
-import type { Tensor } from '../tensor/tensor.js';
-import { GpugradError } from '../core/errors.js';
+import { Tensor } from '../tensor/tensor.js';
+import { GpugradError, check } from '../core/errors.js';
 
 let nextNodeId = 1;
 /** The derivative order of what is being recorded now: 0 in the forward pass, k+1 while a recorded backward runs a
@@ -46,6 +46,7 @@ let gradEnabled = true;
 export function isGradEnabled(): boolean { return gradEnabled; }
 
 function withGradMode<T>(enabled: boolean, fn: () => T, what: string): T {
+  check(typeof fn === 'function', what, () => `needs a function, got ${typeof fn}`);
   const before = gradEnabled;
   gradEnabled = enabled;
   let result: T;
@@ -77,8 +78,19 @@ export function setRecordingOrder(order: number): void { recordingOrder = order;
 export function recordOp(op: string, inputs: readonly Tensor[], output: Tensor, saved?: Record<string, unknown>): void {
   if (!gradEnabled) return;
   output.requiresGrad = true;
-  output.gradFn = new Node(op, inputs, output, saved ?? {});
+  output.gradFn = new Node(op, inputs.map((t) => own(output, t)), output, ownAll(output, saved ?? {}));
 }
+
+/**
+ * Cached constants (`x.mul(2)`) belong to the constant cache, which may dispose them before the node's backward runs:
+ * the node reads them through aliases its output owns (released with the output), so the graph holds its own
+ * reference to every value it will need. Other tensors are the user's (their scopes free them).
+ */
+function own<T>(output: Tensor, t: T): T {
+  return t instanceof Tensor && t.internal ? output.holdAlias(t) as T : t;
+}
+const ownAll = (output: Tensor, saved: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(saved).map(([k, v]) => [k, own(output, v)]));
 
 // ---- order ---------------------------------------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { DeviceName } from '../kernels/backend.js';
-import { check } from '../core/errors.js';
+import { GpugradError, check } from '../core/errors.js';
 import { tensor } from '../tensor/creation.js';
 import { getDevice } from '../tensor/device.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -12,12 +12,15 @@ import { type HostTensor, decodeSafetensors, encodeSafetensors } from './safeten
 
 /** Writes tensors (e.g. `model.stateDict()`) to `path` as safetensors. Reads them back from the device first. */
 export async function save(tensors: Readonly<Record<string, Tensor>>, path: string, metadata?: Record<string, string>): Promise<void> {
-  const host: Record<string, HostTensor> = {};
+  check(typeof tensors === 'object' && tensors !== null, 'save', 'needs an object of tensors by name (e.g. model.stateDict())');
+  check(typeof path === 'string' && path !== '', 'save', () => `needs a file path, got ${JSON.stringify(path)}`);
+  const host: [string, HostTensor][] = [];
   for (const [name, t] of Object.entries(tensors)) {
     check(t instanceof Tensor, 'save', `'${name}' is not a Tensor`);
-    host[name] = { dtype: t.dtype, shape: [...t.shape], data: await t.data() };
+    host.push([name, { dtype: t.dtype, shape: [...t.shape], data: await t.data() }]);
   }
-  await writeFile(path, encodeSafetensors(host, metadata));
+  const bytes = encodeSafetensors(Object.fromEntries(host), metadata);
+  await writeFile(path, bytes).catch((e: Error) => { throw new GpugradError(`save: cannot write ${path}: ${e.message}`); });
 }
 
 export interface LoadOptions {
@@ -29,13 +32,15 @@ export interface LoadOptions {
 
 /** Reads a safetensors file into tensors by name (use with `model.loadStateDict(await load(path))`). */
 export async function load(path: string, { device = getDevice(), dtype }: LoadOptions = {}): Promise<Record<string, Tensor>> {
-  const { tensors } = decodeSafetensors(new Uint8Array(await readFile(path)));
-  const out: Record<string, Tensor> = {};
-  for (const [name, t] of Object.entries(tensors)) {
+  check(typeof path === 'string' && path !== '', 'load', () => `needs a file path, got ${JSON.stringify(path)}`);
+  const file = await readFile(path).catch((e: Error) => { throw new GpugradError(`load: cannot read ${path}: ${e.message}`); });
+  const { tensors } = decodeSafetensors(new Uint8Array(file), path);
+  const wanted = Object.entries(tensors).map(([name, t]) => {
     const want = t.dtype !== 'int32' && dtype ? dtype : t.dtype;
     check(want !== 'float64' || device === 'cpu', 'load', `'${name}' is float64, which ${device} does not have; ` +
       "pass {dtype: 'float32'} to convert, or load onto the cpu device");
-    out[name] = tensor(t.data, { shape: t.shape, dtype: want, device });
-  }
-  return out;
+    return [name, t, want] as const;
+  });
+  // built with fromEntries, not by assignment: a tensor named __proto__ is a tensor like any other
+  return Object.fromEntries(wanted.map(([name, t, want]) => [name, tensor(t.data, { shape: t.shape, dtype: want, device })]));
 }

@@ -12,6 +12,8 @@ export interface DrawOptions {
   format?: 'svg' | 'dot';
   device?: DeviceName;
   title?: string;
+  /** see DotOptions.stableIds: for figures that are committed */
+  stableIds?: boolean;
 }
 
 /** The graph of `expression` on `variables` as SVG (or DOT) text. */
@@ -22,7 +24,7 @@ export async function drawExpression(expression: string, variables: VariablesTex
     if (o.mode === 'backward') backwardAll(e, expression);
     if (o.mode === 'hvp') hvp = hvpGraph(e, expression);
     const root = hvp?.dot ?? e.root;
-    const options = { values: true, grads: o.mode === 'backward', title: o.title };
+    const options = { values: true, grads: o.mode === 'backward', title: o.title, stableIds: o.stableIds };
     return o.format === 'dot' ? await toDot(root, options) : await toSvg(root, options);
   } catch (err) {
     if (err instanceof GpugradError) throw err;

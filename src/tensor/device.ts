@@ -1,13 +1,13 @@
 /**
- * Devices: the CPU reference backend is always there; WebGPU is probed once when the library loads, through the host
- * the entry point installed (Dawn under Node, navigator.gpu in a browser: see kernels/host.ts).
+ * Devices: the CPU reference backend is always there; WebGPU is probed once when the library loads, through the
+ * platform the entry point installed (Dawn under Node, navigator.gpu in a browser: see core/platform.ts).
  * Choice: `GPUGRAD_DEVICE=webgpu|cpu` (Node), or `setDevice(...)`; automatic = WebGPU when an adapter exists, else the
  * CPU with one line on stderr (the console in a browser) saying so.
  */
 import type { Backend, DeviceName } from '../kernels/backend.js';
 import { CpuBackend } from '../kernels/cpu/backend.js';
 import { GpugradError } from '../core/errors.js';
-import { type Host, host, setHost } from '../kernels/host.js';
+import { type Platform, platform, setPlatform } from '../core/platform.js';
 import { WebGPUBackend } from '../kernels/webgpu/backend.js';
 import { Runtime } from '../kernels/webgpu/runtime.js';
 import { setPoolStats } from './memory.js';
@@ -18,37 +18,37 @@ let webgpuReason = 'WebGPU was not initialised';
 let current: DeviceName = 'cpu';
 
 /** What to do when WebGPU is missing, in the current environment's terms (Node: SwiftShader or a Vulkan driver). */
-export function howToGetWebGPU(): string { return host().howToGetWebGPU; }
+export function howToGetWebGPU(): string { return platform().howToGetWebGPU; }
 
 /** Probes WebGPU once; returns whether an adapter was found. */
 export async function initWebGPU(): Promise<boolean> {
   if (webgpu && !webgpu.runtime.isShutDown) return true;
-  if (host().env('GPUGRAD_WEBGPU') === '0') { webgpuReason = 'GPUGRAD_WEBGPU=0 turned WebGPU off'; return false; }
+  if (platform().env('GPUGRAD_WEBGPU') === '0') { webgpuReason = 'GPUGRAD_WEBGPU=0 turned WebGPU off'; return false; }
   const { runtime, reason } = await Runtime.create();
   if (!runtime) { webgpuReason = reason ?? 'no adapter'; return false; }
   webgpu = new WebGPUBackend(runtime);
-  host().onExit(() => shutdown());
+  platform().onExit(() => shutdown());
   return true;
 }
 
 /** Chooses the default device from GPUGRAD_DEVICE (or automatically) after probing WebGPU. */
 export async function initDevices(): Promise<void> {
-  const want = host().env('GPUGRAD_DEVICE');
+  const want = platform().env('GPUGRAD_DEVICE');
   if (want && want !== 'cpu' && want !== 'webgpu' && want !== 'auto') {
     throw new GpugradError(`GPUGRAD_DEVICE=${want} is not a device; use webgpu, cpu or auto`);
   }
   const ok = want === 'cpu' ? false : await initWebGPU();
   if (want === 'webgpu' && !ok) throw new GpugradError(`GPUGRAD_DEVICE=webgpu but ${webgpuReason}. ${howToGetWebGPU()}`);
   current = ok ? 'webgpu' : 'cpu';
-  if (!want && !ok && !host().env('GPUGRAD_QUIET')) {
-    host().warn(`gpugrad: no WebGPU adapter (${webgpuReason}); running on the CPU backend`);
+  if (!want && !ok && !platform().env('GPUGRAD_QUIET')) {
+    platform().warn(`gpugrad: no WebGPU adapter (${webgpuReason}); running on the CPU backend`);
   }
 }
 
-/** What an entry point does once when it loads: install its environment's host, probe the devices, and let
+/** What an entry point does once when it loads: install its environment's platform, probe the devices, and let
  * `memory()` report the WebGPU buffer pool. */
-export async function startDevices(h: Host): Promise<void> {
-  setHost(h);
+export async function startDevices(p: Platform): Promise<void> {
+  setPlatform(p);
   await initDevices();
   setPoolStats(() => {
     const rt = webgpuRuntime();
@@ -57,6 +57,8 @@ export async function startDevices(h: Host): Promise<void> {
 }
 
 export function setDevice(name: DeviceName): void {
+  // an explicit undefined would fall back to getBackend's default and then leave no current device at all
+  if (name === undefined) throw new GpugradError("setDevice: needs a device name, 'webgpu' or 'cpu'");
   getBackend(name);
   current = name;
 }

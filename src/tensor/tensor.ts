@@ -36,6 +36,8 @@ export class Tensor {
   /** Optional name (parameters carry theirs; the graph printer shows it). */
   name?: string;
   private hostCache: TypedArray | null = null;
+  /** internal aliases this tensor owns (see holdAlias), released with it */
+  private held: Tensor[] | null = null;
 
   constructor(shared: SharedStorage, shape: readonly number[], strides?: readonly number[], offset = 0, internal = false) {
     this.shared = shared;
@@ -81,6 +83,17 @@ export class Tensor {
   /** What the backends read: this tensor's storage, shape, strides and offset. */
   kernelView(): View { return { storage: this.storage, shape: this.shape, strides: this.strides, offset: this.offset }; }
 
+  /**
+   * An internal alias of `t` (same storage, shape and strides) that this tensor owns and releases when it is disposed.
+   * The graph node hung on this tensor uses it to keep a cached scalar constant alive after the constant cache has let
+   * the constant go: the cache may evict at any time, the node needs the value until its backward has run.
+   */
+  holdAlias(t: Tensor): Tensor {
+    const alias = new Tensor(t.live().retain(), t.shape, t.strides, t.offset, true);
+    (this.held ??= []).push(alias);
+    return alias;
+  }
+
   /** Releases this tensor's hold on its storage (and its gradient). Idempotent. */
   dispose(): void {
     if (this.disposed) return;
@@ -90,6 +103,8 @@ export class Tensor {
     this.grad?.dispose();
     this.grad = null;
     this.gradFn = null;
+    if (this.held) for (const h of this.held) h.dispose();
+    this.held = null;
   }
   [Symbol.dispose](): void { this.dispose(); }
 

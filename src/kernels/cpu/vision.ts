@@ -127,11 +127,11 @@ export function dropout(x: TypedArray, p: number, seed: readonly [number, number
   return out;
 }
 
-export function checkLabels(labels: TypedArray, classes: number): void {
+export function checkLabels(labels: TypedArray, classes: number, op = 'crossEntropy'): void {
   for (let b = 0; b < labels.length; b++) {
     const y = labels[b];
     if (!(y >= 0 && y < classes)) {
-      throw new GpugradError(`crossEntropy: label ${y} of row ${b} is out of range for ${classes} classes ` +
+      throw new GpugradError(`${op}: label ${y} of row ${b} is out of range for ${classes} classes ` +
         `(labels must be class indices in [0, ${classes}))`);
     }
   }
@@ -171,6 +171,7 @@ export function crossEntropyBackward(logits: TypedArray, labels: TypedArray, gra
 }
 
 export function countCorrect(logits: TypedArray, labels: TypedArray, batch: number, classes: number): Int32Array {
+  checkLabels(labels, classes, 'countCorrect');
   let correct = 0;
   for (let b = 0; b < batch; b++) {
     let best = -Infinity, arg = 0;

@@ -22,6 +22,7 @@ import { whereKernel, whereVec4Kernel } from '../wgsl/where.js';
 import { type DispatchHost, GpuStorage, gpuBuffer as buf } from './host.js';
 import { Runtime } from './runtime.js';
 import { dispatchMatmul } from './matmul.js';
+import { toInt32 } from '../cpu/elementwise.js';
 import { VisionKernels } from './vision.js';
 
 const wgslType = (d: DType): WgslType => {
@@ -54,7 +55,7 @@ export class WebGPUBackend implements Backend {
   upload(data: TypedArray, dtype: DType): Storage {
     const s = this.alloc(data.length, dtype);
     const typed = dtype === 'int32'
-      ? (data instanceof Int32Array ? data : Int32Array.from(data, Math.trunc))
+      ? (data instanceof Int32Array ? data : Int32Array.from(data, toInt32))
       : (data instanceof Float32Array ? data : Float32Array.from(data));
     if (typed.length > 0) this.runtime.write(buf(s), typed);
     return s;

@@ -1,15 +1,15 @@
 /**
- * The WebGPU runtime: owns the GPU object (Dawn's instance under Node, navigator.gpu in a page: the host gives it,
- * see ../host.ts), adapter and device; caches pipelines; pools buffers; and records consecutive dispatches into one
- * command encoder (one compute pass) that is submitted only at a sync point (a readback, an upload into a buffer the
- * open batch uses) or when the batch fills — never once per op.
+ * The WebGPU runtime: owns the GPU object (Dawn's instance under Node, navigator.gpu in a page: the platform gives
+ * it, see src/core/platform.ts), adapter and device; caches pipelines; pools buffers; and records consecutive
+ * dispatches into one command encoder (one compute pass) that is submitted only at a sync point (a readback, an
+ * upload into a buffer the open batch uses) or when the batch fills — never once per op.
  *
  * Why the GPU object lives here: under Node, the object returned by `webgpu`'s `create()` must stay strongly
  * referenced while any adapter or device from it is alive. If V8 collects it, Dawn's event pump touches freed memory
  * and the process dies at random after busy JavaScript. `shutdown()` releases it on purpose so Node can exit.
  */
 import { GpugradError } from '../../core/errors.js';
-import { host } from '../host.js';
+import { platform } from '../../core/platform.js';
 import { type KernelProgram, PARAM_WORDS, type UniformValues, workgroupsFor } from '../wgsl/program.js';
 import { BufferPool, type PooledBuffer } from './pool.js';
 
@@ -45,7 +45,8 @@ export class Runtime {
   private slot = 0;
   /** incremented at every submit; buffers remember the batch that last used them */
   batchId = 0;
-  private lastError: string | null = null;
+  private firstError: string | null = null;
+  private laterErrors = 0;
   private lostReason: string | null = null;
   private pendingFlush: Promise<void> | null = null;
   private uploadsInFlight: GPUBuffer[] = [];
@@ -60,30 +61,37 @@ export class Runtime {
     const i = adapter.info;
     this.info = { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description };
     const S = GPUBufferUsage;
-    this.storage = new BufferPool(device, S.STORAGE | S.COPY_SRC | S.COPY_DST, 'storage');
-    this.staging = new BufferPool(device, S.MAP_READ | S.COPY_DST, 'staging');
+    const L = device.limits;
+    const bindable = L.maxStorageBufferBindingSize < L.maxBufferSize;
+    this.storage = new BufferPool(device, S.STORAGE | S.COPY_SRC | S.COPY_DST, 'storage',
+      Math.min(L.maxBufferSize, L.maxStorageBufferBindingSize), bindable ? 'maxStorageBufferBindingSize' : 'maxBufferSize');
+    this.staging = new BufferPool(device, S.MAP_READ | S.COPY_DST, 'staging', L.maxBufferSize);
     this.paramBuf = device.createBuffer({ size: SLOTS * SLOT_BYTES, usage: S.UNIFORM | S.COPY_DST, label: 'params' });
+    // The first error since the last sync is the cause; the ones after it are mostly its echoes ("[Invalid
+    // CommandBuffer] is invalid due to a previous error"), so the first is kept and the others only counted.
     device.addEventListener('uncapturederror', (e) => {
-      this.lastError = (e as GPUUncapturedErrorEvent).error.message;
-      if (DEBUG) host().warn(`gpugrad: device error: ${this.lastError}`);
+      e.preventDefault?.();
+      const message = (e as GPUUncapturedErrorEvent).error.message;
+      if (this.firstError === null) this.firstError = message; else this.laterErrors++;
+      if (DEBUG) platform().warn(`gpugrad: device error: ${message}`);
     });
     void device.lost.then((info) => {
       if (this.gpu === null) return; // our own shutdown
       this.lostReason = `${info.reason}: ${info.message}`;
-      host().warn(`gpugrad: the WebGPU device was lost (${this.lostReason})`);
+      platform().warn(`gpugrad: the WebGPU device was lost (${this.lostReason})`);
     });
   }
 
   /** Creates the runtime from the host's WebGPU (Dawn under Node, navigator.gpu in a page), or returns null with
    * the reason when there is no adapter. */
   static async create(): Promise<{ runtime: Runtime | null; reason?: string }> {
-    DEBUG = (host().env('GPUGRAD_DEBUG') ?? '0') !== '0';
-    const got = await host().requestGPU();
+    DEBUG = (platform().env('GPUGRAD_DEBUG') ?? '0') !== '0';
+    const got = await platform().requestGPU();
     if (!('gpu' in got)) return { runtime: null, reason: got.reason };
     const gpu = got.gpu;
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (!adapter) {
-      return { runtime: null, reason: host().name === 'node' ? 'Dawn found no WebGPU adapter (no Vulkan driver)' : 'navigator.gpu offered no adapter' };
+      return { runtime: null, reason: platform().name === 'node' ? 'Dawn found no WebGPU adapter (no Vulkan driver)' : 'navigator.gpu offered no adapter' };
     }
     const want = (n: keyof GPUSupportedLimits) => adapter.limits[n] as number;
     const requiredFeatures: GPUFeatureName[] = [];
@@ -173,7 +181,7 @@ export class Runtime {
     this.stats.dispatches++;
     if (DEBUG) {
       const named = program.uniforms.map((s) => `${s.name}=${String((uniforms as Record<string, unknown>)[s.name])}`);
-      host().warn(`gpugrad: dispatch ${program.key} [${x},${y}] ${named.join(' ')}`);
+      platform().warn(`gpugrad: dispatch ${program.key} [${x},${y}] ${named.join(' ')}`);
     }
   }
 
@@ -241,7 +249,7 @@ export class Runtime {
     this.slot = 0;
     this.batchId++;
     this.stats.submits++;
-    if (DEBUG) host().warn(`gpugrad: submit #${this.stats.submits}`);
+    if (DEBUG) platform().warn(`gpugrad: submit #${this.stats.submits}`);
   }
 
   /**
@@ -285,12 +293,19 @@ export class Runtime {
     this.throwIfError();
   }
 
+  /**
+   * Surfaces a device error at the sync after the work that caused it (Dawn reports validation errors asynchronously).
+   * The message is Dawn's own, which names the object by its label: the kernel (pipelines are labelled with their
+   * key) or the buffer. Buffer sizes are checked before Dawn sees them (BufferPool), so the usual cause never gets here.
+   */
   private throwIfError(): void {
-    if (this.lastError) {
-      const msg = this.lastError;
-      this.lastError = null;
-      throw new GpugradError(`webgpu: the device reported an error: ${msg}`);
-    }
+    if (this.firstError === null) return;
+    const msg = this.firstError.trim(), more = this.laterErrors;
+    this.firstError = null;
+    this.laterErrors = 0;
+    throw new GpugradError(`webgpu: the device rejected work recorded since the last sync: ${msg}` +
+      (more ? `\n(and ${more} later error${more > 1 ? 's' : ''} caused by it)` : '') +
+      '\nThe results of that work are lost; the device itself is still usable.');
   }
 
   /** Destroys pooled buffers that nobody holds (after waiting for the queue). */

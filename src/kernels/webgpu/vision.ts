@@ -25,6 +25,12 @@ import { forcedVariant } from './variants.js';
 
 export { forceVariant, kernelVariants, type VariantKernel } from './variants.js';
 
+/** The kernels that check labels, by the code they write to status[3] (label_ok in wgsl/cross-entropy.ts). */
+const LABEL_OPS: readonly (readonly [string, string])[] = [
+  ['crossEntropy', 'the loss and its gradient are NaN'],
+  ['countCorrect', 'that row was not counted'],
+];
+
 /** The conv kernels' geometry uniforms (wgsl/conv2d.ts's `convUniforms`). */
 function convGeometry(g: Conv2dGeom) {
   return {
@@ -53,7 +59,7 @@ const poolGeometry = (g: Pool2dGeom, n: number) => ({
 });
 
 export class VisionKernels {
-  /** Where the cross-entropy kernels report a bad label; checked at the next read-back (see `checkStatus`). */
+  /** Where the cross-entropy and countCorrect kernels report a bad label; checked at the next read-back (see `checkStatus`). */
   private status: GpuStorage | null = null;
   private statusPending = false;
   private statusClasses = 0;
@@ -178,7 +184,8 @@ export class VisionKernels {
 
   countCorrect(logits: Storage, labels: Storage, batch: number, classes: number): Storage {
     const out = this.host.out(1, 'int32');
-    this.rt.dispatch(countCorrectKernel(), [buf(logits), buf(labels), out.buf], { B: batch, C: classes }, batch);
+    this.rt.dispatch(countCorrectKernel(), [buf(logits), buf(labels), out.buf, this.statusBuffer(classes)],
+      { B: batch, C: classes }, batch);
     return out;
   }
 
@@ -189,12 +196,13 @@ export class VisionKernels {
   async checkStatus(): Promise<void> {
     if (!this.statusPending || !this.status) return;
     this.statusPending = false;
-    const words = new Int32Array(await this.rt.read(this.status.buf, 12));
+    const words = new Int32Array(await this.rt.read(this.status.buf, 16));
     if (words[0] !== 0) {
       this.rt.write(this.status.buf, new Int32Array(4));
-      throw new GpugradError(`crossEntropy: label ${words[1]} of row ${words[2]} is out of range for ` +
+      const [op, consequence] = LABEL_OPS[words[3]] ?? LABEL_OPS[0];
+      throw new GpugradError(`${op}: label ${words[1]} of row ${words[2]} is out of range for ` +
         `${this.statusClasses} classes (labels must be class indices in [0, ${this.statusClasses})); ` +
-        'found on the GPU, so the loss and its gradient are NaN');
+        `found on the GPU, so ${consequence}`);
     }
   }
 }

@@ -1,10 +1,37 @@
 /**
  * What the elementwise kernels (unary, binary, where, fill, scatter-copy) share: their uniforms (the output shape and
- * each input's offset and strides), the access modes the host picks per input, and the vec4 variant.
+ * each input's offset and strides), the access modes the host picks per input, the vec4 variant, and the IEEE
+ * special-value helpers (`ieeeWgsl`, also used by cross-entropy).
  * The program object they are built with — bindings, named uniforms, entry point, dispatch rule — is ./program.ts.
  */
 import { contiguousStrides } from '../../core/shape.js';
 import { type KernelProgram, type UniformDecl, type WgslType, kernelProgram, lane, range } from './program.js';
+
+/**
+ * IEEE special values where WGSL leaves them undefined. WGSL's exp/log/sqrt promise nothing outside their domain, and
+ * SwiftShader gives log(0) = −88, log(−1) = 0, log(NaN) = 89.1, exp(NaN) = +∞; these helpers return what the CPU
+ * reference (IEEE 754) does. The tests are bit tests, not comparisons, so they hold for NaN under fast-math compilers
+ * and for subnormals on devices that flush them to zero (SwiftShader does; a comparison sees such an input as ±0).
+ * Guards are select()s over values computed anyway: no branch, a few integer operations per element.
+ */
+export const ieeeWgsl = /* wgsl */ `
+fn is_inf(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }
+fn exp_ieee(x: f32) -> f32 { return select(exp(x), x, is_nan(x)); }
+// log(±0) = −∞, log(x < 0) = NaN, log(+∞) = +∞, NaN stays NaN. A subnormal x (exponent bits 0) is m·2^−149 with m its
+// mantissa read as an integer, so log(x) = log(m) − 149·ln 2: exact even where the device flushes x to zero.
+fn log_ieee(x: f32) -> f32 {
+  let b = bitcast<u32>(x);
+  let tiny = (b & 0x7f800000u) == 0u;
+  var r = log(select(x, f32(b & 0x7fffffu), tiny)) - select(0.0, 103.27892990343185, tiny);
+  r = select(r, x, b >= 0x7f800000u);
+  r = select(r, f32_nan(), b > 0x80000000u);
+  return select(r, -f32_inf(), (b & 0x7fffffffu) == 0u);
+}
+// float → int32 as the CPU's toInt32: WGSL's i32() saturates (at 2147483520, the largest f32 below 2^31) and leaves NaN open
+fn to_i32(x: f32) -> i32 { return select(select(i32(x), 2147483647, x >= 2147483648.0), 0, is_nan(x)); }
+// sqrt of any negative number (−0 excepted, subnormals included) is NaN
+fn sqrt_ieee(x: f32) -> f32 { return select(sqrt(x), f32_nan(), bitcast<u32>(x) > 0x80000000u); }
+`;
 
 export const NAN_F32 = 'f32_nan()';
 export const INF_F32 = 'f32_inf()';

@@ -19,14 +19,14 @@ function source() {
   if (idx >= B) { return; }
   let base = idx * C;
   let scale = gout[0] / f32(B);
-  if (!label_ok(idx, C)) {
+  if (!label_ok(idx, C, 0)) {
     for (var c = 0u; c < C; c++) { dlogits[base + c] = f32_nan(); }
     return;
   }
   let lse = row_lse(base, C);
   let y = u32(labels[idx]);
   for (var c = 0u; c < C; c++) {
-    dlogits[base + c] = (exp(logits[base + c] - lse) - select(0.0, 1.0, c == y)) * scale;
+    dlogits[base + c] = (exp_ieee(logits[base + c] - lse) - select(0.0, 1.0, c == y)) * scale;
   }` },
   });
 }

@@ -5,30 +5,37 @@
  * meet in a tree in workgroup memory.
  *
  * A label outside [0, classes) makes that row NaN and is reported through `status` (word 0 = 1, word 1 = the label,
- * word 2 = the row), which the backend checks at the next read-back: an error, not a plausible-looking loss.
+ * word 2 = the row, word 3 = the kernel), which the backend checks at the next read-back: an error, not a
+ * plausible-looking loss.
  * Uniforms: B the batch, C the classes.
  */
+import { ieeeWgsl } from './common.js';
 import { kernelProgram, memoKernel } from './program.js';
 import { workgroupRowSum } from './workgroup-sum.js';
 
-/** WGSL shared with the backward kernel: a row's log-sum-exp (online), and the label check. */
-export const rowLogSumExpWgsl = /* wgsl */ `
+/** The label check (needs `labels` and `status` bindings): false, and `status` set, for a label outside [0, classes). */
+export const labelOkWgsl = /* wgsl */ `
+// status[3] names the kernel that found the bad label (LABEL_OPS in webgpu/vision.ts)
+fn label_ok(b: u32, classes: u32, op: i32) -> bool {
+  let y = labels[b];
+  if (y >= 0 && u32(y) < classes) { return true; }
+  status[0] = 1; status[1] = y; status[2] = i32(b); status[3] = op;
+  return false;
+}
+`;
+
+/** WGSL shared with the backward kernel: a row's log-sum-exp (online; NaN and ±∞ as the CPU's), and the label check. */
+export const rowLogSumExpWgsl = /* wgsl */ `${ieeeWgsl}
 fn row_lse(base: u32, classes: u32) -> f32 {
   var m = -f32_inf();
   var s = 0.0;
   for (var c = 0u; c < classes; c++) {
     let v = logits[base + c];
-    if (v > m) { s = s * exp(m - v) + 1.0; m = v; } else { s += exp(v - m); }
+    if (v > m) { s = s * exp_ieee(m - v) + 1.0; m = v; } else { s += exp_ieee(v - m); }
   }
-  return m + log(s);
+  return m + log_ieee(s);
 }
-fn label_ok(b: u32, classes: u32) -> bool {
-  let y = labels[b];
-  if (y >= 0 && u32(y) < classes) { return true; }
-  status[0] = 1; status[1] = y; status[2] = i32(b);
-  return false;
-}
-`;
+${labelOkWgsl}`;
 
 function source() {
   return kernelProgram({
@@ -40,7 +47,7 @@ function source() {
     helpers: rowLogSumExpWgsl,
     entry: {
       dispatch: 'single',
-      custom: (wg) => workgroupRowSum(wg, 'f32', `    if (label_ok(b, C)) {
+      custom: (wg) => workgroupRowSum(wg, 'f32', `    if (label_ok(b, C, 0)) {
       acc += row_lse(b * C, C) - logits[b * C + u32(labels[b])];
     } else {
       acc += f32_nan();

@@ -39,9 +39,9 @@ export function withContiguous<R>(ts: Tensor[], f: (...c: Tensor[]) => R): R {
 
 export type Pair = number | readonly [number, number];
 
-/** A size, stride, padding or dilation given as one number or an (H, W) pair. */
+/** A size, stride, padding or dilation given as one number or an (H, W) pair, checked: integers ≥ min. */
 export function pair(op: string, name: string, v: Pair, min: number): [number, number] {
-  const p: [number, number] = typeof v === 'number' ? [v, v] : [v[0], v[1]];
+  const p: [number, number] = typeof v === 'number' ? [v, v] : Array.isArray(v) && v.length === 2 ? [v[0], v[1]] : [NaN, NaN];
   check(p.length === 2 && p.every((x) => Number.isInteger(x) && x >= min), op,
     () => `${name} must be an integer ≥ ${min} or a pair of them, got ${JSON.stringify(v)}`);
   return p;

@@ -2,7 +2,7 @@
  * Shape and layout ops. reshape (of contiguous data), permute/transpose, expand, slice, squeeze/unsqueeze are views
  * sharing storage; concat/stack/contiguous/clone copy. Every one is recorded for autograd.
  */
-import type { DType, DeviceName } from '../../kernels/backend.js';
+import { type DType, type DeviceName, checkDType } from '../../kernels/backend.js';
 import { GpugradError, check, fmtShape } from '../../core/errors.js';
 import { checkShape, contiguousStrides, normAxis, sizeOf } from '../../core/shape.js';
 import { record } from '../autograd-seam.js';
@@ -144,6 +144,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
 
 export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
   check(Array.isArray(tensors) && tensors.length > 0, 'stack', 'needs a non-empty list of tensors');
+  tensors.forEach((t, i) => assertTensor('stack', t, `element ${i}`));
   const a = normAxis('stack', axis, tensors[0].ndim + 1);
   for (const t of tensors) {
     check(t.ndim === tensors[0].ndim && t.shape.every((d: number, i: number) => d === tensors[0].shape[i]), 'stack',
@@ -155,6 +156,7 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
 /** dtype conversion (a copy); float-to-float conversions carry gradients. */
 export function cast(x: Tensor, dtype: DType): Tensor {
   assertTensor('cast', x);
+  checkDType('cast', dtype);
   if (x.dtype === dtype) return x;
   check(x.storage.backend.supportsDType(dtype), 'cast', `dtype ${dtype} is not available on ${x.device}`);
   const out = Tensor.fromStorage(x.storage.backend.copy(x.kernelView(), dtype), x.shape);
@@ -163,6 +165,8 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 
 /** Copies a tensor to another device (reads back through the host). */
 export async function to(x: Tensor, device: DeviceName): Promise<Tensor> {
+  assertTensor('to', x);
+  check(device === 'cpu' || device === 'webgpu', 'to', () => `needs a device name, 'webgpu' or 'cpu', got ${JSON.stringify(device)}`);
   if (x.device === device) return x;
   const target = getBackend(device);
   const data = await x.data();

@@ -1,16 +1,16 @@
 /**
- * The Node host (see host.ts): settings from environment variables, messages on stderr, WebGPU from Dawn's Node
+ * The Node platform (see platform.ts): settings from environment variables, messages on stderr, WebGPU from Dawn's Node
  * bindings (the npm package `webgpu`), and the device released at 'beforeExit' so a script ends by itself.
  * Only src/index.ts imports this file; the browser graph never does.
  */
-import type { Host } from './host.js';
+import type { Platform } from './platform.js';
 
 export const HOW_TO_GET_WEBGPU =
   'On Linux without a GPU, install SwiftShader (a CPU Vulkan driver) with `scripts/setup-swiftshader.sh` and run with ' +
   'VK_ICD_FILENAMES pointing at its vk_swiftshader_icd.json (the npm scripts and the gpugrad command do this for you); ' +
   'on a machine with a GPU, install its Vulkan driver. Or use the CPU backend: GPUGRAD_DEVICE=cpu.';
 
-export const nodeHost: Host = {
+export const nodePlatform: Platform = {
   name: 'node',
   env: (key) => process.env[key],
   warn: (line) => { process.stderr.write(`${line}\n`); },

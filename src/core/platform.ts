@@ -4,12 +4,13 @@
  * object (Dawn's Node bindings, or `navigator.gpu`), and a hook to release the device when the program ends.
  *
  * Why a seam: the public API is the same in Node and in a browser page, but a browser bundle must not reach any
- * Node built-in (`process`, `node:fs`, the native `webgpu` package). Each entry point installs its host before the
- * devices are probed: `src/index.ts` the Node host (host-node.ts), `src/browser.ts` the browser host (host-browser.ts).
- * Nothing below the entry points imports either host, so the kernels, tensors and autograd run under both.
+ * Node built-in (`process`, `node:fs`, the native `webgpu` package). Each entry point installs its platform before
+ * the devices are probed: `src/index.ts` the Node platform (platform-node.ts), `src/browser.ts` the browser one
+ * (platform-browser.ts). Nothing below the entry points imports either, so kernels, tensors and autograd run under
+ * both.
  */
 
-export interface Host {
+export interface Platform {
   /** 'node' or 'browser', for messages */
   readonly name: string;
   /** a setting such as GPUGRAD_DEVICE (an environment variable under Node; undefined where there are none) */
@@ -24,20 +25,20 @@ export interface Host {
   readonly howToGetWebGPU: string;
 }
 
-/** Used until an entry point installs its host (e.g. by a test that imports a lower floor directly): no settings,
+/** Used until an entry point installs its platform (e.g. by a test that imports a lower floor directly): no settings,
  * no WebGPU, lines to the console. */
-const bare: Host = {
+const bare: Platform = {
   name: 'bare',
   env: () => undefined,
   warn: (line) => console.warn(line),
-  requestGPU: async () => ({ reason: 'no host installed (import gpugrad, not a file inside it)' }),
+  requestGPU: async () => ({ reason: 'no platform installed (import gpugrad, not a file inside it)' }),
   onExit: () => {},
   howToGetWebGPU: 'Import the library through its entry point (gpugrad or gpugrad/browser).',
 };
 
-let current: Host = bare;
+let current: Platform = bare;
 
-/** Installs the host of this environment; the entry points call it once, before probing the devices. */
-export function setHost(h: Host): void { current = h; }
+/** Installs the platform of this environment; the entry points call it once, before probing the devices. */
+export function setPlatform(h: Platform): void { current = h; }
 
-export function host(): Host { return current; }
+export function platform(): Platform { return current; }
