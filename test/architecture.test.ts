@@ -23,6 +23,7 @@ export const FLOORS: Record<string, number> = {
   'experiments': 7,
   'report': 8,
   'cli': 8,
+  'playground': 8,
 };
 
 const SRC = resolve('src');

@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { Generator, tensor, type HostTensor, type Tensor } from '../index.js';
 import type { Checkpoint, Preset, Progress, Restored, Row, RunContext, Unit, Value } from './types.js';
 import { GpugradError } from '../core/errors.js';
-import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { readCheckpoint, writeCheckpoint } from './checkpoint-file.js';
 import { RunInterrupted } from './interrupt.js';
 import type { RunFolder } from './folder.js';
 
