@@ -110,25 +110,26 @@ export async function runCommand(argv: string[]): Promise<number> {
   process.stderr.write(`gpugrad: device ${adapter}\n`);
 
   const { writeRunReport, formatDuration } = await import('../report/run-report.js');
+  const { runSummary, textTable } = await import('./summary.js');
   let failed = 0;
-  const summary: string[] = [];
+  const summary: string[][] = [];
   for (const e of experiments) {
     const out = opts.out && target === 'all' ? join(opts.out, e.name) : opts.out;
     const t0 = performance.now();
     try {
       const dir = await runExperiment(e, { ...opts, out }, adapter);
-      await writeRunReport(dir, e);
-      process.stderr.write(`gpugrad: ${e.name} done: ${resolve(dir)}/report.html\n`);
-      summary.push(`  ${e.name.padEnd(26)} ${formatDuration((performance.now() - t0) / 1000).padStart(14)}  ${readResults(dir).status}`);
+      const { results, findings } = await writeRunReport(dir, e);
+      process.stdout.write(runSummary(results, findings, `${resolve(dir)}/report.html`));
+      summary.push([e.name, formatDuration((performance.now() - t0) / 1000), results.status]);
     } catch (err) {
       failed++;
       if (err instanceof UsageError) throw err;
       process.stderr.write(`gpugrad: ${e.name} failed: ${(err as Error).stack ?? err}\n`);
-      summary.push(`  ${e.name.padEnd(26)} ${formatDuration((performance.now() - t0) / 1000).padStart(14)}  failed: ${(err as Error).message.split('\n')[0]}`);
+      summary.push([e.name, formatDuration((performance.now() - t0) / 1000), `failed: ${(err as Error).message.split('\n')[0]}`]);
     }
   }
   if (target === 'all') {
-    process.stderr.write(`gpugrad: wall time per experiment (this attempt, figures and report included):\n${summary.join('\n')}\n`);
+    process.stdout.write(`\nWall time per experiment (this attempt, figures and report included):\n${textTable(['experiment', 'wall time', 'status'], summary)}\n`);
     const { assembleReport } = await import('../report/assemble.js');
     const page = await assembleReport(opts.out ?? opts.runsDir);
     process.stderr.write(`gpugrad: all runs: ${resolve(page)}\n`);
@@ -253,7 +254,7 @@ export async function runExperiment(e: Experiment<any>, o: RunOptions, adapter: 
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  process.stderr.write(`gpugrad: ${e.section} ${e.name}, preset ${r.preset}, seed ${r.seed} → ${folder.dir}\n`);
+  process.stdout.write(`${e.section} ${e.title} (${e.name}): ${r.preset} preset, seed ${r.seed}, ${r.device} → ${folder.dir}\n`);
   try {
     await e.run(ctx);
     r.status = 'finished';

@@ -31,7 +31,7 @@ const experiment: Experiment<Config> = {
 
   async run(ctx) {
     const c = ctx.config;
-    await trainCnnPair(ctx, await loadCifar10(ctx, c.trainSamples, c.testSamples), experiment.presets.full.lr, MODELS,
+    await trainCnnPair(ctx, await loadCifar10(ctx, c.trainSamples, c.testSamples), experiment.presets.full.lr, MODELS, LABEL,
       (name, init, dropout) => (name === 'cnn1' ? cnn1(init, dropout) : cnn2(init)), 'cnn1', 'CNN-1');
   },
 

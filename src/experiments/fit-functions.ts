@@ -12,7 +12,8 @@
  */
 import * as g from '../index.js';
 import { line, thin } from '../report/charts.js';
-import { FUNCTION_MODELS, ModuleGroup, ScalarLog, VectorLog, isConstant, iterateWithCheckpoints, mlp, regressionStep, resumeTraining, trainingState } from './common.js';
+import { num } from '../report/format.js';
+import { FUNCTION_MODELS, ModuleGroup, iterationText, ScalarLog, VectorLog, isConstant, iterateWithCheckpoints, mlp, regressionStep, resumeTraining, trainingState } from './common.js';
 import type { Experiment, Results, Row, RunContext } from './types.js';
 
 interface Config { iterations: number; lr: number; checkpointEvery: number; readEvery: number; oneByOne: boolean }
@@ -97,7 +98,9 @@ async function oneByOne(ctx: RunContext<Config>): Promise<void> {
       const record = async (it: number) => {
         const values = await losses.drain();
         values.forEach((mse, k) => ctx.log('loss', { function: fn, model: name, iteration: it - values.length + k, mse }));
-        bar.update(it, values.length ? `MSE ${values[values.length - 1].toExponential(2)}` : '');
+        if (!values.length) return;
+        bar.update(it, `MSE ${num(values.at(-1)!)}`);
+        if (it % checkpointEvery === 0 || it === iterations) bar.line(`${iterationText(it, iterations)}  ${fn} ${name}  MSE ${num(values.at(-1)!)}`);
       };
       await iterateWithCheckpoints(unit, {
         from, iterations, checkpointEvery, record, full: () => losses.full, state: () => trainingState(model, opt),
@@ -149,7 +152,11 @@ async function batched(ctx: RunContext<Config>): Promise<void> {
     const values = await losses.drain();
     FUNCTIONS.forEach((fn, f) => MODELS.forEach((name, m) => values.forEach((v, k) =>
       ctx.log('loss', { function: fn, model: name, iteration: it - values.length + k, mse: v[m * FUNCTIONS.length + f] }))));
-    bar.update(it, values.length ? `MSE ${values.at(-1)!.map((v) => v.toExponential(1)).join(' ')}` : '');
+    if (!values.length) return;
+    const last = values.at(-1)!;
+    const msesOf = (f: number) => MODELS.map((name, m) => `${name} ${num(last[m * FUNCTIONS.length + f], 2)}`).join(' ');
+    bar.update(it, FUNCTIONS.map((fn, f) => `${fn}: ${msesOf(f)}`).join(' · '));
+    if (it % checkpointEvery === 0 || it === iterations) bar.line(`${iterationText(it, iterations)}  MSE  ${FUNCTIONS.map((fn, f) => `${fn}: ${msesOf(f)}`).join('  ·  ')}`);
   };
   await iterateWithCheckpoints(unit, {
     from, iterations, checkpointEvery, record, full: () => losses.full, state: () => trainingState(group, opt),

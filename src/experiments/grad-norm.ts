@@ -8,7 +8,8 @@
  */
 import * as g from '../index.js';
 import { line, panels, thin } from '../report/charts.js';
-import { FUNCTION_MODELS, ScalarLog, VectorLog, isConstant, iterateWithCheckpoints, mlp, regressionStep, resumeTraining, trainingState, variance } from './common.js';
+import { FUNCTION_MODELS, ScalarLog, iterationText, VectorLog, isConstant, iterateWithCheckpoints, median, mlp, regressionStep, resumeTraining, trainingState, variance } from './common.js';
+import { num } from '../report/format.js';
 import type { Experiment, Results, Row, RunContext } from './types.js';
 
 interface Config { iterations: number; lr: number; checkpointEvery: number; readEvery: number; runs: number; oneByOne: boolean }
@@ -145,7 +146,10 @@ async function oneTraining(ctx: RunContext<Config>, run: number, x: g.Tensor, y:
   const record = async (it: number) => {
     const [l, n] = await Promise.all([losses.drain(), norms.drain()]); // both blocks taken now
     logSteps(ctx, run, it - l.length, l, n);
-    bar.update(it, l.length ? `loss ${l[l.length - 1].toExponential(2)} ‖∇L‖ ${n[n.length - 1].toExponential(2)}` : '');
+    if (!l.length) return;
+    const text = `loss ${num(l.at(-1)!)}  ‖∇L‖ ${num(n.at(-1)!)}`;
+    bar.update(it, text);
+    if (it % checkpointEvery === 0 || it === iterations) bar.line(`${iterationText(it, iterations)}  deep on f1${run ? `, run ${run + 1}` : ''}  ${text}`);
   };
   await iterateWithCheckpoints(unit, {
     from, iterations, checkpointEvery, record, full: () => losses.full, state: () => trainingState(model, opt),
@@ -177,7 +181,10 @@ async function batched(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor, runs: 
   const record = async (it: number) => {
     const v = await log.drain();
     for (let r = 0; r < runs; r++) logSteps(ctx, r, it - v.length, v.map((row) => row[r]), v.map((row) => row[runs + r]));
-    bar.update(it, v.length ? `run 0: loss ${v.at(-1)![0].toExponential(2)} ‖∇L‖ ${v.at(-1)![runs].toExponential(2)}` : '');
+    if (!v.length) return;
+    const text = `run 1: loss ${num(v.at(-1)![0])}  ‖∇L‖ ${num(v.at(-1)![runs])}`;
+    bar.update(it, text);
+    if (it % checkpointEvery === 0 || it === iterations) bar.line(`${iterationText(it, iterations)}  deep on f1, ${runs} runs  ${text}`);
   };
   await iterateWithCheckpoints(unit, {
     from, iterations, checkpointEvery, record, full: () => log.full, state: () => trainingState(ens, opt),
@@ -247,11 +254,6 @@ function spikeSummary(r: Results): string[] {
   const w = window(runs.get(0)!.length);
   return [`Our addition, ${runs.size} independent initialisations${left ? ` (${left} died during training and ${left === 1 ? 'is' : 'are'} left out)` : ''}: ` +
     `spikes (‖∇L‖ above 3× the median of the preceding ${w} iterations) per run — ${list || 'none left'}.${verdict}`];
-}
-
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 export default experiment;

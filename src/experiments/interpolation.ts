@@ -56,7 +56,7 @@ const experiment: Experiment<Config> = {
           const model = flatnessCnn(ctx.rng(name, 'init'));
           const opt = new g.Adam(model.parameters(), { lr });
           const u = await trainUnit(ctx, name, model, opt, train, {
-            epochs: c.epochs, batchSize,
+            epochs: c.epochs, batchSize, label: `θ${k + 1} (lr ${lr}, batch ${batchSize})`,
             afterEpoch: (epoch, s) => ctx.log('epochs', { lr, theta: `θ${k + 1}`, batchSize, epoch, trainLoss: s.loss, trainAcc: s.acc }),
           });
           await u!.finish({ tensors: Object.fromEntries(model.namedParameters()) });

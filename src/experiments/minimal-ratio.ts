@@ -14,7 +14,8 @@
  */
 import * as g from '../index.js';
 import { line, panels, scatter } from '../report/charts.js';
-import { FUNCTION_MODELS, ScalarLog, VectorLog, isConstant, mlp, regressionStep, variance } from './common.js';
+import { num } from '../report/format.js';
+import { FUNCTION_MODELS, ScalarLog, VectorLog, isConstant, median, mlp, regressionStep, variance } from './common.js';
 import { HessianPool, hessianSpectra, symmetricEigenvalues } from './hessian-spectrum.js';
 import type { Experiment, Results, Row, RunContext } from './types.js';
 
@@ -362,6 +363,7 @@ async function trainFamily(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor): P
   const dead = Array.from({ length: N }, (_, n) => isConstant(predHost.subarray(n * P, (n + 1) * P)));
   const lossesOf = () => g.ensembleMSE(ens.forward(x), y);
   const [adamLoss, adamGradNorm] = await lossAndGradNorm(params, lossesOf);
+  bar.line(`Adam: ${c.adamSteps} steps  ${dead.filter(Boolean).length} of ${N} dead  median loss ${num(median(Array.from(adamLoss)))}  median ‖∇L‖ ${num(median(Array.from(adamGradNorm)))}`);
   const seedRatio = await gaussNewtonRatios(ens, x);
   const adamSeconds = seconds(t0);
   t0 = performance.now();
@@ -403,6 +405,7 @@ async function trainFamily(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor): P
   });
   const [taskLoss, taskGradNorm] = await lossAndGradNorm(params, lossesOf);
   const gradNormSeconds = seconds(t0);
+  bar.line(`½‖∇L‖² minimised: ${stoppedAt.size} of ${N} below ‖∇L‖ ${num(c.gradTol)}  median ‖∇L‖ ${num(median(Array.from(taskGradNorm)))}  median loss ${num(median(Array.from(taskLoss)))}`);
   bar.stop();
 
   const arrays: Record<string, Float32Array> = {};

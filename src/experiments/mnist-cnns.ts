@@ -38,7 +38,7 @@ const experiment: Experiment<Config> = {
 
   async run(ctx) {
     const c = ctx.config;
-    await trainCnnPair(ctx, await loadMnist(ctx, c.trainSamples, c.testSamples), experiment.presets.full.lr, MODELS,
+    await trainCnnPair(ctx, await loadMnist(ctx, c.trainSamples, c.testSamples), experiment.presets.full.lr, MODELS, LABEL,
       (name, init, dropout) => (name === 'cnnA' ? cnnA(init) : cnnB(init, dropout)), 'cnnB', 'CNN-B');
   },
 
@@ -54,7 +54,7 @@ const experiment: Experiment<Config> = {
  * from the run's seed).
  */
 export async function trainCnnPair(ctx: RunContext<CnnPairConfig>, { train, test }: { train: ImageDataset; test: ImageDataset },
-  protocolLr: number, models: readonly string[], build: (name: string, init: g.Generator, dropout: g.Generator) => g.Sequential,
+  protocolLr: number, models: readonly string[], label: Record<string, string>, build: (name: string, init: g.Generator, dropout: g.Generator) => g.Sequential,
   dropoutModel: string, dropoutLabel: string): Promise<void> {
   const c = ctx.config;
   if (c.lr !== protocolLr) ctx.note(lrNote(c.lr, protocolLr, ctx.preset));
@@ -64,7 +64,7 @@ export async function trainCnnPair(ctx: RunContext<CnnPairConfig>, { train, test
     const model = build(name, ctx.rng(name, 'init'), dropout);
     ctx.final({ [`${name}.params`]: model.numParameters() });
     await trainWithTestCurve(ctx, name, model, train, test, {
-      epochs: c.epochs, batchSize: c.batchSize, lr: c.lr, dropout, seedDropoutOn: name === dropoutModel,
+      epochs: c.epochs, batchSize: c.batchSize, lr: c.lr, dropout, seedDropoutOn: name === dropoutModel, label: label[name].split(' (')[0],
     });
     model.dispose();
   }

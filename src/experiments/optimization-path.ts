@@ -15,6 +15,7 @@ import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import * as g from '../index.js';
 import { line, panels } from '../report/charts.js';
 import {
+  epochLine,
   type EpochStats, epochLoader, evaluate, evaluateEnsemble, flatParameters, loadMnist, memberFlatParameters, restoreTraining,
   trainEnsembleEpoch, trainingState, trainUnit,
 } from './common.js';
@@ -120,7 +121,7 @@ async function trainOneByOne(ctx: RunContext<Config>, train: g.ImageDataset): Pr
       await snap({ epoch: 0, loss: s0.loss, acc: s0.acc });
     }
     const unit = await trainUnit(ctx, name, model, opt, train, {
-      epochs: c.epochs, batchSize: c.batchSize,
+      epochs: c.epochs, batchSize: c.batchSize, label: `MLP run ${r + 1}`,
       afterEpoch: async (epoch, s) => {
         ctx.log('epochs', { run: r, epoch, loss: s.loss, acc: s.acc });
         if (epoch % c.every === 0 || epoch === c.epochs) await snap({ epoch, loss: s.loss, acc: s.acc });
@@ -184,6 +185,8 @@ async function trainBatched(ctx: RunContext<Config>, train: g.ImageDataset): Pro
     const stats = await trainEnsembleEpoch(ens, opt, loaders, (i) => bar.update(e * perEpoch + i, `epoch ${e + 1}/${c.epochs}`));
     const done = epoch + 1;
     stats.forEach((s, r) => ctx.log('epochs', { run: r, epoch: done, loss: s.loss, acc: s.acc }));
+    const mean = (k: 'loss' | 'acc') => stats.reduce((a, s) => a + s[k], 0) / stats.length;
+    bar.line(`${epochLine(done, c.epochs, `${c.runs} MLPs (mean)`, { loss: mean('loss'), acc: mean('acc') })}`);
     if (done % c.every === 0 || done === c.epochs) await snap(done, stats);
     await unit.epochDone(done, { ...trainingState(ens, opt, { snapshots }), arrays });
   }

@@ -36,7 +36,7 @@ const experiment: Experiment<Config> = {
       const params = model.numParameters();
       const opt = new g.Adam(model.parameters(), { lr: c.lr });
       const unit = await trainUnit(ctx, name, model, opt, train, {
-        epochs: c.epochs, batchSize: c.batchSize,
+        epochs: c.epochs, batchSize: c.batchSize, label: `MLP 784-${h1}-${h2}-10`,
         afterEpoch: (epoch, s) => ctx.log('epochs', { model: name, params, epoch, trainLoss: s.loss, trainAcc: s.acc }),
       });
       const tr = await evaluate(model, train);

@@ -38,7 +38,7 @@ const experiment: Experiment<Config> = {
     ctx.final({ trainSamples: random.length, 'labels.agreeWithTrue': agree / random.length });
     if (!ctx.unit('cnnA').finished) {
       const model = cnnA(ctx.rng('cnnA', 'init'));
-      await trainWithTestCurve(ctx, 'cnnA', model, random, test, { epochs: c.epochs, batchSize: c.batchSize, lr: c.lr });
+      await trainWithTestCurve(ctx, 'cnnA', model, random, test, { epochs: c.epochs, batchSize: c.batchSize, lr: c.lr, label: 'CNN-A, random labels' });
       model.dispose();
     }
     random.release();

@@ -79,7 +79,7 @@ const experiment: Experiment<Config> = {
       const model = flatnessCnn(ctx.rng(name, 'init'));
       const opt = new g.Adam(model.parameters(), { lr: c.lr });
       const unit = await trainUnit(ctx, name, model, opt, train, {
-        epochs: c.epochs, batchSize: b,
+        epochs: c.epochs, batchSize: b, label: `CNN, batch ${b}`,
         afterEpoch: async (epoch, s) => ctx.log('epochs', {
           batchSize: b, epoch, trainLoss: s.loss, trainAcc: s.acc, seedSensitivity: await meanParamGradNorm(model.parameters()),
         }),

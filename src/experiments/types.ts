@@ -97,6 +97,11 @@ export interface Restored {
 export interface Progress {
   /** sets the count done (and a short status such as the current loss) */
   update(done: number, status?: string): void;
+  /**
+   * A line that stays in the log (stdout), with the time so far appended: one per epoch or block of iterations, its
+   * metrics named, e.g. `epoch 3/10  CNN-A  loss 0.132  acc 96.0 %  test 97.0 %`.
+   */
+  line(text: string): void;
   stop(): void;
 }
 
@@ -136,7 +141,7 @@ export interface RunContext<C> {
   final(values: Record<string, Value>): void;
   /** A sentence for the report (what the run saw, a caveat). */
   note(text: string): void;
-  /** A progress bar on stderr (silent when stderr is not a terminal). */
+  /** A progress bar on stderr when it is a terminal, and lines on stdout (see src/cli/progress.ts). */
   progress(label: string, total: number): Progress;
   unit(name: string): Unit;
   /** Writes results.json now. */

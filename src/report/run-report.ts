@@ -9,6 +9,7 @@ import type { Experiment, Results, Value } from '../experiments/types.js';
 import { readResults } from '../cli/run-folder.js';
 import { type Block, toHtml, toMarkdown } from './doc.js';
 import { REFERENCE, type RefEntry } from './reference.js';
+import { int, num, pct } from './format.js';
 import { toPng, toSvg } from './render.js';
 
 export interface DrawnFigure { name: string; title: string; definition: string; caption: string; svg: string; png: string }
@@ -42,10 +43,9 @@ export function formatValue(v: Value | undefined, format: RefEntry['format'] = '
   if (typeof v !== 'number') return String(v);
   if (!Number.isFinite(v)) return String(v);
   switch (format) {
-    case 'pct': return `${(v * 100).toFixed(2)} %`;
-    case 'exp': return v.toExponential(2);
-    case 'int': return String(Math.round(v));
-    default: return Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : String(Number(v.toPrecision(4)));
+    case 'pct': return pct(v, 2);
+    case 'int': return int(v);
+    default: return num(v);
   }
 }
 
