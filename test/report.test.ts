@@ -1,6 +1,6 @@
 /**
  * Figures and reports: a Vega-Lite chart becomes a valid SVG (with its title, definition label and axis titles as
- * text) and a PNG whose text really is drawn; the report puts our numbers beside the seed's and says where they differ.
+ * text) and a PNG whose text really is drawn; the report puts our numbers beside the original’s and says where they differ.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -42,7 +42,7 @@ test('scatter, panels, thin and melt', async () => {
     scatter(rows, { x: { field: 'step', title: 'a' }, y: { field: 'loss', title: 'b' }, color: { field: 'model', title: 'm' }, label: 'model' }),
     line(melt(rows, ['step'], { loss: 'loss' }, 'what'), { x: { field: 'step', title: 'c' }, y: { field: 'value', title: 'd' }, dash: { field: 'what', title: 'w' } }),
   ]);
-  svgText(await toSvg({ name: 'p', title: 'Panels', definition: 'seed variant', spec }));
+  svgText(await toSvg({ name: 'p', title: 'Panels', definition: 'original’s variant', spec }));
   const t = thin(rows, 10, 'model');
   assert.ok(t.length <= 22 && t.length >= 18, `${t.length}`);
   assert.is(t.filter((r) => r.model === 'deep').at(-1)!.step, 49, 'keeps the last point');
@@ -52,14 +52,15 @@ test('reports: our numbers beside the seed\'s, agreement judged, Markdown and HT
   const r = { experiment: 'mnist-cnns', preset: 'full', final: { 'cnnA.testAcc': 0.9841, 'cnnB.testAcc': 0.95, 'cnnA.params': 371581 } } as unknown as Results;
   const t = comparison(r);
   const row = (q: string) => t.rows.find((x) => x[0].startsWith(q))!;
-  assert.equal(row('CNN-A test').slice(1, 3), ['98.41 %', '98.37 %']);
+  assert.equal(row('CNN-A test').slice(1, 3), ['98.41\u00a0%', '98.37\u00a0%']);
   assert.match(row('CNN-A test')[3], /^agrees/);
   assert.match(row('CNN-B test accuracy, last epoch')[3], /^differs.*dropout/);
   assert.match(row('CNN-A parameters')[3], /^agrees/);
   assert.match(row('CNN-B parameters')[3], /not measured/);
-  assert.is(formatValue(4.92e-4, 'exp'), '4.92e-4');
+  assert.is(formatValue(4.92e-4, 'exp'), '4.92\u00a0×\u00a010⁻⁴');
+  assert.is(formatValue(371581, 'int'), '371\u202f581');
   const blocks = [{ h: 1 as const, text: 'T' }, { table: t }, { p: 'a `b` **c** [d](e.html) <x>' }];
-  assert.match(toMarkdown(blocks), /\| CNN-A test accuracy, last epoch \| 98.41 % \| 98.37 % \| agrees/);
+  assert.match(toMarkdown(blocks), /\| CNN-A test accuracy, last epoch \| 98.41\u00a0% \| 98.37\u00a0% \| agrees/);
   const html = toHtml(blocks, 'T');
   assert.match(html, /<code>b<\/code> <strong>c<\/strong> <a href="e.html">d<\/a> &lt;x&gt;/);
   assert.match(html, /class="differs"/);
@@ -78,7 +79,7 @@ test('gpugrad report assembles the runs it finds into one page (and lists the ex
   const page = await assembleReport(dir, { redraw: false });
   const html = readFileSync(page, 'utf8');
   assert.match(html, /mnist-cnns/);
-  assert.match(html, /371581/);
+  assert.match(html, /371\u202f581/);
   assert.match(html, /a note/);
   assert.match(readFileSync(join(dir, 'report.md'), 'utf8'), /\| fit-functions \| — \| not run/);
 });

@@ -27,7 +27,7 @@ Prints each experiment's name, homework section and title, and what its presets 
 const REPORT_HELP = `Usage: gpugrad report [--runs DIR]
 
 Redraws the figures and report of every run folder under DIR (default: runs), then writes DIR/report.html and
-DIR/report.md: each experiment's newest run, its figures beside the seed report's numbers (PROTOCOL.md), and a note
+DIR/report.md: each experiment's newest run, its figures beside the original report's numbers (docs/protocol.md), and a note
 where ours differ and why.
 `;
 

@@ -1,8 +1,8 @@
 /**
  * 1-2 Deep vs shallow on CIFAR-10: CNN-1 (4 210 090 parameters: two convolutions, dropout, a wide dense layer) and
  * CNN-2 (2 299 258: four convolutions) trained the same way (cross-entropy, Adam lr 1e-4, batch 64, 70 epochs); loss
- * and test accuracy every epoch, in eval mode (the task), and CNN-1 also with dropout on (the seed never called
- * eval()). PROTOCOL.md 1-2.
+ * and test accuracy every epoch, in eval mode (the task), and CNN-1 also with dropout on (the original never called
+ * eval()). docs/protocol.md 1-2.
  */
 import { loadCifar10 } from './common.js';
 import { type CnnPairConfig, epochFigures, epochSummary, trainCnnPair } from './mnist-cnns.js';
@@ -13,7 +13,7 @@ type Config = CnnPairConfig;
 
 const MODELS = ['cnn1', 'cnn2'] as const;
 const LABEL: Record<string, string> = { cnn1: 'CNN-1 (4 210 090 params, dropout)', cnn2: 'CNN-2 (2 299 258 params)' };
-const SEED_1 = 'CNN-1, dropout on (seed variant)';
+const SEED_1 = 'CNN-1, dropout on (original’s variant)';
 
 const experiment: Experiment<Config> = {
   name: 'cifar-cnns',

@@ -174,7 +174,7 @@ export async function trainEpoch(model: Module, opt: Adam, loader: g.DataLoader,
   return { loss: loss / n, acc: correct / n };
 }
 
-/** Mean cross-entropy and accuracy over a whole dataset, in eval mode unless `trainMode` (the seed's dropout-on). */
+/** Mean cross-entropy and accuracy over a whole dataset, in eval mode unless `trainMode` (the original’s dropout-on). */
 export async function evaluate(model: Module, ds: ImageDataset, { batchSize = 1000, trainMode = false } = {}): Promise<EpochStats> {
   const wasTraining = model.training;
   model.train(trainMode);

@@ -1,7 +1,7 @@
 /**
  * 1-1 Deep vs shallow: simulate a function. Three MLPs with about the same number of parameters (deep 571, medium
  * 572, shallow 571) fit f1 = sin(5πx)/(5πx) and f2 = sign(sin(5πx)) with full-batch Adam on the MSE; the loss is
- * recorded every iteration before the update. PROTOCOL.md 1-1.
+ * recorded every iteration before the update. docs/protocol.md 1-1.
  *
  * Batched (the default): the six trainings run at once, one MLPEnsemble per architecture whose two members fit f1 and
  * f2, all three stepped together; each member starts from the generator its one-by-one model uses, so the curves are
@@ -20,7 +20,7 @@ interface Config { iterations: number; lr: number; checkpointEvery: number; read
 
 const FUNCTIONS = ['f1', 'f2'] as const;
 const MODELS = Object.keys(FUNCTION_MODELS) as (keyof typeof FUNCTION_MODELS)[];
-const DEFINITION = 'task (PROTOCOL 1-1: deep = 8 Linear layers, MSE before each update; the seed\'s swapped model labels corrected)';
+const DEFINITION = 'task (protocol 1-1: deep = 8 Linear layers, MSE before each update; the original’s swapped model labels corrected)';
 
 const experiment: Experiment<Config> = {
   name: 'fit-functions',
@@ -57,7 +57,7 @@ const experiment: Experiment<Config> = {
       const truth: Row[] = pred.filter((row) => row.model === MODELS[0]).map((row) => ({ ...row, model: 'ground truth', y: row.truth }));
       figs.push({
         name: `${fn}-prediction`, title: `${fn}: predictions after training vs ground truth`, definition: DEFINITION,
-        caption: 'Each model labelled by its own name (the seed report swapped models 2 and 3).',
+        caption: 'Each model labelled by its own name (the original report swapped models 2 and 3).',
         spec: line([...truth, ...pred], {
           x: { field: 'x', title: 'x' }, y: { field: 'y', title: 'f(x)' },
           color: { field: 'model', title: 'model', sort: ['ground truth', ...MODELS], colors: ['#000000', '#4c78a8', '#f58518', '#54a24b'] },

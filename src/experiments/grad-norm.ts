@@ -1,6 +1,6 @@
 /**
  * 2-2 Observe the gradient norm during training: the deep 571-parameter model on f1, full batch, Adam on the MSE;
- * every iteration the loss and the L2 norm of the gradient over all parameters. PROTOCOL.md 2-2.
+ * every iteration the loss and the L2 norm of the gradient over all parameters. docs/protocol.md 2-2.
  *
  * The task is one training (run 0). Our addition: `runs` trainings from independent initialisations, to see whether
  * the spikes of run 0's gradient norm are generic. Batched (the default), the runs train at once as one MLPEnsemble,
@@ -15,9 +15,9 @@ import type { Experiment, Results, Row, RunContext } from './types.js';
 interface Config { iterations: number; lr: number; checkpointEvery: number; readEvery: number; runs: number; oneByOne: boolean }
 
 const WIDTHS = FUNCTION_MODELS.deep;
-const MORE_RUNS = 'our addition (not in the protocol or the seed): the same training from independent initialisations; run 0 is the task\'s';
+const MORE_RUNS = 'our addition (not in the protocol or the original): the same training from independent initialisations; run 0 is the task\'s';
 
-const DEFINITION = 'task (PROTOCOL 2-2: loss and ‖∇L‖₂ over all 571 parameters, every iteration, before the update)';
+const DEFINITION = 'task (protocol 2-2: loss and ‖∇L‖₂ over all 571 parameters, every iteration, before the update)';
 
 const experiment: Experiment<Config> = {
   name: 'grad-norm',

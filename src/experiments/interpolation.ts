@@ -2,7 +2,7 @@
  * 3-3 part 1, flatness by interpolation: for each learning rate, the 3-3 CNN (14 718 parameters) is trained twice,
  * θ1 with batch 64 and θ2 with batch 1024 (each from its own init, Adam, 10 epochs); then along the line
  * θ(α) = (1 − α)·θ1 + α·θ2 over all parameters, α from −1 to 2 (0 and 1 included), loss and accuracy over the
- * training and test sets. PROTOCOL.md 3-3.
+ * training and test sets. docs/protocol.md 3-3.
  */
 import * as g from '../index.js';
 import { line, panels } from '../report/charts.js';
@@ -17,7 +17,7 @@ interface Config {
   trainSamples?: number; testSamples?: number;
 }
 
-const DEFINITION = 'task (PROTOCOL 3-3: θ(α) = (1−α)θ1 + αθ2 over all parameters; loss and accuracy over the whole sets, eval mode; α = 0 and 1 on the grid)';
+const DEFINITION = 'task (protocol 3-3: θ(α) = (1−α)θ1 + αθ2 over all parameters; loss and accuracy over the whole sets, eval mode; α = 0 and 1 on the grid)';
 
 /** −1, −1 + 1/k, …, 2: exact at 0 and 1. */
 export function alphaGrid(k: number): number[] {

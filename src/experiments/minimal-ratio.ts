@@ -1,11 +1,11 @@
 /**
  * 2-3 What happens when the gradient is almost zero. Each of N trainings of the deep 571-parameter model on f1:
- *   1. Adam on the MSE (the seed's whole training: its variant is measured here, a per-layer Gauss–Newton block);
+ *   1. Adam on the MSE (the original’s whole training: its variant is measured here, a per-layer Gauss–Newton block);
  *   2. the task: switch the objective to g(θ) = ½‖∇L(θ)‖² (its gradient H·∇L costs one Hessian-vector product) and
  *      train until ‖∇L‖ is near 0;
  *   3. the full 571×571 Hessian of L (571 backward passes, float64 on the CPU for clean small eigenvalues), its
  *      eigenvalues (ml-matrix), and the minimal ratio = fraction of eigenvalues > τ, τ = tauRel·max|λ|.
- * Dead networks (constant output, loss = Var(f1)) are detected and shown apart. PROTOCOL.md 2-3.
+ * Dead networks (constant output, loss = Var(f1)) are detected and shown apart. docs/protocol.md 2-3.
  *
  * Batched (the default): phases 1 and 2 train all N networks at once as one MLPEnsemble — one matmul per layer for
  * all of them, per-model losses and gradient norms read back every `readEvery` steps. A network whose ‖∇L‖ drops
@@ -45,8 +45,8 @@ const WIDTHS = FUNCTION_MODELS.deep;
 /** Seconds spent in each phase during one attempt (reported as final numbers: where the time goes). */
 interface Spent { adam: number; gradNorm: number; hessian: number }
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
-const TASK = 'task (PROTOCOL 2-3: minimise ½‖∇L‖² after Adam; full Hessian in float64; ratio = #{λ > τ}/571)';
-const SEED = (adamSteps: unknown) => `seed variant (Adam steps only: ${adamSteps}, the seed's 1 000; per-layer Gauss–Newton blocks JᵀJ, weights only; ratio = mean over layers of #{λ > 0}/size in float32)`;
+const TASK = 'task (protocol 2-3: minimise ½‖∇L‖² after Adam; full Hessian in float64; ratio = #{λ > τ}/571)';
+const SEED = (adamSteps: unknown) => `original’s variant (Adam steps only: ${adamSteps}, the original’s 1 000; per-layer Gauss–Newton blocks JᵀJ, weights only; ratio = mean over layers of #{λ > 0}/size in float32)`;
 
 const experiment: Experiment<Config> = {
   name: 'minimal-ratio',
@@ -117,7 +117,7 @@ const experiment: Experiment<Config> = {
         spec: scatter(rows, { x: { field: 'taskRatio', title: 'minimal ratio (fraction of Hessian eigenvalues > τ)', domain: [0, 1] }, y: { field: 'taskLoss', title: 'loss (MSE)', log: true }, color: state }),
       },
       {
-        name: 'minimal-ratio-seed', title: 'The seed\'s variant: Gauss–Newton-block ratio vs loss after Adam', definition: SEED(r.config.adamSteps),
+        name: 'minimal-ratio-seed', title: 'The original’s variant: Gauss–Newton-block ratio vs loss after Adam', definition: SEED(r.config.adamSteps),
         caption: 'Dead networks get ratio 0 here because their blocks are exactly 0, not because they sit at a minimum.',
         spec: scatter(rows, { x: { field: 'seedRatio', title: 'GN-block ratio (mean over 8 layers of fraction > 0)', domain: [0, 1] }, y: { field: 'adamLoss', title: 'loss after Adam (MSE)', log: true }, color: state }),
       },
@@ -252,7 +252,7 @@ async function lossAndGradNorm(params: g.Tensor[], losses: () => g.Tensor): Prom
 /** One Linear layer's inputs a_n (rows × nIn) and output sensitivities δ_n (rows × nOut), row-major on the host. */
 interface LayerActs { A: ArrayLike<number>; D: ArrayLike<number>; nIn: number; nOut: number; rows: number }
 
-/** The seed's ratio from every layer's (a_n, δ_n): mean over layers of #{λ(JᵀJ) > 0} / size, in float32. */
+/** The original’s ratio from every layer's (a_n, δ_n): mean over layers of #{λ(JᵀJ) > 0} / size, in float32. */
 function gaussNewtonRatioOf(layers: readonly LayerActs[]): number {
   let sum = 0;
   for (const { A, D, nIn, nOut, rows } of layers) {
@@ -429,7 +429,7 @@ async function memberStates(ens: g.MLPEnsemble): Promise<Record<string, Float32A
 }
 
 /**
- * The seed's measure: for each Linear layer, J = ∂f(x_n)/∂W over the inputs (row n = δ_n ⊗ a_n, with a_n the layer's
+ * The original’s measure: for each Linear layer, J = ∂f(x_n)/∂W over the inputs (row n = δ_n ⊗ a_n, with a_n the layer's
  * input and δ_n = ∂f_n/∂z_n its output's sensitivity), the block JᵀJ rounded to float32, and the fraction of its
  * eigenvalues > 0; the ratio is the mean over the layers.
  */

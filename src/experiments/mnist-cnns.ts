@@ -1,8 +1,8 @@
 /**
  * 1-2 Deep vs shallow on MNIST: CNN-A (371 581 parameters, no dropout) and CNN-B (228 010, with dropout) trained the
  * same way (cross-entropy, Adam lr 1e-4, batch 64, 10 epochs); loss and test accuracy every epoch. Accuracy is
- * measured in eval mode (the task); CNN-B is also measured with dropout on, as the seed did (it never called eval()).
- * PROTOCOL.md 1-2.
+ * measured in eval mode (the task); CNN-B is also measured with dropout on, as the original did (it never called eval()).
+ * docs/protocol.md 1-2.
  */
 import * as g from '../index.js';
 import { line } from '../report/charts.js';
@@ -17,10 +17,10 @@ type Config = CnnPairConfig;
 
 const MODELS = ['cnnA', 'cnnB'] as const;
 const LABEL: Record<string, string> = { cnnA: 'CNN-A (371 581 params)', cnnB: 'CNN-B (228 010 params, dropout)' };
-const SEED_B = 'CNN-B, dropout on (seed variant)';
+const SEED_B = 'CNN-B, dropout on (original’s variant)';
 const SEED_A_CURVE = [0.9093, 0.9395, 0.9605, 0.9710, 0.9749, 0.9788, 0.9781, 0.9786, 0.9841, 0.9837];
-const LOSS_DEF = 'task (PROTOCOL 1-2: mean cross-entropy; train = running mean over each epoch\'s batches, test = the whole test set in eval mode)';
-const ACC_DEF = 'task (eval mode) and seed variant (CNN-B measured with dropout on, as the seed did)';
+const LOSS_DEF = 'task (protocol 1-2: mean cross-entropy; train = running mean over each epoch\'s batches, test = the whole test set in eval mode)';
+const ACC_DEF = 'task (eval mode) and original’s variant (CNN-B measured with dropout on, as the original did)';
 
 const experiment: Experiment<Config> = {
   name: 'mnist-cnns',
@@ -49,7 +49,7 @@ const experiment: Experiment<Config> = {
 
 /**
  * The training of 1-2 (shared with cifar-cnns): each model is its own resumable unit with a test curve per epoch (the
- * one with dropout, `dropoutModel`, also measured with dropout on, as the seed did), then each model's last epoch
+ * one with dropout, `dropoutModel`, also measured with dropout on, as the original did), then each model's last epoch
  * becomes final numbers. `build` makes a model from its init generator and the dropout generator (reseeded every epoch
  * from the run's seed).
  */
@@ -76,12 +76,12 @@ export async function trainCnnPair(ctx: RunContext<CnnPairConfig>, { train, test
     ctx.final({ [`${name}.testAcc`]: last.testAcc, [`${name}.testLoss`]: last.testLoss, [`${name}.trainLoss`]: last.trainLoss });
     if (last.testAccDropoutOn !== undefined) ctx.final({ [`${name}.testAccDropoutOn`]: last.testAccDropoutOn });
   }
-  ctx.note(`${dropoutLabel}'s accuracy is measured in eval mode (dropout off); the seed measured it with dropout on, shown as the seed variant.`);
+  ctx.note(`${dropoutLabel}'s accuracy is measured in eval mode (dropout off); the original measured it with dropout on, shown as the original’s variant.`);
 }
 
 /**
  * The two figures of 1-2 (shared with cifar-cnns): loss per epoch (train solid, test dashed) and test accuracy per
- * epoch, with the seed variant (dropout on) and, at the full preset, the seed report's own curve where it has one.
+ * epoch, with the original’s variant (dropout on) and, at the full preset, the original report's own curve where it has one.
  */
 export function epochFigures(r: Results, models: readonly string[], label: Record<string, string>, seedLabel: string,
   seedCurve: number[] | null, seedCurveModel: string, dataset: string) {
@@ -92,10 +92,10 @@ export function epochFigures(r: Results, models: readonly string[], label: Recor
   ]);
   const acc: Row[] = rows.map((x) => ({ epoch: x.epoch, series: label[String(x.model)], acc: x.testAcc }));
   for (const x of rows) if (x.testAccDropoutOn !== undefined) acc.push({ epoch: x.epoch, series: seedLabel, acc: x.testAccDropoutOn });
-  const seedRef = `${label[seedCurveModel]}: seed report`;
+  const seedRef = `${label[seedCurveModel]}: original report`;
   if (seedCurve) seedCurve.forEach((a, i) => acc.push({ epoch: i + 1, series: seedRef, acc: a }));
   const names = models.map((m) => label[m]);
-  // the legend lists only the series drawn (the seed's curve is drawn at the full preset only)
+  // the legend lists only the series drawn (the original’s curve is drawn at the full preset only)
   const present = ([[names[0], '#4c78a8'], [names[1], '#f58518'], [seedLabel, '#e45756'], [seedRef, '#9d9d9d']] as const)
     .filter(([n]) => acc.some((x) => x.series === n));
   const epoch = { field: 'epoch', title: 'epoch' };
@@ -111,8 +111,8 @@ export function epochFigures(r: Results, models: readonly string[], label: Recor
     },
     {
       name: 'accuracy', title: `${dataset}: test accuracy per epoch`, definition: ACC_DEF,
-      caption: `Eval mode unless marked. "${seedLabel}" repeats the seed's measurement with dropout left on.` +
-        (seedCurve ? ` "${seedRef}" is the seed report's printed curve.` : ''),
+      caption: `Eval mode unless marked. "${seedLabel}" repeats the original’s measurement with dropout left on.` +
+        (seedCurve ? ` "${seedRef}" is the original report's printed curve.` : ''),
       spec: line(acc, {
         x: epoch, y: { field: 'acc', title: 'test accuracy' }, points: true,
         color: { field: 'series', title: 'model', sort: present.map(([n]) => n), colors: present.map(([, c]) => c) },
@@ -127,7 +127,7 @@ export function epochSummary(r: Results, models: readonly string[], label: Recor
   const lasts = models.map((m) => (r.series.epochs ?? []).filter((x) => x.model === m).at(-1)).filter((x) => x !== undefined);
   for (const x of lasts) {
     out.push(`${label[String(x.model)]}: after ${x.epoch} epochs test accuracy ${pct(x.testAcc)} (eval mode)` +
-      (x.testAccDropoutOn !== undefined ? `, ${pct(x.testAccDropoutOn)} with dropout on (the seed's way)` : '') +
+      (x.testAccDropoutOn !== undefined ? `, ${pct(x.testAccDropoutOn)} with dropout on (the original’s way)` : '') +
       `; train loss ${Number(x.trainLoss).toFixed(4)}, test loss ${Number(x.testLoss).toFixed(4)}.`);
   }
   if (lasts.length === 2) {

@@ -2,7 +2,7 @@
  * 2-1 Visualise the optimisation process: 8 independent trainings of an MNIST MLP 784-256-128-10. At initialisation
  * and every few epochs, the flattened parameters of the whole model and of its first layer (fc1, all 256 units) are
  * collected with that epoch's loss and accuracy; PCA to 2 components, fitted jointly on every run's snapshots, shows
- * the paths. PROTOCOL.md 2-1.
+ * the paths. docs/protocol.md 2-1.
  *
  * PCA: with 88 rows of 235 146 columns, the components come from the rows' Gram matrix (88 × 88, its eigenvectors by
  * ml-matrix): the same components as an SVD of the data, in a second instead of minutes (ml-pca's SVD and NIPALS
@@ -27,7 +27,7 @@ interface Config { runs: number; epochs: number; every: number; lr: number; batc
 const HIDDEN = [256, 128];
 
 const FC1 = 784 * 256 + 256; // fc1's weight and bias come first in the flattened parameters
-const DEFINITION = 'task (PROTOCOL 2-1: every snapshot, one colour per run, the whole first layer; PCA fitted jointly on all runs)';
+const DEFINITION = 'task (protocol 2-1: every snapshot, one colour per run, the whole first layer; PCA fitted jointly on all runs)';
 
 interface Snapshot { epoch: number; loss: number; acc: number }
 interface SnapshotRow { run: number; s: Snapshot; params: Float32Array }
@@ -86,7 +86,7 @@ const experiment: Experiment<Config> = {
       spec: panels([panel('pca', 'model', 'whole model (235 146 parameters)'), panel('pca', 'fc1', 'layer fc1 (784×256 + 256)')], 2),
     }, {
       name: 'optimization-path-displacement', title: 'The same paths, PCA of each run\'s displacement from its initialisation',
-      definition: 'our addition (not in the protocol or the seed): joint PCA of θ_t − θ_0, so each path shows at the scale of its training, not of the distance between initialisations',
+      definition: 'our addition (not in the protocol or the original): joint PCA of θ_t − θ_0, so each path shows at the scale of its training, not of the distance between initialisations',
       caption,
       spec: panels([panel('pcaDisplacement', 'model', 'whole model'), panel('pcaDisplacement', 'fc1', 'layer fc1')], 2),
     }];

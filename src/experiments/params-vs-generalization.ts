@@ -1,6 +1,6 @@
 /**
  * 3-2 Number of parameters vs generalisation: ten MNIST MLPs 784-h1-h2-10 (3 270 … 337 674 parameters) trained the
- * same way; afterwards loss and accuracy over the whole training and test sets. PROTOCOL.md 3-2.
+ * same way; afterwards loss and accuracy over the whole training and test sets. docs/protocol.md 3-2.
  */
 import * as g from '../index.js';
 import { line, melt } from '../report/charts.js';
@@ -11,7 +11,7 @@ import type { Experiment, Results } from './types.js';
 interface Config { models: [number, number][]; epochs: number; lr: number; batchSize: number; trainSamples?: number; testSamples?: number }
 
 const ALL: [number, number][] = [[4, 8], [8, 16], [16, 32], [32, 64], [64, 128], [100, 200], [128, 256], [200, 300], [256, 400], [256, 512]];
-const DEFINITION = 'task (PROTOCOL 3-2: one Adam per model for all epochs; loss and accuracy over the full sets in eval mode)';
+const DEFINITION = 'task (protocol 3-2: one Adam per model for all epochs; loss and accuracy over the full sets in eval mode)';
 
 const experiment: Experiment<Config> = {
   name: 'params-vs-generalization',

@@ -1,8 +1,8 @@
 /**
  * 3-1 Can the network fit random labels? CNN-A of 1-2 trained on the MNIST training images with labels drawn
- * uniformly from 0..9 (seeded); the test set keeps its true labels. Train and test cross-entropy every epoch. The seed
+ * uniformly from 0..9 (seeded); the test set keeps its true labels. Train and test cross-entropy every epoch. The original
  * stopped at 50 epochs with the train loss still falling and concluded it cannot fit them; we train longer so the
- * memorisation shows. PROTOCOL.md 3-1.
+ * memorisation shows. docs/protocol.md 3-1.
  */
 import * as g from '../index.js';
 import { line } from '../report/charts.js';
@@ -12,7 +12,7 @@ import type { Experiment, Results, Row } from './types.js';
 
 interface Config { epochs: number; lr: number; batchSize: number; trainSamples?: number; testSamples?: number }
 
-const DEFINITION = 'task (PROTOCOL 3-1: one Adam for all epochs; mean cross-entropy; train = running mean over each epoch on the random labels, test = true labels, eval mode)';
+const DEFINITION = 'task (protocol 3-1: one Adam for all epochs; mean cross-entropy; train = running mean over each epoch on the random labels, test = true labels, eval mode)';
 
 const experiment: Experiment<Config> = {
   name: 'random-labels',
@@ -21,7 +21,7 @@ const experiment: Experiment<Config> = {
   description: 'CNN-A on MNIST with random training labels; train and test cross-entropy per epoch, long enough to memorise',
   data: ['mnist'],
   presets: {
-    // the seed's 50 epochs end mid-memorisation; 150 show it finishing (or pass --epochs / --lr)
+    // the original’s 50 epochs end mid-memorisation; 150 show it finishing (or pass --epochs / --lr)
     full: { epochs: 150, lr: 1e-4, batchSize: 64 },
     // a small set memorises in few steps (SwiftShader: ~45 ms per CNN-A training image at load ~12)
     quick: { epochs: 40, lr: 1e-3, batchSize: 16, trainSamples: 64, testSamples: 50 },
@@ -86,7 +86,7 @@ const experiment: Experiment<Config> = {
         `train accuracy ${(100 * Number(last.trainAcc)).toFixed(1)} % (chance 10 %).`,
       `Test loss (true labels) ${Number(first.testLoss).toFixed(3)} → ${Number(last.testLoss).toFixed(3)}, test accuracy ${(100 * Number(last.testAcc)).toFixed(1)} %.`,
       memorised
-        ? 'The network memorises the random labels: the train loss falls far below ln 10 while the test loss rises. The seed\'s "cannot fit random labels" was a run stopped early.'
+        ? 'The network memorises the random labels: the train loss falls far below ln 10 while the test loss rises. The original’s "cannot fit random labels" was a run stopped early.'
         : 'The train loss has not yet fallen far below ln 10 = 2.303: memorisation is under way but unfinished at this length (more epochs or a higher lr finish it).',
     ];
   },

@@ -38,7 +38,7 @@ export interface Figure {
   /** file stem: `<name>.svg`, `<name>.png` */
   name: string;
   title: string;
-  /** which definition produced it, per PROTOCOL.md: e.g. 'task', 'seed variant', 'task and seed variant' */
+  /** which definition produced it, per docs/protocol.md: e.g. 'task', 'original’s variant', 'task and original’s variant' */
   definition: string;
   caption?: string;
   spec: Record<string, unknown>;
@@ -137,7 +137,7 @@ export interface RunContext<C> {
   log(series: string, row: Row): void;
   /** The rows of a series logged so far, earlier attempts' included (after --resume). */
   series(name: string): readonly Row[];
-  /** Sets final numbers (flat key → value); the report compares them with the seed's. */
+  /** Sets final numbers (flat key → value); the report compares them with the original’s. */
   final(values: Record<string, Value>): void;
   /** A sentence for the report (what the run saw, a caveat). */
   note(text: string): void;

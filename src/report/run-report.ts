@@ -1,16 +1,28 @@
 /**
  * One run's report: draws its figures from results.json (SVG + PNG in the run folder) and writes report.md and
- * report.html with the configuration, the device, our final numbers beside the seed's, the figures and the notes.
+ * report.html with the configuration, the device, our final numbers beside the original’s, the figures and the notes.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { loadExperiment, isExperimentName } from '../experiments/index.js';
 import type { Experiment, Results, Value } from '../experiments/types.js';
 import { readResults } from '../cli/run-folder.js';
+import { packageRoot } from '../cli/version.js';
 import { type Block, toHtml, toMarkdown } from './doc.js';
 import { REFERENCE, type RefEntry } from './reference.js';
 import { int, num, pct } from './format.js';
 import { toPng, toSvg } from './render.js';
+
+/** The protocol, linked where the package ships it (a file link: the report is read on the machine that ran it). */
+export function protocolLink(): string {
+  const root = packageRoot();
+  const file = root ? join(root, 'docs', 'protocol.md') : null;
+  return file && existsSync(file) ? `[docs/protocol.md](${pathToFileURL(file).href})` : '`docs/protocol.md` (in the gpugrad repository)';
+}
+
+/** What "the original homework report" is: said once per page. */
+export const ORIGINAL_EXPLAINED = `The *original homework report* is a student's report for this homework (Deep Learning CPSC 8430, Homework 1), with its PyTorch code; the protocol we follow, ${protocolLink()}, quotes its numbers and says where its code measured something other than the task, in which case we also compute the original’s variant.`;
 
 export interface DrawnFigure { name: string; title: string; definition: string; caption: string; svg: string; png: string }
 
@@ -49,7 +61,7 @@ export function formatValue(v: Value | undefined, format: RefEntry['format'] = '
   }
 }
 
-/** Our final numbers beside the seed's, with agreement and the reason where they differ. */
+/** Our final numbers beside the original’s, with agreement and the reason where they differ. */
 export function comparison(r: Results): { head: string[]; rows: string[][] } {
   const ref = REFERENCE[r.experiment];
   const rows: string[][] = [];
@@ -63,12 +75,12 @@ export function comparison(r: Results): { head: string[]; rows: string[][] } {
       const agrees = tol === 0 ? ours === e.seed : rel <= tol;
       const ratio = e.seed !== 0 && ours / e.seed > 0 ? ` (×${formatValue(ours / e.seed)})` : '';
       verdict = agrees ? 'agrees' : `differs${ratio}`;
-      if (r.preset !== 'full' && !e.structural) verdict = `${r.preset} preset, not comparable${ratio ? `: ${ratio.slice(2, -1)} the seed's` : ''}`;
+      if (r.preset !== 'full' && !e.structural) verdict = `${r.preset} preset, not comparable${ratio ? `: ${ratio.slice(2, -1)} the original’s` : ''}`;
     }
     const why = e.why && r.preset === 'full' && !verdict.startsWith('agrees') ? e.why : '';
     rows.push([e.quantity, formatValue(ours, e.format), typeof e.seed === 'number' ? formatValue(e.seed, e.format) : e.seed, [verdict, why].filter(Boolean).join(': ')]);
   }
-  return { head: ['quantity', 'ours', 'seed report', 'note'], rows };
+  return { head: ['quantity', 'ours', 'original report', 'note'], rows };
 }
 
 /** Everything other than the final numbers: the whole `final` table, for the reader who wants it all. */
@@ -94,7 +106,7 @@ export function presetCaveat(r: Results, full?: Record<string, unknown>): string
   if (r.preset === 'full' && !diff.length) return null;
   const what = diff.length ? `: ${diff.join('; ')}` : ' (see the settings)';
   if (r.preset === 'full') return `Settings changed from the protocol's${what}.`;
-  return `This is a **${r.preset}** preset run, smaller than the protocol${what}. Trained numbers are not comparable with the seed's; the qualitative picture and the parameter counts are. Run with \`--preset full\` for the protocol's sizes.`;
+  return `This is a **${r.preset}** preset run, smaller than the protocol${what}. Trained numbers are not comparable with the original’s; the qualitative picture and the parameter counts are. Run with \`--preset full\` for the protocol's sizes.`;
 }
 
 /** The blocks describing one run; `prefix` is the run folder relative to the page (for the assembled report). */
@@ -113,7 +125,7 @@ export function runBlocks(r: Results, figures: DrawnFigure[], problems: string[]
     figs.push({ figure: { svg: prefix + f.svg, png: prefix + f.png, title: f.title, caption: `${f.title}. Definition: ${f.definition}.${f.caption ? ` ${f.caption}` : ''}` } });
   }
   if (!figures.length) figs.push({ p: 'No figures.' });
-  const numbers: Block[] = cmp.rows.length ? [{ h: h2, text: 'Our numbers beside the seed report\'s' }, { table: cmp }] : [];
+  const numbers: Block[] = cmp.rows.length ? [{ h: h2, text: 'Our numbers beside the original report\'s' }, { table: cmp }] : [];
   blocks.push({ columns: [figs, numbers] });
   const notes = [...r.notes, ...(REFERENCE[r.experiment]?.notes ?? []), ...problems];
   if (notes.length) blocks.push({ h: h2, text: 'Notes' }, { list: notes });
