@@ -3,8 +3,8 @@
  * - lines that stay (`line()`: one per epoch or per block of iterations, with named metrics and the time so far) go to
  *   stdout, so a redirected run (`> log`, CI, nohup) still tells its story;
  * - a live bar on stderr when stderr is a terminal: count, elapsed time, a smoothed ETA ("estimating…" until the rate
- *   has settled). Without a terminal there is no bar; instead a plain progress line every tenth of the work, so a log
- *   of an experiment that prints no epochs still moves.
+ *   has settled). Without a terminal there is no bar; instead, until the first labelled line, a plain progress line
+ *   every tenth of the work, so a log of an experiment that prints no epochs still moves.
  * GPUGRAD_QUIET silences both (the test runner sets it).
  */
 import type { Progress } from '../experiments/types.js';
@@ -88,10 +88,10 @@ export function progressBar(label: string, total: number, o: ProgressOptions = {
       if (tty) {
         if (performance.now() - lastDraw >= 100 || done >= total) draw();
       } else if (total > 0 && done / total >= nextPlain && done < total) {
-        // a plain heartbeat every tenth of the work, for logs of runs that print no per-epoch lines (skipped when a
-        // labelled line said as much within the last tenth)
+        // a plain heartbeat every tenth of the work, for logs of runs that print no labelled lines (once one has been
+        // printed, the lines tell the story and the heartbeats would only repeat them)
         while (nextPlain <= done / total) nextPlain += 0.1;
-        if ((done - lineAt) / total < 0.1) return;
+        if (lineAt > -Infinity) return;
         lines.write(`${label}  ${done}/${total} (${Math.floor((100 * done) / total)} %)  ${timing()}${status ? `  ${status}` : ''}\n`);
       }
     },

@@ -49,7 +49,7 @@ const experiment: Experiment<Config> = {
         name: `${fn}-loss`, title: `${fn}: training loss of three ~571-parameter models`, definition: DEFINITION,
         caption: 'Mean squared error over the full batch, before each Adam update; log scale.',
         spec: line(thin(loss, 1500, 'model'), {
-          x: { field: 'iteration', title: 'iteration' }, y: { field: 'mse', title: 'MSE (mean)', log: true },
+          x: { field: 'iteration', title: 'iteration', tight: true }, y: { field: 'mse', title: 'MSE (mean)', log: true },
           color: { field: 'model', title: 'model', sort: MODELS, colors: ['#4c78a8', '#f58518', '#54a24b'] },
         }),
       });
@@ -59,7 +59,7 @@ const experiment: Experiment<Config> = {
         name: `${fn}-prediction`, title: `${fn}: predictions after training vs ground truth`, definition: DEFINITION,
         caption: 'Each model labelled by its own name (the original report swapped models 2 and 3).',
         spec: line([...truth, ...pred], {
-          x: { field: 'x', title: 'x' }, y: { field: 'y', title: 'f(x)' },
+          x: { field: 'x', title: 'x', tight: true }, y: { field: 'y', title: 'f(x)' },
           color: { field: 'model', title: 'model', sort: ['ground truth', ...MODELS], colors: ['#000000', '#4c78a8', '#f58518', '#54a24b'] },
         }),
       });

@@ -54,15 +54,15 @@ const experiment: Experiment<Config> = {
       name: 'loss-and-grad-norm', title: 'Loss and gradient norm of the deep model on f1', definition: DEFINITION,
       caption: 'Both on log scales. A dead network (constant output) would flatten at Var(f1) with ‖∇L‖ → 0.',
       spec: panels([
-        line(rows, { x: { field: 'iteration', title: 'iteration' }, y: { field: 'loss', title: 'MSE loss', log: true }, panelTitle: 'loss', height: 220 }),
-        line(rows, { x: { field: 'iteration', title: 'iteration' }, y: { field: 'gradNorm', title: '‖∇L‖₂ (all parameters)', log: true }, panelTitle: 'gradient norm', height: 220 }),
+        line(rows, { x: { field: 'iteration', title: 'iteration', tight: true }, y: { field: 'loss', title: 'MSE loss', log: true }, panelTitle: 'loss', height: 220 }),
+        line(rows, { x: { field: 'iteration', title: 'iteration', tight: true }, y: { field: 'gradNorm', title: '‖∇L‖₂ (all parameters)', log: true }, panelTitle: 'gradient norm', height: 220 }),
       ], 1),
     }];
     const all = allRuns(r);
     if (all.size > 1) {
       const runRows = thin([...all.values()].flat(), 800, 'run');
       const enc = (field: string, title: string, panelTitle: string) => line(runRows, {
-        x: { field: 'iteration', title: 'iteration' }, y: { field, title, log: true }, color: { field: 'run', title: 'run' }, panelTitle, height: 220,
+        x: { field: 'iteration', title: 'iteration', tight: true }, y: { field, title, log: true }, color: { field: 'run', title: 'run' }, panelTitle, height: 220,
       });
       figs.push({
         name: 'grad-norm-runs', title: `Loss and gradient norm of ${all.size} trainings from independent initialisations`, definition: MORE_RUNS,
@@ -80,8 +80,8 @@ const experiment: Experiment<Config> = {
     const tail = norms.slice(Math.floor(norms.length / 2));
     const peak = s.reduce((best, x) => (Number(x.gradNorm) > Number(best.gradNorm) ? x : best), s[0]);
     return [
-      `Loss ${Number(s[0].loss).toExponential(2)} → ${Number(s.at(-1)!.loss).toExponential(2)} over ${s.length} iterations; dead network: ${r.final.dead ?? '?'}.`,
-      `Gradient norm ${norms[0].toFixed(3)} at the start, largest ${Number(peak.gradNorm).toFixed(3)} at iteration ${peak.iteration}; over the second half it stays between ${Math.min(...tail).toExponential(1)} and ${Math.max(...tail).toExponential(1)}.`,
+      `Loss ${num(Number(s[0].loss))} → ${num(Number(s.at(-1)!.loss))} over ${s.length} iterations; dead network: ${r.final.dead ?? '?'}.`,
+      `Gradient norm ${num(norms[0])} at the start, largest ${num(Number(peak.gradNorm))} at iteration ${peak.iteration}; over the second half it stays between ${num(Math.min(...tail), 2)} and ${num(Math.max(...tail), 2)}.`,
       ...spikeSummary(r),
     ];
   },

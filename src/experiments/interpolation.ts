@@ -107,8 +107,8 @@ const experiment: Experiment<Config> = {
     const bs = (r.config.batchSizes as number[]) ?? [64, 1024];
     return ((r.config.lrs as number[]) ?? []).map((lr) => {
       const mine = rows.filter((x) => x.lr === lr).flatMap((x) => [
-        { alpha: x.alpha, split: 'train', loss: x.trainLoss, acc: x.trainAcc },
-        { alpha: x.alpha, split: 'test', loss: x.testLoss, acc: x.testAcc },
+        { alpha: x.alpha, split: 'train', loss: x.trainLoss, acc: 100 * Number(x.trainAcc) },
+        { alpha: x.alpha, split: 'test', loss: x.testLoss, acc: 100 * Number(x.testAcc) },
       ]);
       const split = { field: 'split', title: 'set', sort: ['train', 'test'], colors: ['#4c78a8', '#f58518'] };
       const x = { field: 'alpha', title: `α  (θ1 = batch ${bs[0]} at α = 0, θ2 = batch ${bs[1]} at α = 1)` };
@@ -117,7 +117,7 @@ const experiment: Experiment<Config> = {
         caption: 'Left: mean cross-entropy (log scale); right: accuracy. Each point is the interpolated model measured over the whole training and test sets.',
         spec: panels([
           line(mine, { x, y: { field: 'loss', title: 'loss (mean cross-entropy)', log: true }, color: split, points: true, panelTitle: 'loss', width: 380 }),
-          line(mine, { x, y: { field: 'acc', title: 'accuracy', domain: [0, 1] }, color: split, points: true, panelTitle: 'accuracy', width: 380 }),
+          line(mine, { x, y: { field: 'acc', title: 'accuracy (%)', domain: [0, 100] }, color: split, points: true, panelTitle: 'accuracy', width: 380 }),
         ], 2),
       };
     });

@@ -125,8 +125,8 @@ const experiment: Experiment<Config> = {
         name: 'gradient-norm-minimisation', title: '‖∇L‖ while minimising ½‖∇L‖²', definition: TASK,
         caption: 'One line per training; the objective switched from the loss to the gradient norm at step 0.',
         spec: panels([
-          line(gmin, { x: { field: 'step', title: 'step on ½‖∇L‖²' }, y: { field: 'gradNorm', title: '‖∇L‖₂', log: true }, color: state, detail: 'training', panelTitle: 'gradient norm' }),
-          line(gmin, { x: { field: 'step', title: 'step on ½‖∇L‖²' }, y: { field: 'loss', title: 'loss (MSE)', log: true }, color: state, detail: 'training', panelTitle: 'loss' }),
+          line(gmin, { x: { field: 'step', title: 'step on ½‖∇L‖²', tight: true }, y: { field: 'gradNorm', title: '‖∇L‖₂', log: true }, color: state, detail: 'training', panelTitle: 'gradient norm' }),
+          line(gmin, { x: { field: 'step', title: 'step on ½‖∇L‖²', tight: true }, y: { field: 'loss', title: 'loss (MSE)', log: true }, color: state, detail: 'training', panelTitle: 'loss' }),
         ], 2),
       },
     ];
@@ -141,7 +141,7 @@ const experiment: Experiment<Config> = {
     if (alive.length) {
       const med = (k: string) => { const v = alive.map((x) => Number(x[k])).sort((a, b) => a - b); return v[Math.floor(v.length / 2)]; };
       const f = (k: string) => Number(r.final[k]).toFixed(3);
-      out.push(`Task, alive runs after minimising ½‖∇L‖²: median ‖∇L‖ ${med('taskGradNorm').toExponential(1)} (after Adam: ${med('adamGradNorm').toExponential(1)}); ` +
+      out.push(`Task, alive runs after minimising ½‖∇L‖²: median ‖∇L‖ ${num(med('taskGradNorm'), 2)} (after Adam: ${num(med('adamGradNorm'), 2)}); ` +
         `median eigenvalue counts out of 571: ${med('nPositive')} above τ, ${med('nNearZero')} within ±τ, ${med('nNegative')} below −τ; minimal ratio ${f('task.ratio.min')}–${f('task.ratio.max')} (median ${f('task.ratio.median')}).`);
       out.push(med('nNegative') > 0
         ? 'Negative eigenvalues remain at the median run: these points are saddle-like or not yet critical, not minima; most directions are flat (|λ| ≤ τ).'

@@ -5,6 +5,7 @@
  * docs/protocol.md 1-2.
  */
 import * as g from '../index.js';
+import { num, pct } from '../report/format.js';
 import { line } from '../report/charts.js';
 import { loadMnist, lrNote, trainWithTestCurve } from './common.js';
 import { cnnA, cnnB } from './models.js';
@@ -90,21 +91,21 @@ export function epochFigures(r: Results, models: readonly string[], label: Recor
     { epoch: x.epoch, model: label[String(x.model)], split: 'train', loss: x.trainLoss },
     { epoch: x.epoch, model: label[String(x.model)], split: 'test', loss: x.testLoss },
   ]);
-  const acc: Row[] = rows.map((x) => ({ epoch: x.epoch, series: label[String(x.model)], acc: x.testAcc }));
-  for (const x of rows) if (x.testAccDropoutOn !== undefined) acc.push({ epoch: x.epoch, series: seedLabel, acc: x.testAccDropoutOn });
+  const acc: Row[] = rows.map((x) => ({ epoch: x.epoch, series: label[String(x.model)], acc: 100 * Number(x.testAcc) }));
+  for (const x of rows) if (x.testAccDropoutOn !== undefined) acc.push({ epoch: x.epoch, series: seedLabel, acc: 100 * Number(x.testAccDropoutOn) });
   const seedRef = `${label[seedCurveModel]}: original report`;
-  if (seedCurve) seedCurve.forEach((a, i) => acc.push({ epoch: i + 1, series: seedRef, acc: a }));
+  if (seedCurve) seedCurve.forEach((a, i) => acc.push({ epoch: i + 1, series: seedRef, acc: 100 * a }));
   const names = models.map((m) => label[m]);
   // the legend lists only the series drawn (the original’s curve is drawn at the full preset only)
   const present = ([[names[0], '#4c78a8'], [names[1], '#f58518'], [seedLabel, '#e45756'], [seedRef, '#9d9d9d']] as const)
     .filter(([n]) => acc.some((x) => x.series === n));
-  const epoch = { field: 'epoch', title: 'epoch' };
+  const epoch = { field: 'epoch', title: 'epoch', integer: true };
   return [
     {
       name: 'loss', title: `${dataset}: loss per epoch`, definition: LOSS_DEF,
       caption: 'Solid: training loss (running mean over the epoch, in train mode); dashed: test loss (eval mode).',
       spec: line(loss, {
-        x: epoch, y: { field: 'loss', title: 'loss (mean cross-entropy)', log: true }, points: rows.length <= 2,
+        x: epoch, y: { field: 'loss', title: 'loss (mean cross-entropy)', log: true, minDecades: 1 }, points: rows.length <= 2,
         color: { field: 'model', title: 'model', sort: names, colors: ['#4c78a8', '#f58518'] },
         dash: { field: 'split', title: 'set', sort: ['train', 'test'] },
       }),
@@ -114,7 +115,7 @@ export function epochFigures(r: Results, models: readonly string[], label: Recor
       caption: `Eval mode unless marked. "${seedLabel}" repeats the original’s measurement with dropout left on.` +
         (seedCurve ? ` "${seedRef}" is the original report's printed curve.` : ''),
       spec: line(acc, {
-        x: epoch, y: { field: 'acc', title: 'test accuracy' }, points: true,
+        x: epoch, y: { field: 'acc', title: 'test accuracy (%)', baseline: 10, baselineUntil: 90 }, points: true,
         color: { field: 'series', title: 'model', sort: present.map(([n]) => n), colors: present.map(([, c]) => c) },
       }),
     },
@@ -122,18 +123,18 @@ export function epochFigures(r: Results, models: readonly string[], label: Recor
 }
 
 export function epochSummary(r: Results, models: readonly string[], label: Record<string, string>): string[] {
-  const pct = (v: unknown) => `${(100 * Number(v)).toFixed(2)} %`;
+  const pc = (v: unknown) => pct(Number(v), 2);
   const out: string[] = [];
   const lasts = models.map((m) => (r.series.epochs ?? []).filter((x) => x.model === m).at(-1)).filter((x) => x !== undefined);
   for (const x of lasts) {
-    out.push(`${label[String(x.model)]}: after ${x.epoch} epochs test accuracy ${pct(x.testAcc)} (eval mode)` +
-      (x.testAccDropoutOn !== undefined ? `, ${pct(x.testAccDropoutOn)} with dropout on (the original’s way)` : '') +
-      `; train loss ${Number(x.trainLoss).toFixed(4)}, test loss ${Number(x.testLoss).toFixed(4)}.`);
+    out.push(`${label[String(x.model)]}: after ${x.epoch} epoch${x.epoch === 1 ? '' : 's'} test accuracy ${pc(x.testAcc)} (eval mode)` +
+      (x.testAccDropoutOn !== undefined ? `, ${pc(x.testAccDropoutOn)} with dropout on (the original’s way)` : '') +
+      `; train loss ${num(Number(x.trainLoss))}, test loss ${num(Number(x.testLoss))}.`);
   }
   if (lasts.length === 2) {
     const [a, b] = lasts;
     const best = Number(a.testAcc) >= Number(b.testAcc) ? a : b;
-    out.push(`Higher test accuracy: ${label[String(best.model)]}, by ${(100 * Math.abs(Number(a.testAcc) - Number(b.testAcc))).toFixed(2)} points.`);
+    out.push(`Higher test accuracy: ${label[String(best.model)]}, by ${num(100 * Math.abs(Number(a.testAcc) - Number(b.testAcc)), 2)} points.`);
   }
   return out;
 }

@@ -3,7 +3,7 @@
  * same way; afterwards loss and accuracy over the whole training and test sets. docs/protocol.md 3-2.
  */
 import * as g from '../index.js';
-import { line, melt } from '../report/charts.js';
+import { line, melt, percent } from '../report/charts.js';
 import { evaluate, loadMnist, trainUnit } from './common.js';
 import { mnistMlp } from './models.js';
 import type { Experiment, Results } from './types.js';
@@ -53,11 +53,11 @@ const experiment: Experiment<Config> = {
 
   figures(r) {
     const rows = r.series.models ?? [];
-    const long = (cols: Record<string, string>) => melt(rows, ['model', 'params'], cols, 'split');
+    const long = (cols: Record<string, string>) => melt(percent(rows, ['trainAcc', 'testAcc']), ['model', 'params'], cols, 'split');
     const x = { field: 'params', title: 'number of parameters', log: true };
     const split = { field: 'split', title: 'set', sort: ['train', 'test'], colors: ['#4c78a8', '#f58518'] };
     const chart = (cols: Record<string, string>, title: string, log: boolean) =>
-      line(long(cols), { x, y: { field: 'value', title, log, ...(log ? {} : { domain: [0, 1] as [number, number] }) }, color: split, points: true });
+      line(long(cols), { x, y: { field: 'value', title, log, ...(log ? {} : { domain: [0, 100] as [number, number] }) }, color: split, points: true });
     return [
       {
         name: 'loss-vs-params', title: 'Loss vs number of parameters (MNIST MLPs)', definition: DEFINITION,
@@ -67,12 +67,12 @@ const experiment: Experiment<Config> = {
       {
         name: 'accuracy-vs-params', title: 'Accuracy vs number of parameters (MNIST MLPs)', definition: DEFINITION,
         caption: 'Accuracy over the whole training and test sets after training.',
-        spec: chart({ trainAcc: 'train', testAcc: 'test' }, 'accuracy', false),
+        spec: chart({ trainAcc: 'train', testAcc: 'test' }, 'accuracy (%)', false),
       },
       {
         name: 'training-curves', title: 'Training loss per epoch, each model', definition: DEFINITION,
         caption: 'Running mean of the training loss over each epoch.',
-        spec: line(r.series.epochs ?? [], { x: { field: 'epoch', title: 'epoch' }, y: { field: 'trainLoss', title: 'train loss', log: true }, color: { field: 'model', title: 'h1-h2', sort: ALL.map(([a, b]) => `${a}-${b}`) }, points: true }),
+        spec: line(r.series.epochs ?? [], { x: { field: 'epoch', title: 'epoch', integer: true }, y: { field: 'trainLoss', title: 'train loss', log: true }, color: { field: 'model', title: 'h1-h2', sort: ALL.map(([a, b]) => `${a}-${b}`) }, points: true }),
       },
     ];
   },

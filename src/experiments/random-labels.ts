@@ -57,11 +57,11 @@ const experiment: Experiment<Config> = {
 
   figures(r) {
     const rows: Row[] = (r.series.epochs ?? []).flatMap((x) => [
-      { epoch: x.epoch, split: 'train (random labels)', loss: x.trainLoss, acc: x.trainAcc },
-      { epoch: x.epoch, split: 'test (true labels)', loss: x.testLoss, acc: x.testAcc },
+      { epoch: x.epoch, split: 'train (random labels)', loss: x.trainLoss, acc: 100 * Number(x.trainAcc) },
+      { epoch: x.epoch, split: 'test (true labels)', loss: x.testLoss, acc: 100 * Number(x.testAcc) },
     ]);
     const split = { field: 'split', title: 'set', sort: ['train (random labels)', 'test (true labels)'], colors: ['#4c78a8', '#f58518'] };
-    const epoch = { field: 'epoch', title: 'epoch' };
+    const epoch = { field: 'epoch', title: 'epoch', integer: true };
     return [
       {
         name: 'random-labels-loss', title: 'CNN-A on MNIST with random training labels: loss per epoch', definition: DEFINITION,
@@ -71,7 +71,7 @@ const experiment: Experiment<Config> = {
       {
         name: 'random-labels-accuracy', title: 'Accuracy on the random training labels and on the true test labels', definition: DEFINITION,
         caption: 'Chance is 10 %. Training accuracy well above it is memorisation: the test accuracy stays at chance.',
-        spec: line(rows, { x: epoch, y: { field: 'acc', title: 'accuracy', domain: [0, 1] }, color: split, points: rows.length < 200 }),
+        spec: line(rows, { x: epoch, y: { field: 'acc', title: 'accuracy (%)', domain: [0, 100] }, color: split, points: rows.length < 200 }),
       },
     ];
   },

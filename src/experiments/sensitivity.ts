@@ -9,7 +9,8 @@
  * parameter tensors of ‖∂L_batch/∂θ‖_F left from the last training batch. docs/protocol.md 3-3.
  */
 import * as g from '../index.js';
-import { line, melt, panels } from '../report/charts.js';
+import { num, pct } from '../report/format.js';
+import { line, melt, percent, panels } from '../report/charts.js';
 import { evaluate, loadMnist, lrNote, trainUnit } from './common.js';
 import { flatnessCnn } from './models.js';
 import type { Experiment, Results, Row } from './types.js';
@@ -115,7 +116,7 @@ const experiment: Experiment<Config> = {
     const sens = line(melt(rows, ['batchSize'], { sensitivity: S1, sensitivityPerSample: S2 }, 'series'), {
       x, y: { field: 'value', title: 'sensitivity (task)', log: true }, color, points: true, height: 240, panelTitle: 'sensitivity (task)',
     });
-    const panel = (cols: Record<string, string>, title: string, log: boolean) => line(melt(rows, ['batchSize'], cols, 'series'), {
+    const panel = (cols: Record<string, string>, title: string, log: boolean) => line(melt(percent(rows, ['trainAcc', 'testAcc']), ['batchSize'], cols, 'series'), {
       x, y: { field: 'value', title, log }, color, points: true, height: 240, panelTitle: title,
     });
     const seedRows: Row[] = rows.map((b) => ({ batchSize: b.batchSize, value: b.seedSensitivity }));
@@ -128,7 +129,7 @@ const experiment: Experiment<Config> = {
       {
         name: 'accuracy-and-sensitivity', title: 'Accuracy and sensitivity vs batch size', definition: TASK,
         caption: 'Left: accuracy over the whole training and test sets. Right: the input-gradient sensitivity on the test set.',
-        spec: panels([panel({ trainAcc: 'train', testAcc: 'test' }, 'accuracy', false), sens], 2),
+        spec: panels([panel({ trainAcc: 'train', testAcc: 'test' }, 'accuracy (%)', false), sens], 2),
       },
       {
         name: 'seed-sensitivity', title: 'The original’s "sensitivity": mean parameter-gradient norm of the last training batch', definition: SEED,
@@ -145,10 +146,10 @@ const experiment: Experiment<Config> = {
     const first = rows[0], last = rows.at(-1)!;
     const trend = (k: string) => (Number(last[k]) > Number(first[k]) ? 'rises' : 'falls');
     return [
-      `Test accuracy by batch size ${list('testAcc', (v) => `${(100 * v).toFixed(1)} %`)}.`,
-      `Sensitivity ‖∂L/∂X‖_F (task) ${list('sensitivity', (v) => v.toExponential(2))}: it ${trend('sensitivity')} from batch ${first.batchSize} to ${last.batchSize}; ` +
-        `per sample ${list('sensitivityPerSample', (v) => v.toFixed(3))}.`,
-      `The original’s variant (parameter gradients of the last batch): ${list('seedSensitivity', (v) => v.toFixed(3))}.`,
+      `Test accuracy by batch size ${list('testAcc', (v) => pct(v))}.`,
+      `Sensitivity ‖∂L/∂X‖_F (task) ${list('sensitivity', (v) => num(v))}: it ${trend('sensitivity')} from batch ${first.batchSize} to ${last.batchSize}; ` +
+        `per sample ${list('sensitivityPerSample', (v) => num(v))}.`,
+      `The original’s variant (parameter gradients of the last batch): ${list('seedSensitivity', (v) => num(v))}.`,
     ];
   },
 };

@@ -50,7 +50,7 @@ export async function assembleReport(runsDir: string, opts: { redraw?: boolean }
     const prefix = `${relative(runsDir, chosen.dir).split('\\').join('/')}/`;
     total += r.wallTimeS;
     overview.push([`[${name}](#${name})`, r.section, r.status, r.preset, formatDuration(r.wallTimeS), `[${prefix}](${prefix}report.html)`]);
-    sections.push(...runBlocks(r, figures, problems, prefix, 2, findings, full));
+    sections.push(...runBlocks(r, figures, problems, prefix, 2, findings, full, false));
     const others = runs.filter((x) => x !== chosen).map((x) => `${relative(runsDir, x.dir)} (${x.results.status}, ${x.results.preset})`);
     if (others.length) sections.push({ p: `Other runs of ${name}: ${others.join('; ')}.` });
   }
