@@ -33,10 +33,10 @@ test('a redirected run of mnist-cnns logs one labelled line per epoch and model,
   assert.not.match(log, /cnnA|cnnB/, 'human model names');
   for (const model of ['CNN-A', 'CNN-B']) {
     for (const e of [1, 2]) {
-      assert.match(log, new RegExp(`^epoch ${e}/2  ${model}  loss [0-9.]+  acc [0-9.]+\u00a0%  test loss [0-9.]+  acc [0-9.]+\u00a0%  [0-9.]+ s$`, 'm'), `${model} epoch ${e}`);
+      assert.match(log, new RegExp(`^epoch ${e}/2  ${model}  loss [0-9.]+  acc [0-9.]+\u00a0%  test loss [0-9.]+  acc [0-9.]+\u00a0%  (\\d+ min )?[0-9.]+ s$`, 'm'), `${model} epoch ${e}`);
     }
   }
-  assert.match(log, /^1-2 Deep vs shallow: train on MNIST.*\(mnist-cnns\): finished, test preset, seed 0, [0-9.]+ s/m, 'the summary line');
+  assert.match(log, /^1-2 Deep vs shallow: train on MNIST.*\(mnist-cnns\): finished, test preset, seed 0, (\d+ min )?[0-9.]+ s/m, 'the summary line');
   assert.match(log, /What this run showed:/);
   assert.match(log, /CNN-A parameters\s+371\u202f581/, 'headline numbers, grouped digits');
   assert.match(log, /Report: .*report\.html/);
@@ -61,7 +61,7 @@ test('on a terminal: a bar on stderr that lines print above; plain heartbeats in
   assert.match(log.text, /^Hessians  10\/100 \(10 %\)/);
 });
 
-test('the ETA: estimating until 3 s and 2 % of the work, then smoothed (one slow step does not make it jump)', () => {
+test('the ETA: estimating until 3 s and 2 % of the work, then over a window (a slow step or a burst does not make it jump)', () => {
   const eta = new Eta(1000, 0);
   assert.is(eta.update(1, 500), null);
   assert.is(eta.update(10, 1000), null, 'under 3 s');
@@ -70,6 +70,11 @@ test('the ETA: estimating until 3 s and 2 % of the work, then smoothed (one slow
   assert.ok(Math.abs(steady - 90) < 1, `~90 s left at 10/s, got ${steady}`);
   const after = eta.update(101, 11_000)!; // one slow second: 1 unit
   assert.ok(after < 2.5 * steady, `a slow step moves the estimate less than the raw rate would (${after} vs ${899})`);
+  // updates in bursts: 250 steps read back at once every 45 s (the first burst must not extrapolate from its first item)
+  const bursty = new Eta(4000, 0);
+  let left: number | null = null;
+  for (const t of [45_000, 90_000, 135_000]) for (let d = 1; d <= 4; d++) left = bursty.update((t / 45_000 - 1) * 1000 + d * 250, t);
+  assert.ok(Math.abs(left! - 45) < 5, `1000 more steps at 1000 per 45 s: ~45 s left, got ${left}`);
   assert.is(clock(31.2), '31 s');
   assert.is(clock(125), '2 min 05 s');
   assert.is(clock(3 * 3600 + 240), '3 h 04 min');

@@ -53,9 +53,9 @@ test('reports: our numbers beside the seed\'s, agreement judged, Markdown and HT
   const t = comparison(r);
   const row = (q: string) => t.rows.find((x) => x[0].startsWith(q))!;
   assert.equal(row('CNN-A test').slice(1, 4), ['98.41\u00a0%', '98.37\u00a0%', '×1']);
-  assert.match(row('CNN-A test')[4], /^agrees \(within 0.5 points\)$/);
-  assert.match(row('CNN-B test accuracy, last epoch')[4], /^differs \(within 0.5 points\): .*dropout/);
-  assert.match(row('CNN-A parameters')[4], /^agrees \(equal\)/);
+  assert.match(row('CNN-A test')[4], /^agrees \(criterion: within 0.5 points\)$/);
+  assert.match(row('CNN-B test accuracy, last epoch')[4], /^differs \(criterion: within 0.5 points\): .*dropout/);
+  assert.match(row('CNN-A parameters')[4], /^agrees \(criterion: equal\)/);
   assert.match(row('CNN-B parameters')[4], /not measured/);
   assert.is(formatValue(4.92e-4, 'exp'), '4.92\u00a0×\u00a010⁻⁴');
   assert.is(formatValue(371581, 'int'), '371\u202f581');
@@ -73,22 +73,22 @@ test('verdicts come from a stated criterion that a wrong number fails, with the 
   };
   // the old tolerance of 1 (relative) called all of these "agrees"
   const fit = at('fit-functions', { 'f2.medium.mse': 6.9e-3, 'f2.medium.mse.min': 1.1e-3, 'f2.medium.mse.max': 2e-2, 'f1.deep.mse': 5e-4, 'f1.deep.mse.min': 3e-4, 'f1.deep.mse.max': 9e-4 });
-  assert.match(fit('f2 medium')[4], /^differs \(inside our seeds' range 0.0011 – 0.02\)/, 'f2 medium 6.9e-3 against 0.373');
+  assert.match(fit('f2 medium')[4], /^differs \(criterion: inside our seeds' range 0.0011 – 0.02\)/, 'f2 medium 6.9e-3 against 0.373');
   assert.is(fit('f2 medium')[3], '×0.018');
-  assert.match(fit('f1 deep')[4], /^agrees \(inside our seeds' range/);
+  assert.match(fit('f1 deep')[4], /^agrees \(criterion: inside our seeds' range/);
   const gn = at('grad-norm', { 'gradNorm.start': 1.316, 'loss.final': 4e-4 });
-  assert.match(gn('gradient norm at iteration 0')[4], /^differs \(within ×1.5 either way\)/, '1.316 against 0.74');
+  assert.match(gn('gradient norm at iteration 0')[4], /^differs \(criterion: within ×1.5 either way\)/, '1.316 against 0.74');
   assert.is(gn('gradient norm at iteration 0')[3], '×1.8');
-  assert.match(gn('final loss')[4], /^agrees \(within ×3 either way\)$/);
+  assert.match(gn('final loss')[4], /^agrees \(criterion: within ×3 either way\)$/);
   // a count of dead networks: two binomial standard deviations (12 of 100: ±6.5)
   const mr = at('minimal-ratio', { trainings: 100, 'task.dead': 11, 'seed.dead': 30, 'dead.loss.mean': 0.0274, 'task.ratio.min': 0.2 }, 'full', { adamSteps: 300 });
-  assert.match(mr('dead networks (task)')[4], /^agrees \(within 2 binomial s.d. of 12 of 100/);
+  assert.match(mr('dead networks (task)')[4], /^agrees \(criterion: within 2 binomial s.d. of 12 of 100/);
   assert.match(mr('dead networks after 300 Adam steps')[4], /^differs/, 'the label says the steps the run used');
   assert.match(mr('loss of the dead networks (measured')[4], /^differs/, 'a measured dead loss, not Var(f1) from the data: it can disagree');
   assert.match(mr('minimal ratio, alive runs, min')[4], /^not judged: /, 'a different quantity gets no verdict');
   // at a small preset the verdict says where it was measured
-  assert.match(at('mnist-cnns', { 'cnnA.testAcc': 0.25, 'cnnA.params': 371581 }, 'quick')('CNN-A test')[4], /^differs \(within 0.5 points\), at the quick preset$/);
-  assert.match(at('mnist-cnns', { 'cnnA.params': 371581 }, 'quick')('CNN-A parameters')[4], /^agrees \(equal\)$/);
+  assert.match(at('mnist-cnns', { 'cnnA.testAcc': 0.25, 'cnnA.params': 371581 }, 'quick')('CNN-A test')[4], /^differs \(criterion: within 0.5 points\), at the quick preset$/);
+  assert.match(at('mnist-cnns', { 'cnnA.params': 371581 }, 'quick')('CNN-A parameters')[4], /^agrees \(criterion: equal\)$/);
 });
 
 test('gpugrad report assembles the runs it finds into one page (and lists the experiments not run)', async () => {

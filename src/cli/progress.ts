@@ -19,30 +19,30 @@ export function clock(s: number): string {
 }
 
 /**
- * Remaining time from the rate of progress, smoothed: an exponential moving average of seconds per unit, fed once per
- * second at most, so one slow step (a checkpoint, a first pipeline compile) does not make the estimate jump. No
- * estimate before 3 s and 2 % of the work (the first steps include start-up costs that are not the rate).
+ * Remaining time from the rate of progress over a sliding window (the last 10 s, or the last fifth of the run when it
+ * is longer), so one slow step (a checkpoint, a first pipeline compile) does not make the estimate jump, and updates
+ * that arrive in bursts (a block of steps read back at once) count with the time they took. No estimate before 3 s and
+ * 2 % of the work (the first steps include start-up costs that are not the rate).
  */
 export class Eta {
-  private rate = NaN;
-  private lastT = 0;
-  private lastDone = 0;
-  constructor(private readonly total: number, private readonly t0 = performance.now()) { this.lastT = t0; }
+  /** (time, done) samples; the first is the anchor the rate is measured from */
+  private samples: { t: number; done: number }[];
+  constructor(private readonly total: number, private readonly t0 = performance.now()) { this.samples = [{ t: t0, done: 0 }]; }
 
   /** records `done` at time `now` (ms); returns the seconds left, or null while estimating */
   update(done: number, now = performance.now()): number | null {
-    if (now - this.lastT >= 1000 && done > this.lastDone) {
-      const r = (now - this.lastT) / 1000 / (done - this.lastDone);
-      this.rate = Number.isNaN(this.rate) ? r : 0.1 * r + 0.9 * this.rate;
-      this.lastT = now;
-      this.lastDone = done;
-    }
+    const last = this.samples[this.samples.length - 1];
+    // updates within 200 ms are one burst: its last count is what was done by then
+    if (this.samples.length > 1 && now - last.t < 200) { last.t = now; last.done = done; } else this.samples.push({ t: now, done });
+    const window = Math.max(10_000, 0.2 * (now - this.t0));
+    while (this.samples.length > 2 && now - this.samples[1].t > window) this.samples.shift();
     return this.left(done, now);
   }
 
   left(done: number, now = performance.now()): number | null {
-    if (Number.isNaN(this.rate) || now - this.t0 < 3000 || done < 0.02 * this.total) return null;
-    return Math.max(0, (this.total - done) * this.rate);
+    const a = this.samples[0], b = this.samples[this.samples.length - 1];
+    if (now - this.t0 < 3000 || done < 0.02 * this.total || b.done <= a.done) return null;
+    return Math.max(0, ((this.total - done) * (b.t - a.t)) / 1000 / (b.done - a.done));
   }
 }
 

@@ -93,7 +93,7 @@ export function comparison(r: Results): { head: string[]; rows: string[][] } {
     else if (typeof e.seed === 'number' && typeof ours === 'number' && e.criterion) {
       const j = judge(ours, e.seed, e.criterion, r.final);
       ratio = j.ratio === null ? '' : `×${j.ratio >= 1e3 ? sci(j.ratio, 2) : num(j.ratio, 2)}`;
-      verdict = j.agrees === null ? j.criterion : `${j.agrees ? 'agrees' : 'differs'} (${j.criterion})`;
+      verdict = j.agrees === null ? j.criterion : `${j.agrees ? 'agrees' : 'differs'} (criterion: ${j.criterion})`;
       // a trained number at a small preset: the verdict holds for this run only (the original ran the protocol's sizes)
       if (r.preset !== 'full' && !e.structural && j.agrees !== null) verdict += `, at the ${r.preset} preset`;
       if (j.agrees === false && e.why && r.preset === 'full') verdict += `: ${e.why}`;
