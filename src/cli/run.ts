@@ -16,8 +16,13 @@ Runs one experiment of Homework 1 (or all of them, one after another) and writes
 runs/<experiment>/<timestamp>/: results.json, metrics.csv, figures (SVG + PNG), report.md and report.html.
 
 Flags:
-  --preset full|quick|test  full = the protocol's sizes; quick = the same experiment, smaller (minutes on a CPU);
-                            test = the tiniest run that exercises every code path.
+  --preset full|quick|test  what each preset is for:
+                              test   every code path in seconds (CI); its numbers mean nothing
+                              quick  each experiment in minutes without a GPU, showing the homework's finding
+                                     (gpugrad list says what each quick run shows); only sizes and counts change,
+                                     never the optimiser, the learning rate or the models
+                              full   the protocol (docs/protocol.md); hours without a GPU for the MNIST and CIFAR
+                                     experiments
                             Default: full on a real GPU, quick on SwiftShader or the CPU.
   --epochs N                override the preset's epochs (or iterations, for the function fits)
   --lr X                    override the learning rate
@@ -108,6 +113,13 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stderr.write(`gpugrad: preset ${opts.defaultPreset} (the default ${realGpu ? 'on a real GPU' : `on ${g.getDevice() === 'cpu' ? 'the CPU' : 'SwiftShader'}`}; --preset full|quick|test to choose)\n`);
   }
   process.stderr.write(`gpugrad: device ${adapter}\n`);
+  const slow = experiments.filter((e) => e.data.some((d) => d !== 'functions')).map((e) => e.name);
+  if (!realGpu && (opts.preset === 'full') && slow.length) {
+    // said before the first step, not discovered an hour in; the run's ETA gives the number once it has a rate
+    process.stdout.write(`Note: the full preset is the protocol's size. Without a GPU, ${slow.join(', ')} take${slow.length === 1 ? 's' : ''} hours ` +
+      `on this device (CNN-B alone costs ~0.35 s per training image on the CPU backend: ~6 h per MNIST epoch); the progress ` +
+      `line's ETA says how long once it has a rate. --preset quick shows each finding in minutes.\n`);
+  }
 
   const { writeRunReport, formatDuration } = await import('../report/run-report.js');
   const { runSummary, textTable } = await import('./summary.js');
@@ -143,7 +155,7 @@ async function experimentHelp(name: ExperimentName): Promise<string> {
   process.env.GPUGRAD_DEVICE ??= 'cpu';
   let e: Experiment<any>;
   try { e = await loadExperiment(name); } catch (err) { return `\n${name}: ${(err as Error).message}\n`; }
-  const lines = [`\n${e.section} ${e.title} (${e.name})`, `  ${e.description}`, '  presets:'];
+  const lines = [`\n${e.section} ${e.title} (${e.name})`, `  ${e.description}`, `  quick shows: ${e.quickShows}`, '  presets:'];
   for (const p of PRESETS) lines.push(`    ${p.padEnd(6)} ${JSON.stringify(e.presets[p])}`);
   const flags = Object.entries(e.flags).map(([f, k]) => f === 'oneByOne' ? `--one-by-one sets ${k}` : `--${f === 'batchSize' ? 'batch-size' : f} sets ${k}`);
   lines.push(`  ${flags.length ? flags.join(', ') : 'no --epochs/--lr/--batch-size settings'}; --set KEY=VALUE sets any of the keys above`);

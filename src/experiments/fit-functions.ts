@@ -32,6 +32,7 @@ const experiment: Experiment<Config> = {
   section: '1-1',
   title: 'Deep vs shallow: simulate a function',
   description: 'deep/medium/shallow MLPs of ~571 parameters fit sin(5πx)/(5πx) and sign(sin(5πx)); full-batch Adam, MSE',
+  quickShows: `on f1, the deep model's median final MSE below the shallow model's, seed by seed in most of 4 seeds`,
   data: ['functions'],
   presets: {
     full: { iterations: 20000, lr: 1e-3, seeds: 5, checkpointEvery: 1000, readEvery: 250, oneByOne: false },

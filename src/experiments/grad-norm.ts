@@ -24,6 +24,7 @@ const experiment: Experiment<Config> = {
   section: '2-2',
   title: 'Observe the gradient norm during training',
   description: 'loss and total gradient norm of the deep 571-parameter model on f1, every iteration of full-batch Adam',
+  quickShows: 'the loss falling by orders of magnitude while the gradient norm spikes and stays noisy, over 4 initialisations',
   data: ['functions'],
   presets: {
     full: { iterations: 20000, lr: 1e-3, checkpointEvery: 1000, readEvery: 250, runs: 8, oneByOne: false },

@@ -29,11 +29,12 @@ const experiment: Experiment<Config> = {
   section: '3-3',
   title: 'Flatness vs generalisation: interpolating between two minima',
   description: 'the 3-3 CNN trained with batch 64 (θ1) and 1024 (θ2) at lr 1e-2 and 1e-3; loss/accuracy along (1−α)θ1 + αθ2',
+  quickShows: 'a barrier between θ1 and θ2: accuracy falling between α = 0 and α = 1, loss rising beyond them',
   data: ['mnist'],
   presets: {
     full: { lrs: [1e-2, 1e-3], batchSizes: [64, 1024], epochs: 10, alphaSteps: 10 },
-    // less data, so the batch sizes shrink with it (same 1:16 ratio): θ2 still takes several steps per epoch
-    quick: { lrs: [1e-2, 1e-3], batchSizes: [16, 256], epochs: 2, alphaSteps: 4, trainSamples: 512, testSamples: 100 },
+    // the protocol's batch sizes on less data: θ2 takes 4 steps per epoch, θ1 64 — far enough apart for a barrier
+    quick: { lrs: [1e-2, 1e-3], batchSizes: [64, 1024], epochs: 2, alphaSteps: 4, trainSamples: 4096, testSamples: 500 },
     test: { lrs: [1e-2, 1e-3], batchSizes: [4, 8], epochs: 1, alphaSteps: 2, trainSamples: 12, testSamples: 8 },
   },
   flags: { epochs: 'epochs' },

@@ -62,10 +62,11 @@ const experiment: Experiment<Config> = {
   section: '3-3',
   title: 'Flatness vs generalisation: sensitivity vs batch size',
   description: 'the 3-3 CNN trained with batch 32…512; loss, accuracy and input-gradient sensitivity on the test set',
+  quickShows: 'the measurements for every batch size; the trends of the homework (accuracy and sensitivity falling with batch size) need the full preset',
   data: ['mnist'],
   presets: {
     full: { batchSizes: [32, 64, 128, 256, 512], lr: 1e-4, epochs: 10 },
-    quick: { batchSizes: [32, 64, 128, 256, 512], lr: 1e-3, epochs: 2, trainSamples: 768, testSamples: 200 },
+    quick: { batchSizes: [32, 64, 128, 256, 512], lr: 1e-4, epochs: 2, trainSamples: 3000, testSamples: 500 },
     test: { batchSizes: [4, 8], lr: 1e-3, epochs: 1, trainSamples: 12, testSamples: 8 },
   },
   flags: { epochs: 'epochs', lr: 'lr' },

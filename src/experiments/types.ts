@@ -21,6 +21,11 @@ export interface Experiment<C extends object = object> {
   title: string;
   /** one line for `gpugrad list` */
   description: string;
+  /**
+   * What the quick preset must show (the homework's qualitative finding, at a size that runs in minutes without a
+   * GPU), or plainly what it cannot show at that size: printed by `gpugrad list`, `--help` and the report.
+   */
+  quickShows: string;
   /** datasets it needs (`--data-dir` applies to them) */
   data: readonly ('mnist' | 'cifar10' | 'functions')[];
   presets: Record<Preset, C>;

@@ -40,9 +40,10 @@ export async function assembleReport(runsDir: string, opts: { redraw?: boolean }
     let problems: string[] = [];
     let findings: string[] = [];
     let full: Record<string, unknown> | undefined;
+    let quickShows: string | undefined;
     let r = chosen.results;
     try {
-      if (opts.redraw !== false) ({ results: r, figures, problems, findings, full } = await writeRunReport(chosen.dir));
+      if (opts.redraw !== false) ({ results: r, figures, problems, findings, full, quickShows } = await writeRunReport(chosen.dir));
       else figures = [];
     } catch (err) {
       problems = [`the report of ${chosen.dir} could not be written: ${(err as Error).message}`];
@@ -50,7 +51,7 @@ export async function assembleReport(runsDir: string, opts: { redraw?: boolean }
     const prefix = `${relative(runsDir, chosen.dir).split('\\').join('/')}/`;
     total += r.wallTimeS;
     overview.push([`[${name}](#${name})`, r.section, r.status, r.preset, formatDuration(r.wallTimeS), `[${prefix}](${prefix}report.html)`]);
-    sections.push(...runBlocks(r, figures, problems, prefix, 2, findings, full, false));
+    sections.push(...runBlocks(r, figures, problems, prefix, 2, { findings, full, quickShows, explain: false }));
     const others = runs.filter((x) => x !== chosen).map((x) => `${relative(runsDir, x.dir)} (${x.results.status}, ${x.results.preset})`);
     if (others.length) sections.push({ p: `Other runs of ${name}: ${others.join('; ')}.` });
   }

@@ -130,13 +130,25 @@ export function settingsDiff(config: Record<string, unknown>, full: Record<strin
   return keys.filter((k) => JSON.stringify(config[k]) !== JSON.stringify(full[k])).map((k) => `${k} ${show(config[k])} (protocol: ${show(full[k])})`);
 }
 
-export function presetCaveat(r: Results, full?: Record<string, unknown>): string | null {
+export function presetCaveat(r: Results, full?: Record<string, unknown>, quickShows?: string): string | null {
   const diff = settingsDiff(r.config, full);
   if (r.preset === 'full' && !diff.length) return null;
   const what = diff.length ? `: ${diff.join('; ')}` : ' (see the settings)';
   if (r.preset === 'full') return `Settings changed from the protocol's${what}.`;
-  return `A **${r.preset}** preset run, smaller than the protocol${what}. What it shows is stated for this size; ` +
+  const promise = r.preset === 'quick' && quickShows ? ` The quick preset is meant to show ${quickShows}.` : '';
+  return `A **${r.preset}** preset run, smaller than the protocol${what}.${promise} What it shows is stated for this size; ` +
     `numbers trained at the protocol's size (\`--preset full\`) are what the original report's compare with.`;
+}
+
+/** What a run's report says besides its results: computed from the experiment (absent when it cannot be loaded). */
+export interface RunContextText {
+  findings?: string[];
+  /** the protocol's settings (the full preset) */
+  full?: Record<string, unknown>;
+  /** what the quick preset must show */
+  quickShows?: string;
+  /** explain "the original homework report" here (false on the assembled page, which explains it once at the top) */
+  explain?: boolean;
 }
 
 /** What happened to a run that did not finish, in words (instead of empty figures). */
@@ -153,7 +165,8 @@ function stoppedText(r: Results): string | null {
 }
 
 /** The blocks describing one run; `prefix` is the run folder relative to the page (for the assembled report). */
-export function runBlocks(r: Results, figures: DrawnFigure[], problems: string[], prefix = '', level: 1 | 2 = 1, findings: string[] = [], full?: Record<string, unknown>, explain = true): Block[] {
+export function runBlocks(r: Results, figures: DrawnFigure[], problems: string[], prefix = '', level: 1 | 2 = 1, text: RunContextText = {}): Block[] {
+  const { findings = [], full, quickShows, explain = true } = text;
   const h2 = (level + 1) as 2 | 3;
   const blocks: Block[] = [
     { h: level, text: `${r.section} ${r.title} (\`${r.experiment}\`)`, id: r.experiment },
@@ -161,7 +174,7 @@ export function runBlocks(r: Results, figures: DrawnFigure[], problems: string[]
   ];
   const stopped = stoppedText(r);
   if (stopped) blocks.push({ p: stopped });
-  const caveat = presetCaveat(r, full);
+  const caveat = presetCaveat(r, full, quickShows);
   if (caveat) blocks.push({ p: caveat });
   if (findings.length) blocks.push({ h: h2, text: `What this run showed (${r.preset} preset)` }, { list: findings });
   if (figures.length) {
@@ -192,7 +205,7 @@ export function formatDuration(s: number): string {
 }
 
 /** Draws the figures and writes report.md and report.html into a run folder. */
-export async function writeRunReport(dir: string, experiment?: Experiment<any>): Promise<{ results: Results; figures: DrawnFigure[]; problems: string[]; findings: string[]; full: Record<string, unknown> }> {
+export async function writeRunReport(dir: string, experiment?: Experiment<any>): Promise<{ results: Results; figures: DrawnFigure[]; problems: string[]; findings: string[]; full: Record<string, unknown>; quickShows: string }> {
   const r = readResults(dir);
   let e = experiment;
   if (!e) {
@@ -207,8 +220,8 @@ export async function writeRunReport(dir: string, experiment?: Experiment<any>):
     problems.push(`the summary could not be computed: ${(err as Error).message}`);
   }
   const full = e.presets.full as Record<string, unknown>;
-  const blocks = runBlocks(r, figures, problems, '', 1, findings, full);
+  const blocks = runBlocks(r, figures, problems, '', 1, { findings, full, quickShows: e.quickShows });
   writeFileSync(join(dir, 'report.md'), toMarkdown(blocks));
   writeFileSync(join(dir, 'report.html'), toHtml(blocks, `gpugrad ${r.section} ${r.experiment}`));
-  return { results: r, figures, problems, findings, full };
+  return { results: r, figures, problems, findings, full, quickShows: e.quickShows };
 }
