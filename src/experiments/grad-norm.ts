@@ -150,7 +150,7 @@ async function oneTraining(ctx: RunContext<Config>, run: number, x: g.Tensor, y:
     if (!l.length) return;
     const text = `loss ${num(l.at(-1)!)}  ‖∇L‖ ${num(n.at(-1)!)}`;
     bar.update(it, text);
-    if (it % checkpointEvery === 0 || it === iterations) bar.line(`${iterationText(it, iterations)}  deep on f1${run ? `, run ${run + 1}` : ''}  ${text}`);
+    if (it % checkpointEvery === 0 || it === iterations) bar.line(`${iterationText(it, iterations)}  deep on f1${run ? `, run ${run}` : ''}  ${text}`);
   };
   await iterateWithCheckpoints(unit, {
     from, iterations, checkpointEvery, record, full: () => losses.full, state: () => trainingState(model, opt),
@@ -183,7 +183,7 @@ async function batched(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor, runs: 
     const v = await log.drain();
     for (let r = 0; r < runs; r++) logSteps(ctx, r, it - v.length, v.map((row) => row[r]), v.map((row) => row[runs + r]));
     if (!v.length) return;
-    const text = `run 1: loss ${num(v.at(-1)![0])}  ‖∇L‖ ${num(v.at(-1)![runs])}`;
+    const text = `run 0: loss ${num(v.at(-1)![0])}  ‖∇L‖ ${num(v.at(-1)![runs])}`;
     bar.update(it, text);
     if (it % checkpointEvery === 0 || it === iterations) bar.line(`${iterationText(it, iterations)}  deep on f1, ${runs} runs  ${text}`);
   };

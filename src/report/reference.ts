@@ -3,6 +3,7 @@
  * the criterion that judges ours against them (verdict.ts) and why ours may differ. The report puts each beside our value; `notes` are the protocol's points about the original’s code.
  */
 
+import { int } from './format.js';
 import type { Criterion } from './verdict.js';
 
 export interface RefEntry {
@@ -70,7 +71,7 @@ export const REFERENCE: Record<string, Reference> = {
   },
   'optimization-path': {
     entries: [
-      { quantity: 'independent trainings', key: 'runs', seed: 8, format: 'int', criterion: { exact: true } },
+      { quantity: 'independent trainings (a setting)', key: 'runs', seed: 8, format: 'int' },
     ],
     notes: [
       'The original plotted every third snapshot only, did not tie colours to runs, and its "first layer" was 10 of 256 units. Ours: every snapshot (every 3 epochs and at init), one colour per run, the whole fc1 layer.',
@@ -90,11 +91,11 @@ export const REFERENCE: Record<string, Reference> = {
   },
   'minimal-ratio': {
     entries: [
-      { quantity: 'trainings', key: 'trainings', seed: 100, format: 'int', criterion: { exact: true } },
+      { quantity: 'trainings (a setting)', key: 'trainings', seed: 100, format: 'int' },
       { quantity: 'dead networks (task)', key: 'task.dead', seed: 12, format: 'int', criterion: { binomial: 'trainings', of: 100 }, why: 'the protocol expects 10–15 % of deep-571 runs to die under this init and optimiser.' },
       { quantity: 'minimal ratio, alive runs, min (task: full Hessian, eigenvalues > τ)', key: 'task.ratio.min', seed: 0.47, format: 'num', criterion: { different: 'the original’s is the Gauss–Newton-block variant (rows below)' } },
       { quantity: 'minimal ratio, alive runs, max (task)', key: 'task.ratio.max', seed: 0.79, format: 'num', criterion: { different: 'the original’s is the Gauss–Newton-block variant' } },
-      { quantity: (c) => `dead networks after ${c.adamSteps} Adam steps (original’s variant; the original’s 1 000)`, key: 'seed.dead', seed: 12, format: 'int', criterion: { binomial: 'trainings', of: 100 } },
+      { quantity: (c) => `dead networks after ${int(Number(c.adamSteps))} Adam steps (original’s variant${c.adamSteps === 1000 ? '' : '; the original’s: 1 000'})`, key: 'seed.dead', seed: 12, format: 'int', criterion: { binomial: 'trainings', of: 100 } },
       { quantity: 'GN-block ratio, alive runs, min (original’s variant)', key: 'seed.ratio.min', seed: 0.47, format: 'num', criterion: { within: 0.1 } },
       { quantity: 'GN-block ratio, alive runs, max (original’s variant)', key: 'seed.ratio.max', seed: 0.79, format: 'num', criterion: { within: 0.1 } },
       { quantity: 'loss of the dead networks (measured; a constant output gives Var(f1) = 0.0194743)', key: 'dead.loss.mean', seed: 0.019474, format: 'num', criterion: { factor: 1.01 } },

@@ -97,7 +97,7 @@ export function comparison(r: Results): { head: string[]; rows: string[][] } {
       // a trained number at a small preset: the verdict holds for this run only (the original ran the protocol's sizes)
       if (r.preset !== 'full' && !e.structural && j.agrees !== null) verdict += `, at the ${r.preset} preset`;
       if (j.agrees === false && e.why && r.preset === 'full') verdict += `: ${e.why}`;
-    } else if (typeof e.seed !== 'number') verdict = 'compare by eye';
+    } else verdict = typeof e.seed === 'number' ? 'a setting: no verdict' : 'compare by eye';
     const quantity = typeof e.quantity === 'function' ? e.quantity(r.config) : e.quantity;
     rows.push([quantity, formatValue(ours, e.format), typeof e.seed === 'number' ? formatValue(e.seed, e.format) : e.seed, ratio, verdict]);
   }
