@@ -81,7 +81,7 @@ const experiment: Experiment<Config> = {
         color: { field: 'run', title: 'run' }, order: 'epoch', points: true, label: 'label', panelTitle: title, width: 420, height: 340,
       });
     };
-    const caption = `Snapshots at initialisation and every ${r.config.every} epoch(s), joined in time order, labelled with that epoch's training accuracy.`;
+    const caption = `Snapshots at initialisation and every ${r.config.every} epoch(s), joined in time order, labelled with the training accuracy: at initialisation from an evaluation pass over the training set, afterwards the running mean over that epoch's batches (as the original reported it), so the first step of each label mixes the two.`;
     return [{
       name: 'optimization-path', title: `Optimisation paths of ${r.config.runs} trainings, PCA of the parameters`, definition: DEFINITION, caption,
       spec: panels([panel('pca', 'model', 'whole model (235 146 parameters)'), panel('pca', 'fc1', 'layer fc1 (784×256 + 256)')], 2),
@@ -122,7 +122,7 @@ async function trainOneByOne(ctx: RunContext<Config>, train: g.ImageDataset): Pr
       await snap({ epoch: 0, loss: s0.loss, acc: s0.acc });
     }
     const unit = await trainUnit(ctx, name, model, opt, train, {
-      epochs: c.epochs, batchSize: c.batchSize, label: `MLP run ${r + 1}`,
+      epochs: c.epochs, batchSize: c.batchSize, label: `MLP run ${r}`,
       afterEpoch: async (epoch, s) => {
         ctx.log('epochs', { run: r, epoch, loss: s.loss, acc: s.acc });
         if (epoch % c.every === 0 || epoch === c.epochs) await snap({ epoch, loss: s.loss, acc: s.acc });

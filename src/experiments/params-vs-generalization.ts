@@ -2,6 +2,7 @@
  * 3-2 Number of parameters vs generalisation: ten MNIST MLPs 784-h1-h2-10 (3 270 … 337 674 parameters) trained the
  * same way; afterwards loss and accuracy over the whole training and test sets. docs/protocol.md 3-2.
  */
+import { int, num, pct } from '../report/format.js';
 import * as g from '../index.js';
 import { line, melt, percent } from '../report/charts.js';
 import { evaluate, loadMnist, trainUnit } from './common.js';
@@ -83,12 +84,12 @@ const experiment: Experiment<Config> = {
     if (rows.length < 2) return [];
     const first = rows[0], last = rows[rows.length - 1];
     const gap = (x: typeof first) => Number(x.trainAcc) - Number(x.testAcc);
-    const pct = (v: unknown) => `${(100 * Number(v)).toFixed(1)} %`;
+    const pc = (v: unknown) => pct(Number(v));
     const trend = Number(last.testAcc) > Number(first.testAcc) ? 'rises' : 'does not rise';
     const widens = gap(last) > gap(first);
     return [
-      `Test accuracy ${trend} from ${pct(first.testAcc)} (${first.params} parameters) to ${pct(last.testAcc)} (${last.params}).`,
-      `The train–test accuracy gap goes from ${(100 * gap(first)).toFixed(1)} to ${(100 * gap(last)).toFixed(1)} points${widens ? ': the larger models fit the training set further ahead of the test set' : ''}.`,
+      `Test accuracy ${trend} from ${pc(first.testAcc)} (${int(Number(first.params))} parameters) to ${pc(last.testAcc)} (${int(Number(last.params))}).`,
+      `The train–test accuracy gap goes from ${num(100 * gap(first), 2)} to ${num(100 * gap(last), 2)} points${widens ? ': the larger models fit the training set further ahead of the test set' : ''}.`,
     ];
   },
 };
