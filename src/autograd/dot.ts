@@ -2,7 +2,8 @@
  * The graph printer, for teaching: `await toDot(loss)` gives Graphviz DOT text (render with `dot -Tsvg`). Tensors are
  * boxes (name, shape, dtype, optionally values and gradients); ops are ellipses between their inputs and output.
  */
-import type { Tensor } from '../tensor/tensor.js';
+import { check } from '../core/errors.js';
+import { Tensor } from '../tensor/tensor.js';
 import { type Node, nodeOf, topologicalOrder } from './graph.js';
 
 export interface DotOptions {
@@ -24,6 +25,7 @@ async function preview(t: Tensor, n: number): Promise<string> {
 
 /** Graphviz DOT text for the graph that computed `root`. */
 export async function toDot(root: Tensor, options: DotOptions = {}): Promise<string> {
+  check(root instanceof Tensor, 'toDot', () => `needs a Tensor, got ${root === null ? 'null' : typeof root}`);
   const n = options.maxElements ?? 4;
   const order = topologicalOrder([root]);
   const tensors = new Set<Tensor>();

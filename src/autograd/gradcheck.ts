@@ -8,7 +8,7 @@
  * Jacobian comes from differentiating a backward pass recorded with `createGraph`.
  */
 import type { TypedArray } from '../kernels/backend.js';
-import { GpugradError, check, fmtShape } from '../kernels/errors.js';
+import { GpugradError, check, fmtShape } from '../core/errors.js';
 import { tensor, zeros } from '../tensor/creation.js';
 import { endScope, startScope, tidy } from '../tensor/memory.js';
 import { concat, reshape } from '../tensor/ops/index.js';
@@ -30,6 +30,7 @@ export interface GradcheckOptions {
 type Fn = (...xs: Tensor[]) => Tensor;
 
 function checkInputs(op: string, inputs: readonly Tensor[]): void {
+  check(Array.isArray(inputs), op, () => `inputs must be an array of tensors, got ${inputs === null ? 'null' : typeof inputs}`);
   for (const [i, x] of inputs.entries()) {
     check(x instanceof Tensor, op, `input ${i} is not a Tensor`);
     check(x.device === 'cpu' && (x.dtype === 'float64' || !x.requiresGrad), op,

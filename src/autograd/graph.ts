@@ -7,13 +7,14 @@
  * Following `gradFn.inputs` from a result back to the leaves walks the whole computation; `topologicalOrder` lists it so
  * that every tensor comes after everything it was computed from.
  */
-import type { Tensor } from '../tensor/tensor.js';
-import { GpugradError } from '../kernels/errors.js';
+import type { GradNode } from '../tensor/autograd-seam.js';
+import { Tensor } from '../tensor/tensor.js';
+import { GpugradError, check } from '../core/errors.js';
 
 let nextNodeId = 1;
 
 /** One recorded op: what it was, what it read, what it produced, and anything else its backward rule needs. */
-export class Node {
+export class Node implements GradNode {
   readonly id = nextNodeId++;
   /** set by a backward() that did not retain the graph: running this node's rule again is an error */
   freed = false;
@@ -25,7 +26,8 @@ export class Node {
   ) {}
 }
 
-export const nodeOf = (t: Tensor): Node | null => (t.gradFn as Node | null) ?? null;
+/** The engine's node behind `t` (every gradFn is one: only recordOp below sets it). */
+export const nodeOf = (t: Tensor): Node | null => t.gradFn as Node | null;
 
 // ---- grad mode -----------------------------------------------------------------------------------------------------
 
@@ -35,6 +37,7 @@ let gradEnabled = true;
 export function isGradEnabled(): boolean { return gradEnabled; }
 
 function withGradMode<T>(enabled: boolean, fn: () => T, what: string): T {
+  check(typeof fn === 'function', what, () => `needs a function, got ${typeof fn}`);
   const before = gradEnabled;
   gradEnabled = enabled;
   let result: T;
@@ -60,8 +63,19 @@ export function enableGrad<T>(fn: () => T): T { return withGradMode(true, fn, 'e
 export function recordOp(op: string, inputs: readonly Tensor[], output: Tensor, saved?: Record<string, unknown>): void {
   if (!gradEnabled) return;
   output.requiresGrad = true;
-  output.gradFn = new Node(op, inputs, output, saved ?? {});
+  output.gradFn = new Node(op, inputs.map((t) => own(output, t)), output, ownAll(output, saved ?? {}));
 }
+
+/**
+ * Cached constants (`x.mul(2)`) belong to the constant cache, which may dispose them before the node's backward runs:
+ * the node reads them through aliases its output owns (released with the output), so the graph holds its own
+ * reference to every value it will need. Other tensors are the user's (their scopes free them).
+ */
+function own<T>(output: Tensor, t: T): T {
+  return t instanceof Tensor && t.internal ? output.holdAlias(t) as T : t;
+}
+const ownAll = (output: Tensor, saved: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(saved).map(([k, v]) => [k, own(output, v)]));
 
 // ---- order ---------------------------------------------------------------------------------------------------------
 
