@@ -31,6 +31,7 @@ test('a redirected run of mnist-cnns logs one labelled line per epoch and model,
   const log = r.stdout;
   assert.not.match(log, /\x1b\[|\r|█/, 'no bar, no terminal codes in a log');
   assert.not.match(log, /cnnA|cnnB/, 'human model names');
+  assert.match(log, /^1-2 Deep vs shallow: train on MNIST \(CNN-A vs CNN-B\) \(mnist-cnns\): test preset, seed 0, cpu → /m, 'the run says what it starts');
   for (const model of ['CNN-A', 'CNN-B']) {
     for (const e of [1, 2]) {
       assert.match(log, new RegExp(`^epoch ${e}/2  ${model}  loss [0-9.]+  acc [0-9.]+\u00a0%  test loss [0-9.]+  acc [0-9.]+\u00a0%  (\\d+ min )?[0-9.]+ s$`, 'm'), `${model} epoch ${e}`);

@@ -266,7 +266,8 @@ export async function runExperiment(e: Experiment<any>, o: RunOptions, adapter: 
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  process.stdout.write(`${e.section} ${e.title} (${e.name}): ${r.preset} preset, seed ${r.seed}, ${r.device} → ${folder.dir}\n`);
+  // the first line of the run's story on stdout (quiet under the test runner, like the progress lines)
+  if (!process.env.GPUGRAD_QUIET) process.stdout.write(`${e.section} ${e.title} (${e.name}): ${r.preset} preset, seed ${r.seed}, ${r.device} → ${folder.dir}\n`);
   try {
     await e.run(ctx);
     r.status = 'finished';
