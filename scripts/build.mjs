@@ -1,6 +1,7 @@
 // Builds dist/ (or $GPUGRAD_DIST) with esbuild: every .ts under src/, test/, bench/ and examples/ is transpiled
-// one-to-one (no bundling, so the library has one module instance per process). Type-checking is separate:
-// `npm run typecheck`.
+// one-to-one (no bundling, so the library has one module instance per process), and the playground page is bundled
+// into dist/playground (scripts/build-playground.mjs; `gpugrad serve` serves it, so the package holds it too).
+// Type-checking is separate: `npm run typecheck`.
 //   node scripts/build.mjs             the development build: src, test, bench, examples (what `npm test` runs)
 //   node scripts/build.mjs --types     the same, plus the .d.ts declarations of the public API (`npm run build`)
 //   node scripts/build.mjs --package   what the npm package holds: src and the declarations (`prepack`)
@@ -9,6 +10,7 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildPlayground } from './build-playground.mjs';
 
 const flags = new Set(process.argv.slice(2));
 const pkg = flags.has('--package');
@@ -23,7 +25,7 @@ const walk = (dir) => {
 };
 for (const r of roots) { try { walk(r); } catch { /* missing folder */ } }
 const outdir = process.env.GPUGRAD_DIST ?? 'dist';
-for (const r of [...roots, 'types']) rmSync(join(outdir, r), { recursive: true, force: true, maxRetries: 3 });
+for (const r of [...roots, 'types', 'playground']) rmSync(join(outdir, r), { recursive: true, force: true, maxRetries: 3 });
 await build({
   entryPoints: files,
   outdir,
@@ -40,3 +42,5 @@ if (pkg || flags.has('--types')) {
   const tsc = join('node_modules', 'typescript', 'bin', 'tsc');
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', join(outdir, 'types')], { stdio: 'inherit' });
 }
+// the package's copy without source maps: they are 4× the page's size and only a developer's tools read them
+await buildPlayground(outdir, { sourcemap: !pkg });

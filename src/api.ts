@@ -19,8 +19,8 @@ export {
 export { GpugradError } from './core/errors.js';
 export type { DType, DeviceName, TypedArray } from './kernels/backend.js';
 export {
-  noGrad, enableGrad, isGradEnabled, grad, hvp, hessian, gradcheck, gradgradcheck, toDot, defineRule, definedRules,
-  type GradOptions, type BackwardOptions, type GradcheckOptions, type DotOptions, type BackwardRule, type RuleContext,
+  noGrad, enableGrad, isGradEnabled, topologicalOrder, grad, hvp, hessian, gradcheck, gradgradcheck, toDot, toSvg, dotToSvg,
+  defineRule, definedRules, type GradOptions, type BackwardOptions, type GradcheckOptions, type DotOptions, type BackwardRule, type RuleContext,
 } from './autograd/index.js';
 export {
   Module, Linear, ReLU, Flatten, Dropout, Sequential, Conv2d, MaxPool2d, MSELoss, CrossEntropyLoss, type LayerOptions,

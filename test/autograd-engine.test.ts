@@ -212,7 +212,7 @@ test('toDot prints ops, shapes, names, values and gradients', async () => {
   loss.backward(undefined, { retainGraph: true });
   const dot = await g.toDot(loss, { values: true, grads: true });
   assert.match(dot, /^digraph autograd \{/);
-  for (const s of ['label="mul"', 'label="relu"', 'label="sum"', '{w #', '[2] float32', 'data [3, 0]', 'grad [3, 0]']) {
+  for (const s of ['label="mul"', 'label="relu"', 'label="sum"', 'label="w #', '[2] float32', 'data [3, 0]', 'grad [3, 0]']) {
     assert.ok(dot.includes(s), `missing ${s} in\n${dot}`);
   }
   assert.is((dot.match(/->/g) ?? []).length, 7); // w,3 → mul → · → relu → · → sum → ·

@@ -35,7 +35,7 @@ function sh(what: string, cmd: string, args: string[], opts: { cwd: string; env?
 
 test('npm pack builds the package from sources alone and packs the build, the declarations and the command', () => {
   mkdirSync(source);
-  for (const f of ['package.json', 'README.md', 'tsconfig.json', 'tsconfig.build.json', 'src', 'scripts', 'bin']) {
+  for (const f of ['package.json', 'README.md', 'tsconfig.json', 'tsconfig.build.json', 'src', 'scripts', 'bin', 'playground']) {
     cpSync(f, join(source, f), { recursive: true });
   }
   symlinkSync(join(repo, 'node_modules'), join(source, 'node_modules')); // the build tools (esbuild, tsc)
@@ -44,7 +44,8 @@ test('npm pack builds the package from sources alone and packs the build, the de
   tarball = join(stage, info.filename);
   const files = info.files.map((f) => f.path);
   for (const f of ['dist/src/index.js', 'dist/src/browser.js', 'dist/src/cli/main.js', 'dist/types/index.d.ts',
-    'dist/types/browser.d.ts', 'bin/gpugrad.js', 'scripts/env.mjs', 'scripts/setup-swiftshader.sh', 'README.md']) {
+    'dist/types/browser.d.ts', 'bin/gpugrad.js', 'scripts/env.mjs', 'scripts/setup-swiftshader.sh', 'README.md',
+    'dist/playground/index.html', 'dist/playground/app.js']) {
     assert.ok(files.includes(f), `${f} is in the package`);
   }
   const stray = files.filter((f) => /^(src|test|bench|dist\/test|dist\/bench|node_modules)\/|\.ts$/.test(f) && !f.endsWith('.d.ts'));

@@ -18,7 +18,7 @@ import { keep, tidy, track } from '../tensor/memory.js';
 import { add, clone } from '../tensor/ops/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { GradStore } from './grad-store.js';
-import { enableGrad, noGrad, nodeOf, topologicalOrder } from './graph.js';
+import { enableGrad, noGrad, nodeOf, recordingOrderNow, setRecordingOrder, topologicalOrder } from './graph.js';
 import { type RuleContext, getRule } from './rules/registry.js';
 
 export interface BackwardOptions {
@@ -62,6 +62,7 @@ export function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], 
       if (!needsGrad.some(Boolean)) { grads.finished(g); continue; } // a target with nothing wanted above it
       check(!node.freed, 'backward', () => `the graph through '${node.op}' (output ${fmtShape(t.shape)}) was already ` +
         'freed by an earlier backward(); pass {retainGraph: true} to the first call to walk the graph twice');
+      setRecordingOrder(node.order + 1); // what the rule records (createGraph) is one derivative order above the node
       // the chain rule: the op's rule turns t's gradient into each input's share, which adds to that input's gradient
       const inputGrads = runRule(node.op, g, { inputs: node.inputs, output: t, saved: node.saved, needsGrad }, createGraph);
       inputGrads.forEach((gi, i) => { if (gi && needsGrad[i]) grads.accumulate(node.inputs[i], gi); });
@@ -77,7 +78,12 @@ export function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], 
     }
     return found;
   };
-  return createGraph ? enableGrad(walk) : noGrad(walk);
+  const outerOrder = recordingOrderNow();
+  try {
+    return createGraph ? enableGrad(walk) : noGrad(walk);
+  } finally {
+    setRecordingOrder(outerOrder); // also when a rule threw
+  }
 }
 
 /** Which tensors need a gradient: everything requiring grad, or (for grad()) only what leads to a target. */

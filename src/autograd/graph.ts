@@ -12,10 +12,19 @@ import { Tensor } from '../tensor/tensor.js';
 import { GpugradError, check } from '../core/errors.js';
 
 let nextNodeId = 1;
+/** The derivative order of what is being recorded now: 0 in the forward pass, k+1 while a recorded backward runs a
+ * rule of an order-k node (see `Node.order`). */
+let recordingOrder = 0;
 
 /** One recorded op: what it was, what it read, what it produced, and anything else its backward rule needs. */
 export class Node implements GradNode {
   readonly id = nextNodeId++;
+  /**
+   * 0 for an op of the forward pass; 1 for an op recorded by the backward rule of an order-0 op (a gradient computed
+   * with createGraph, the graph that a second backward differentiates for H·v), 2 for a rule of those, and so on.
+   * The graph printer highlights order ≥ 1.
+   */
+  readonly order = recordingOrder;
   /** set by a backward() that did not retain the graph: running this node's rule again is an error */
   freed = false;
   constructor(
@@ -58,6 +67,12 @@ export function noGrad<T>(fn: () => T): T { return withGradMode(false, fn, 'noGr
 
 /** Runs `fn` with recording switched back on (inside a `noGrad`). */
 export function enableGrad<T>(fn: () => T): T { return withGradMode(true, fn, 'enableGrad'); }
+
+/** The derivative order ops are recorded at now (see `Node.order`). */
+export function recordingOrderNow(): number { return recordingOrder; }
+
+/** Sets the order the next recorded ops get: backward raises it to node.order + 1 around each rule it runs. */
+export function setRecordingOrder(order: number): void { recordingOrder = order; }
 
 /** The engine's half of the seam: called by every differentiable op whose inputs include one that requires grad. */
 export function recordOp(op: string, inputs: readonly Tensor[], output: Tensor, saved?: Record<string, unknown>): void {
