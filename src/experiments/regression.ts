@@ -1,6 +1,6 @@
 /**
  * The full-batch regression of the function experiments (1-1, 2-2, 2-3): one Adam step on the MSE, the gradient's
- * norm, and the dead-network test.
+ * norm, the dead-network test, and the iteration's text on the terminal.
  */
 import * as g from '../index.js';
 import type { Adam, Module, Tensor } from '../index.js';
@@ -34,6 +34,19 @@ export function isConstant(pred: ArrayLike<number>): boolean {
   let lo = Infinity, hi = -Infinity;
   for (let i = 0; i < pred.length; i++) { lo = Math.min(lo, pred[i]); hi = Math.max(hi, pred[i]); }
   return hi - lo <= 1e-6 * (1 + Math.abs(hi));
+}
+
+/** The median of some numbers (NaN for none). */
+export function median(v: readonly number[]): number {
+  if (!v.length) return NaN;
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** `iteration  400/1200`: the start of a line on the terminal. */
+export function iterationText(it: number, total: number): string {
+  return `iteration ${String(it).padStart(String(total).length)}/${total}`;
 }
 
 /** Population variance (the MSE of predicting the mean). */

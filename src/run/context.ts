@@ -32,7 +32,7 @@ export class Context<C> implements RunContext<C> {
     readonly preset: Preset,
     readonly dataDir: string | undefined,
     /** draws a progress bar (the CLI's on its terminal); silent by default */
-    private readonly progressBar: (label: string, total: number) => Progress = () => ({ update() {}, stop() {} }),
+    private readonly progressBar: (label: string, total: number) => Progress = () => ({ update() {}, line() {}, stop() {} }),
   ) {}
 
   seedFor(...labels: (string | number)[]): number { return deriveSeed(this.seed, labels); }
@@ -58,7 +58,8 @@ export class Context<C> implements RunContext<C> {
   progress(label: string, total: number): Progress {
     const bar = this.progressBar(label, total);
     this.bars.push(bar);
-    return { update: (done, status) => { bar.update(done, status); this.checkStop(); }, stop: () => bar.stop() };
+    // an update is a safe point to stop at; a line is not (it comes just before an epoch's checkpoint)
+    return { update: (done, status) => { bar.update(done, status); this.checkStop(); }, line: (text) => bar.line(text), stop: () => bar.stop() };
   }
 
   stopBars(): void { for (const b of this.bars) b.stop(); this.bars = []; }
