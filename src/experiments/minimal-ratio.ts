@@ -18,7 +18,6 @@ import { num } from '../run/format.js';
 import { FUNCTION_MODELS, mlp } from './models.js';
 import { ScalarLog, VectorLog } from './readback.js';
 import { isConstant, median, regressionStep, variance } from './regression.js';
-import { HessianPool, hessianSpectra, symmetricEigenvalues } from './hessian-spectrum.js';
 import type { Experiment, Results, Row, RunContext } from '../run/types.js';
 
 interface Config {
@@ -212,7 +211,7 @@ async function oneTraining(ctx: RunContext<Config>, spent: Spent, i: number, x: 
   t0 = performance.now();
   const state: Record<string, Float32Array> = {};
   for (const [k, t] of model.namedParameters()) state[k] = await t.data() as Float32Array;
-  const [spectrum] = await hessianSpectra([state], xCpu, yCpu, c.tauRel);
+  const [spectrum] = await g.hessianSpectra(WIDTHS, [state], xCpu, yCpu, c.tauRel);
   spent.hessian += seconds(t0);
   model.dispose();
   return { training: i, dead, adamLoss, adamGradNorm, seedRatio, gradSteps: steps, taskLoss, taskGradNorm, ...spectrum };
@@ -266,7 +265,7 @@ function gaussNewtonRatioOf(layers: readonly LayerActs[]): number {
       for (let o = 0; o < nOut; o++) for (let q = 0; q < nIn; q++) row[o * nIn + q] = D[s * nOut + o] * A[s * nIn + q];
       for (let p = 0; p < k; p++) { const rp = row[p]; if (rp !== 0) for (let q = 0; q < k; q++) G[p * k + q] += rp * row[q]; }
     }
-    sum += symmetricEigenvalues(G, k, true).filter((v) => Math.fround(v) > 0).length / k;
+    sum += g.symmetricEigenvalues(G, k, true).filter((v) => Math.fround(v) > 0).length / k;
   }
   return sum / layers.length;
 }
@@ -302,7 +301,7 @@ async function batchedTrainings(ctx: RunContext<Config>, spent: Spent, x: g.Tens
   const live = todo.filter(finite);
   const groups: FamilyRow[][] = [];
   for (let at = 0; at < live.length; at += c.hessianBatch) groups.push(live.slice(at, at + c.hessianBatch));
-  const pool = new HessianPool(c.hessianWorkers, xCpu, yCpu, c.tauRel);
+  const pool = new g.HessianPool(WIDTHS, xCpu, yCpu, { tauRel: c.tauRel, workers: c.hessianWorkers });
   const t0 = performance.now();
   try {
     const submit = (group: FamilyRow[]) => pool.spectra(group.map((r) => {
