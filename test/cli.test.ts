@@ -61,7 +61,7 @@ test('gpugrad data delegates to the data command', () => {
 });
 
 test('list names every experiment, without touching the GPU', () => {
-  const env = { ...process.env, GPUGRAD_DIST: process.env.GPUGRAD_DIST ?? 'dist' }; // the build under test, never rebuilt
+  const env: NodeJS.ProcessEnv = { ...process.env, GPUGRAD_DIST: process.env.GPUGRAD_DIST ?? 'dist' }; // the build under test, never rebuilt
   delete env.VK_ICD_FILENAMES; // a WebGPU probe would now fail and say so on stderr
   delete env.GPUGRAD_QUIET;
   const r = spawnSync(process.execPath, [bin, 'list'], { encoding: 'utf8', timeout: 60_000, env });

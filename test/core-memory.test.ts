@@ -26,7 +26,7 @@ test('tidy disposes everything but what it returns, and memory() returns to its 
 test('nested tidy hands returned tensors to the outer scope; keep() escapes all scopes', () => {
   for (const device of devices()) {
     const before = g.memory()[device].tensors;
-    let escaped: g.Tensor | null = null;
+    let escaped = null as g.Tensor | null; // assigned in the callback: not narrowed to null
     g.tidy(() => {
       const inner = g.tidy(() => g.ones([3], { device }).mul(2));
       assert.not.ok(inner.isDisposed);

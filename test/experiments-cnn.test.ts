@@ -212,7 +212,7 @@ test('inputSensitivity: ‖∂L/∂X‖_F of the mean loss and the per-sample me
   const perSample: number[] = [];
   for (const { x, y } of new g.DataLoader(ds, { batchSize: 1 })) {
     const [dx] = g.grad((xi) => g.F.crossEntropy(model.forward(xi), y), [x]);
-    perSample.push(Math.sqrt((await dx.data()).reduce((s, v) => s + v * v, 0)));
+    perSample.push(Math.sqrt(Array.from(await dx.data()).reduce((s, v) => s + v * v, 0)));
     for (const t of [x, y, dx]) t.dispose();
   }
   const expected = {
@@ -222,7 +222,7 @@ test('inputSensitivity: ‖∂L/∂X‖_F of the mean loss and the per-sample me
   // the whole set as one batch: the gradient of its mean loss directly
   const [batch] = [...new g.DataLoader(ds, { batchSize: 6 })];
   const [dX] = g.grad((x) => g.F.crossEntropy(model.forward(x), batch.y), [batch.x]);
-  const direct = Math.sqrt((await dX.data()).reduce((s, v) => s + v * v, 0));
+  const direct = Math.sqrt(Array.from(await dX.data()).reduce((s, v) => s + v * v, 0));
   dX.dispose();
   batch.dispose();
   assertClose([direct], [expected.task], { rtol: 1e-4 });
