@@ -180,8 +180,10 @@ const SAME = { atol: 1e-6, rtol: 1e-4 };
 test('fit-functions at --preset test: batched equals one by one', async () => {
   const [b, o] = [await run('fit-functions', false), await run('fit-functions', true)];
   assert.equal(Object.keys(b.units), ['ensembles']);
-  assert.equal(Object.keys(o.units).length, 6);
+  assert.equal(Object.keys(o.units).length, 6 * Number(o.config.seeds), 'every model from every seed');
   compareSeries(b.series.loss, o.series.loss, ['function', 'model', 'iteration'], ['mse'], SAME, 'loss');
+  compareSeries(b.series.tail, o.series.tail, ['function', 'model', 'seed', 'iteration'], ['mse'], SAME, 'the last iterations of every seed');
+  compareSeries(b.series.final, o.series.final, ['function', 'model', 'seed'], ['mse'], SAME, 'final MSE per seed');
   compareSeries(b.series.prediction, o.series.prediction, ['function', 'model', 'x'], ['y', 'truth'], SAME, 'prediction');
   assert.equal(Object.keys(b.final).sort(), Object.keys(o.final).sort());
   for (const [k, v] of Object.entries(o.final)) {

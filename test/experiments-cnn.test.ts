@@ -62,7 +62,7 @@ const load = (name: ExperimentName) => loadExperiment(name);
 const ofModel = (r: Results, m: string) => (r.series.epochs ?? []).filter((x) => x.model === m);
 const isAcc = (v: unknown) => typeof v === 'number' && v >= 0 && v <= 1;
 
-test('mnist-cnns: CNN-A and CNN-B, one row per epoch, CNN-B also with dropout on (seed variant)', async () => {
+test('mnist-cnns: CNN-A and CNN-B, one row per epoch, CNN-B also with dropout on (original’s variant)', async () => {
   const e = await load('mnist-cnns');
   const r = await runChecked(e, 'mnist-cnns');
   assert.is(r.final['cnnA.params'], 371581);
@@ -73,7 +73,7 @@ test('mnist-cnns: CNN-A and CNN-B, one row per epoch, CNN-B also with dropout on
     assert.equal(rows.map((x) => x.epoch), Array.from({ length: cfg.epochs }, (_, i) => i + 1));
     assert.ok(rows.every((x) => isAcc(x.testAcc) && isAcc(x.trainAcc) && Number(x.trainLoss) > 0));
   }
-  assert.ok(ofModel(r, 'cnnA').every((x) => x.testAccDropoutOn === undefined), 'CNN-A has no dropout: no seed variant');
+  assert.ok(ofModel(r, 'cnnA').every((x) => x.testAccDropoutOn === undefined), 'CNN-A has no dropout: no original’s variant');
   assert.ok(ofModel(r, 'cnnB').every((x) => isAcc(x.testAccDropoutOn)), 'CNN-B with dropout on');
   assert.ok(isAcc(r.final['cnnB.testAccDropoutOn']));
   assert.ok(r.notes.some((n) => /lr 0\.001; the protocol's is 0\.0001/.test(n)), 'a preset lr other than the protocol\'s is noted');
@@ -235,18 +235,18 @@ test('inputSensitivity: ‖∂L/∂X‖_F of the mean loss and the per-sample me
   ds.release();
 });
 
-test('sensitivity: one row per batch size with the task sensitivities and the seed variant apart', async () => {
+test('sensitivity: one row per batch size with the task sensitivities and the original’s variant apart', async () => {
   const e = await load('sensitivity');
   const r = await runChecked(e, 'sensitivity');
   const cfg = e.presets.test as { batchSizes: number[] };
   assert.equal(r.series.batches.map((x) => x.batchSize), cfg.batchSizes);
   for (const x of r.series.batches) {
     assert.ok(Number(x.sensitivity) > 0 && Number(x.sensitivityPerSample) > Number(x.sensitivity), 'task sensitivities');
-    assert.ok(Number(x.seedSensitivity) > 0, 'seed variant: parameter-gradient norm of the last batch');
+    assert.ok(Number(x.seedSensitivity) > 0, 'original’s variant: parameter-gradient norm of the last batch');
     assert.ok(isAcc(x.testAcc) && isAcc(x.trainAcc));
   }
   const figs = e.figures(r);
-  assert.ok(figs.some((f) => f.definition.startsWith('seed variant')) && figs.some((f) => f.definition.startsWith('task')));
+  assert.ok(figs.some((f) => f.definition.startsWith('original’s variant')) && figs.some((f) => f.definition.startsWith('task')));
 });
 
 test.run();

@@ -86,7 +86,7 @@ test('gpugrad report gathers the runs into one page with their figures', () => {
     assert.match(html, `id="${name}"`);
     assert.match(html, new RegExp(`<img src="${name}/[^"]+\\.svg"`));
   }
-  assert.match(html, /seed report/);
+  assert.match(html, /original report/);
 });
 
 test('a run killed after a checkpoint resumes from it (gpugrad run ... --resume)', async () => {

@@ -16,8 +16,13 @@ Runs one experiment of Homework 1 (or all of them, one after another) and writes
 runs/<experiment>/<timestamp>/: results.json, metrics.csv, figures (SVG + PNG), report.md and report.html.
 
 Flags:
-  --preset full|quick|test  full = the protocol's sizes; quick = the same experiment, smaller (minutes on a CPU);
-                            test = the tiniest run that exercises every code path.
+  --preset full|quick|test  what each preset is for:
+                              test   every code path in seconds (CI); its numbers mean nothing
+                              quick  each experiment in minutes without a GPU, showing the homework's finding
+                                     (gpugrad list says what each quick run shows); only sizes and counts change,
+                                     never the optimiser, the learning rate or the models
+                              full   the protocol (docs/protocol.md); hours without a GPU for the MNIST and CIFAR
+                                     experiments
                             Default: full on a real GPU, quick on SwiftShader or the CPU.
   --epochs N                override the preset's epochs (or iterations, for the function fits)
   --lr X                    override the learning rate
@@ -108,27 +113,35 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stderr.write(`gpugrad: preset ${opts.defaultPreset} (the default ${realGpu ? 'on a real GPU' : `on ${g.getDevice() === 'cpu' ? 'the CPU' : 'SwiftShader'}`}; --preset full|quick|test to choose)\n`);
   }
   process.stderr.write(`gpugrad: device ${adapter}\n`);
+  const slow = experiments.filter((e) => e.data.some((d) => d !== 'functions')).map((e) => e.name);
+  if (!realGpu && (opts.preset === 'full') && slow.length) {
+    // said before the first step, not discovered an hour in; the run's ETA gives the number once it has a rate
+    process.stdout.write(`Note: the full preset is the protocol's size. Without a GPU, ${slow.join(', ')} take${slow.length === 1 ? 's' : ''} hours ` +
+      `on this device (CNN-B alone costs ~0.35 s per training image on the CPU backend: ~6 h per MNIST epoch); the progress ` +
+      `line's ETA says how long once it has a rate. --preset quick shows each finding in minutes.\n`);
+  }
 
   const { writeRunReport, formatDuration } = await import('../report/run-report.js');
+  const { runSummary, textTable } = await import('./summary.js');
   let failed = 0;
-  const summary: string[] = [];
+  const summary: string[][] = [];
   for (const e of experiments) {
     const out = opts.out && target === 'all' ? join(opts.out, e.name) : opts.out;
     const t0 = performance.now();
     try {
       const dir = await runExperiment(e, { ...opts, out }, adapter);
-      await writeRunReport(dir, e);
-      process.stderr.write(`gpugrad: ${e.name} done: ${resolve(dir)}/report.html\n`);
-      summary.push(`  ${e.name.padEnd(26)} ${formatDuration((performance.now() - t0) / 1000).padStart(14)}  ${readResults(dir).status}`);
+      const { results, findings } = await writeRunReport(dir, e);
+      process.stdout.write(runSummary(results, findings, `${resolve(dir)}/report.html`));
+      summary.push([e.name, formatDuration((performance.now() - t0) / 1000), results.status]);
     } catch (err) {
       failed++;
       if (err instanceof UsageError) throw err;
       process.stderr.write(`gpugrad: ${e.name} failed: ${(err as Error).stack ?? err}\n`);
-      summary.push(`  ${e.name.padEnd(26)} ${formatDuration((performance.now() - t0) / 1000).padStart(14)}  failed: ${(err as Error).message.split('\n')[0]}`);
+      summary.push([e.name, formatDuration((performance.now() - t0) / 1000), `failed: ${(err as Error).message.split('\n')[0]}`]);
     }
   }
   if (target === 'all') {
-    process.stderr.write(`gpugrad: wall time per experiment (this attempt, figures and report included):\n${summary.join('\n')}\n`);
+    process.stdout.write(`\nWall time per experiment (this attempt, figures and report included):\n${textTable(['experiment', 'wall time', 'status'], summary)}\n`);
     const { assembleReport } = await import('../report/assemble.js');
     const page = await assembleReport(opts.out ?? opts.runsDir);
     process.stderr.write(`gpugrad: all runs: ${resolve(page)}\n`);
@@ -142,7 +155,7 @@ async function experimentHelp(name: ExperimentName): Promise<string> {
   process.env.GPUGRAD_DEVICE ??= 'cpu';
   let e: Experiment<any>;
   try { e = await loadExperiment(name); } catch (err) { return `\n${name}: ${(err as Error).message}\n`; }
-  const lines = [`\n${e.section} ${e.title} (${e.name})`, `  ${e.description}`, '  presets:'];
+  const lines = [`\n${e.section} ${e.title} (${e.name})`, `  ${e.description}`, `  quick shows: ${e.quickShows}`, '  presets:'];
   for (const p of PRESETS) lines.push(`    ${p.padEnd(6)} ${JSON.stringify(e.presets[p])}`);
   const flags = Object.entries(e.flags).map(([f, k]) => f === 'oneByOne' ? `--one-by-one sets ${k}` : `--${f === 'batchSize' ? 'batch-size' : f} sets ${k}`);
   lines.push(`  ${flags.length ? flags.join(', ') : 'no --epochs/--lr/--batch-size settings'}; --set KEY=VALUE sets any of the keys above`);
@@ -253,7 +266,8 @@ export async function runExperiment(e: Experiment<any>, o: RunOptions, adapter: 
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  process.stderr.write(`gpugrad: ${e.section} ${e.name}, preset ${r.preset}, seed ${r.seed} → ${folder.dir}\n`);
+  // the first line of the run's story on stdout (quiet under the test runner, like the progress lines)
+  if (!process.env.GPUGRAD_QUIET) process.stdout.write(`${e.section} ${e.title} (${e.name}): ${r.preset} preset, seed ${r.seed}, ${r.device} → ${folder.dir}\n`);
   try {
     await e.run(ctx);
     r.status = 'finished';

@@ -1,5 +1,5 @@
 /**
- * The networks of PROTOCOL.md, written as PyTorch's `nn.Sequential`s (so their state-dict keys match the seed's).
+ * The networks of docs/protocol.md, written as PyTorch's `nn.Sequential`s (so their state-dict keys match the original’s).
  * Each takes the generator its initial values are drawn from.
  */
 import * as g from '../index.js';
@@ -45,7 +45,7 @@ export function cnn1(generator: Generator, dropoutGenerator: Generator): g.Seque
   );
 }
 
-/** 1-2 CIFAR-10 CNN-2 (2 299 258 parameters: fewer than CNN-1, though the seed report says more). */
+/** 1-2 CIFAR-10 CNN-2 (2 299 258 parameters: fewer than CNN-1, though the original report says more). */
 export function cnn2(generator: Generator): g.Sequential {
   return new g.Sequential(
     new g.Conv2d(3, 96, 3, { padding: 1, generator }), relu(), pool(),
