@@ -88,7 +88,7 @@ test('metrics.csv: one long table with a series column, quoted where needed', ()
 let failAfter = Infinity;
 const seen: number[] = [];
 const fake: Experiment<{ epochs: number }> = {
-  name: 'fake', section: '0-0', title: 'Stand-in', description: 'test', data: [],
+  name: 'fake', section: '0-0', title: 'Stand-in', description: 'test', quickShows: 'nothing (a stand-in)', data: [],
   presets: { full: { epochs: 4 }, quick: { epochs: 4 }, test: { epochs: 4 } },
   flags: { epochs: 'epochs' },
   async run(ctx) {

@@ -179,7 +179,7 @@ test('interpolation: a sweep interrupted mid-way resumes at the last α done and
 test('trainWithTestCurve: a run killed after an epoch resumes with the same dropout masks and gives the same rows', async () => {
   // a small MLP with dropout: the helper reseeds its generator per epoch, so a resumed epoch draws the masks it would have
   const probe: Experiment<{ epochs: number }> = {
-    name: 'curve-probe', section: '-', title: 'trainWithTestCurve probe', description: '', data: ['mnist'],
+    name: 'curve-probe', section: '-', title: 'trainWithTestCurve probe', description: '', quickShows: '', data: ['mnist'],
     presets: { full: { epochs: 3 }, quick: { epochs: 3 }, test: { epochs: 3 } }, flags: {},
     async run(ctx) {
       const { train, test } = await loadMnist(ctx, 12, 8);
