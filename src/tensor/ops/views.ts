@@ -129,7 +129,8 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   shape[a] = sizes.reduce((x, y) => x + y, 0);
   // part i is written through a strided view of the output: its slab along `axis`
   const strides = contiguousStrides(shape);
-  const starts = sizes.map((_, i) => sizes.slice(0, i).reduce((x, y) => x + y, 0));
+  let start = 0;
+  const starts = sizes.map((n) => (start += n) - n); // where each part begins along the axis
   const out = join(tensors, shape, (i) => ({ strides, offset: starts[i] * strides[a] }));
   return record('concat', [...tensors], out, { axis: a, sizes });
 }
@@ -163,7 +164,7 @@ function checkJoin(op: string, tensors: readonly Tensor[]): Tensor {
 
 /**
  * A new tensor of `shape` (in the tensors' promoted dtype) into which tensor i is copied through the strided view
- * `place(i)` of its storage. A tensor of another dtype is converted first, and that copy released at once.
+ * `place(i)` of the output's storage. A tensor of another dtype is converted first, and that copy released at once.
  */
 function join(tensors: readonly Tensor[], shape: readonly number[],
   place: (i: number) => { strides: readonly number[]; offset: number }): Tensor {
