@@ -58,7 +58,7 @@ export class Fit {
     for (let s = 0; s < steps; s++) {
       for (const m of this.models.values()) losses.push(regressionStep(m.net, m.opt, this.x, this.y).loss);
     }
-    const all = gg.tidy(() => gg.stack(losses, 0)); // stack's per-input views stay in the scope
+    const all = gg.stack(losses, 0);
     for (const l of losses) l.dispose();
     const values = await all.data();
     all.dispose();
