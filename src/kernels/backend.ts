@@ -1,6 +1,6 @@
 /**
- * The backend contract: everything the tensor floor asks of a device. Two implementations: `cpu/` (the readable
- * reference, also float64) and `webgpu/` (WGSL kernels). A backend never sees autograd, only storages and views.
+ * The backend contract: everything the tensor floor asks of a device. Three implementations: `cpu/` (the readable
+ * reference, also float64), `webgpu/` (WGSL kernels) and `wasm/` (WebAssembly SIMD kernels on worker threads). A backend never sees autograd, only storages and views.
  *
  * Conventions
  * - A `Storage` is a flat allocation of `length` elements of one dtype. The tensor floor ref-counts storages and calls
@@ -11,7 +11,7 @@
  */
 export type DType = 'float32' | 'int32' | 'float64';
 export type TypedArray = Float32Array | Int32Array | Float64Array;
-export type DeviceName = 'cpu' | 'webgpu';
+export type DeviceName = 'cpu' | 'webgpu' | 'wasm';
 
 export interface Storage {
   readonly backend: Backend;

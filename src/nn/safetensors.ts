@@ -127,8 +127,8 @@ export async function load(path: string, { device = getDevice(), dtype }: LoadOp
   const out: Record<string, Tensor> = {};
   for (const [name, t] of Object.entries(tensors)) {
     const want = t.dtype !== 'int32' && dtype ? dtype : t.dtype;
-    check(want !== 'float64' || device === 'cpu', 'load', `'${name}' is float64, which ${device} does not have; ` +
-      "pass {dtype: 'float32'} to convert, or load onto the cpu device");
+    check(want !== 'float64' || device !== 'webgpu', 'load', `'${name}' is float64, which ${device} does not have; ` +
+      "pass {dtype: 'float32'} to convert, or load onto the cpu or wasm device");
     out[name] = tensor(t.data, { shape: t.shape, dtype: want, device });
   }
   return out;

@@ -1,0 +1,110 @@
+/**
+ * The wasm device's SIMD128 kernels, generated with ./emit.ts when the backend starts:
+ *
+ * - `gemm_f32` / `gemm_f64`: the matmul micro-kernel. It multiplies one packed A panel (MR rows, stored [k][MR]) by
+ *   `nPanels` packed B panels (NR columns each, stored [k][NR], `bStride` bytes apart) into MR × NR tiles of C, keeping the whole tile in
+ *   registers (MR × NR/lanes v128 accumulators) so each k step does MR splat-loads, NR/lanes vector loads and
+ *   MR × NR/lanes multiply-adds with no store. The B panel (k × NR) stays in L1 while the caller walks the A panels
+ *   of a cache block over it (./gemm.ts does the packing and blocking). `acc` = 1 adds to C instead of overwriting it
+ *   (k blocking, and the batch sum of a conv weight gradient).
+ * - `adam_f32` / `adam_f64`: the in-place Adam update, whole vectors (storages are padded to 16 bytes, see ./heap.ts).
+ *
+ * The tile is MR = 4 rows × 2 vectors (8 × 4 float32 or 4 × 2 float64): 8 accumulators + 2 B vectors + 1 splat fit
+ * the 16 SIMD registers of x86-64 and ARM64 without spilling (measured in bench/RESULTS.md against 6 × 2 and 4 × 3).
+ */
+import { Fn, type Float, floatBytes, laneCount, moduleBytes } from './emit.js';
+
+export const MR = 4;
+export const VN = 2;
+/** Columns of one B panel for a lane type. */
+export const nr = (t: Float) => VN * laneCount(t);
+
+function gemm(t: Float): Fn {
+  const size = floatBytes(t);
+  const NR = nr(t);
+  const f = new Fn(`gemm_${t}`, [['a', 'i32'], ['b', 'i32'], ['c', 'i32'], ['k', 'i32'], ['ldc', 'i32'],
+    ['nPanels', 'i32'], ['bStride', 'i32'], ['acc', 'i32']]);
+  const accs: string[] = [];
+  for (let r = 0; r < MR; r++) for (let v = 0; v < VN; v++) accs.push(`c${r}_${v}`);
+  const bs = Array.from({ length: VN }, (_, v) => `b${v}`);
+  f.local('v128', ...accs, ...bs, 'ar').local('i32', 'j', 'p', 'pa', 'pb', 'crow');
+  f.for('j', 0, 'nPanels', 1, () => {
+    // the accumulators start at zero, or at C's tile when accumulating
+    for (let r = 0; r < MR; r++) {
+      for (let v = 0; v < VN; v++) {
+        f.get('acc').if();
+        f.get('c').get('ldc').i32(r).mul().add().vload(v * 16).set(`c${r}_${v}`);
+        f.else().vzero().set(`c${r}_${v}`).end();
+      }
+    }
+    f.get('a').set('pa');
+    f.get('b').get('j').get('bStride').mul().add().set('pb');
+    f.for('p', 0, 'k', 1, () => {
+      for (let v = 0; v < VN; v++) f.get('pb').vload(v * 16).set(`b${v}`);
+      for (let r = 0; r < MR; r++) {
+        f.get('pa').vloadSplat(t, r * size).set('ar');
+        for (let v = 0; v < VN; v++) {
+          f.get(`c${r}_${v}`).get('ar').get(`b${v}`).vop(t, 'mul').vop(t, 'add').set(`c${r}_${v}`);
+        }
+      }
+      f.inc('pa', MR * size).inc('pb', NR * size);
+    });
+    for (let r = 0; r < MR; r++) {
+      f.get('c').get('ldc').i32(r).mul().add().set('crow');
+      for (let v = 0; v < VN; v++) f.get('crow').get(`c${r}_${v}`).vstore(v * 16);
+    }
+    f.inc('c', NR * size);
+  });
+  return f;
+}
+
+/** Adam on `n` elements (rounded up to whole vectors); hyper-parameters as f64, folded as the CPU reference does. */
+function adam(t: Float): Fn {
+  const lanes = laneCount(t);
+  const f = new Fn(`adam_${t}`, [['p', 'i32'], ['g', 'i32'], ['m', 'i32'], ['v', 'i32'], ['n', 'i32'],
+    ['lr', 'f64'], ['beta1', 'f64'], ['beta2', 'f64'], ['eps', 'f64'], ['wd', 'f64'], ['bc1', 'f64'], ['bc2', 'f64']]);
+  f.local('v128', 'vb1', 'vb1c', 'vb2', 'vb2c', 'vlr', 'veps', 'vwd', 'vbc1', 'vbc2', 'gi', 'mm', 'vv', 'pp')
+    .local('i32', 'i', 'off');
+  const splat = (from: () => void, to: string) => { from(); f.fromF64(t).vsplat(t).set(to); };
+  splat(() => f.get('beta1'), 'vb1');
+  splat(() => f.f64const(1).get('beta1').fop('f64', 'sub'), 'vb1c');
+  splat(() => f.get('beta2'), 'vb2');
+  splat(() => f.f64const(1).get('beta2').fop('f64', 'sub'), 'vb2c');
+  splat(() => f.get('lr'), 'vlr');
+  splat(() => f.get('eps'), 'veps');
+  splat(() => f.get('wd'), 'vwd');
+  splat(() => f.get('bc1'), 'vbc1');
+  splat(() => f.get('bc2'), 'vbc2');
+  f.for('i', 0, 'n', lanes, () => {
+    f.get('i').i32(floatBytes(t)).mul().set('off');
+    const at = (base: string) => f.get(base).get('off').add();
+    at('p').vload().set('pp');
+    // gi = g + wd·p
+    at('g').vload().get('vwd').get('pp').vop(t, 'mul').vop(t, 'add').set('gi');
+    // m = β1·m + (1 − β1)·gi ; v = β2·v + (1 − β2)·gi²
+    at('m').vload().get('vb1').vop(t, 'mul').get('vb1c').get('gi').vop(t, 'mul').vop(t, 'add').set('mm');
+    at('v').vload().get('vb2').vop(t, 'mul').get('vb2c').get('gi').vop(t, 'mul').get('gi').vop(t, 'mul').vop(t, 'add').set('vv');
+    at('m').get('mm').vstore();
+    at('v').get('vv').vstore();
+    // p −= lr·(m / bc1) / (sqrt(v / bc2) + eps)
+    at('p');
+    f.get('pp').get('vlr').get('mm').get('vbc1').vop(t, 'div').vop(t, 'mul');
+    f.get('vv').get('vbc2').vop(t, 'div').vop(t, 'sqrt').get('veps').vop(t, 'add').vop(t, 'div');
+    f.vop(t, 'sub').vstore();
+  });
+  return f;
+}
+
+/** Every kernel of the device, as one module over a memory of `maxPages` 64 KiB pages. */
+export function kernelModule(shared: boolean, maxPages: number): Uint8Array {
+  return moduleBytes([gemm('f32'), gemm('f64'), adam('f32'), adam('f64')], { shared, minPages: 1, maxPages });
+}
+
+export interface Kernels {
+  gemm_f32(a: number, b: number, c: number, k: number, ldc: number, nPanels: number, bStride: number, acc: number): void;
+  gemm_f64(a: number, b: number, c: number, k: number, ldc: number, nPanels: number, bStride: number, acc: number): void;
+  adam_f32(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number,
+    wd: number, bc1: number, bc2: number): void;
+  adam_f64(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number,
+    wd: number, bc1: number, bc2: number): void;
+}

@@ -1,0 +1,64 @@
+/**
+ * One gemm on the wasm device, from operands described by packing callbacks to a result handed to a sink: matmul,
+ * conv2d and both conv backward passes all come through here (./backend.ts, ./vision.ts), differing only in how they
+ * pack A and B (strided views, im2col on the fly) and where C goes (bias and ReLU, NCHW, col2im). The packed panels
+ * and the tile-padded C live in pooled scratch blocks of the heap, released before returning.
+ */
+import type { TypedArray } from '../backend.js';
+import { type GemmJob, gemmItems } from './gemm.js';
+import type { Heap } from './heap.js';
+import { type Kernels, MR, nr } from './kernels.js';
+import type { Threads } from './threads.js';
+
+/** Below this many flops a gemm stays on the main thread: waking the workers costs more than it saves. */
+const THREAD_MIN_FLOPS = 1 << 19;
+
+export interface GemmCall {
+  f64: boolean;
+  batch: number; m: number; n: number; k: number;
+  /** one A (or B) for every batch entry: packed once */
+  aShared: boolean; bShared: boolean;
+  /** packs batch entry p's A (m × k) into MR-row panels at element `at` of `dst` (the whole memory) */
+  packA(dst: TypedArray, at: number, p: number): void;
+  /** packs batch entry p's B (k × n) into NR-column panels */
+  packB(dst: TypedArray, at: number, p: number): void;
+  /** reads batch entry p's result: element (i, j) at c[cAt + i·ldc + j] */
+  sink(c: TypedArray, cAt: number, ldc: number, p: number): void;
+}
+
+interface Host { heap: Heap; kernels: Kernels; pool: Threads | null }
+
+export class GemmRunner {
+  constructor(private host: Host) {}
+
+  run(call: GemmCall): void {
+    const { f64, batch, m, n, k } = call;
+    const { heap, kernels, pool } = this.host;
+    const size = f64 ? 8 : 4, NR = nr(f64 ? 'f64' : 'f32');
+    const mPanels = Math.ceil(m / MR), nPanels = Math.ceil(n / NR);
+    const aEach = mPanels * MR * k, bEach = nPanels * NR * k;
+    const ldc = nPanels * NR, cEach = mPanels * MR * ldc;
+    const aCount = call.aShared ? 1 : batch, bCount = call.bShared ? 1 : batch;
+    const aBlock = heap.acquire(aCount * aEach * size);
+    const bBlock = heap.acquire(bCount * bEach * size);
+    const cBlock = heap.acquire(batch * cEach * size);
+    try {
+      const mem = f64 ? heap.f64 : heap.f32;
+      for (let p = 0; p < aCount; p++) call.packA(mem, aBlock.ptr / size + p * aEach, p);
+      for (let p = 0; p < bCount; p++) call.packB(mem, bBlock.ptr / size + p * bEach, p);
+      const job: GemmJob = {
+        f64, aPack: aBlock.ptr, aBatch: call.aShared ? 0 : aEach * size, bPack: bBlock.ptr,
+        bBatch: call.bShared ? 0 : bEach * size, c: cBlock.ptr, cBatch: cEach * size, mPanels, nPanels, k,
+        ldc: ldc * size, acc: false,
+      };
+      const items = batch * mPanels;
+      if (pool && items > 1 && 2 * batch * m * n * k >= THREAD_MIN_FLOPS) pool.gemm(kernels, job, items);
+      else gemmItems(kernels, job, 0, items);
+      for (let p = 0; p < batch; p++) call.sink(mem, cBlock.ptr / size + p * cEach, ldc, p);
+    } finally {
+      heap.release(aBlock.ptr, aBlock.cls);
+      heap.release(bBlock.ptr, bBlock.cls);
+      heap.release(cBlock.ptr, cBlock.cls);
+    }
+  }
+}
