@@ -25,7 +25,7 @@ test('the excerpts are quoted word for word from the library', () => {
   }
 });
 
-for (const device of ['cpu', 'webgpu']) {
+for (const device of ['cpu', 'webgpu', 'wasm']) {
   test(`the tour's code runs on ${device}`, () => {
     if (device === 'webgpu' && !webgpuAvailable()) return;
     assert.ok(program.includes("from 'gpugrad'"));

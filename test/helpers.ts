@@ -1,7 +1,7 @@
 /**
- * The one way ops are tested: run the same function on the CPU reference and on WebGPU from the same inputs and
- * compare elementwise with a stated tolerance. WebGPU must really be there (the real SwiftShader adapter in CI):
- * with GPUGRAD_REQUIRE_WEBGPU=1 a missing adapter fails the suite instead of skipping it.
+ * The one way ops are tested: run the same function on the CPU reference and on every other device (WebGPU, wasm)
+ * from the same inputs and compare elementwise with a stated tolerance. WebGPU must really be there (the real
+ * SwiftShader adapter in CI): with GPUGRAD_REQUIRE_WEBGPU=1 a missing adapter fails the suite instead of skipping it.
  */
 import * as assert from 'uvu/assert';
 import * as g from '../src/index.js';
@@ -16,6 +16,14 @@ export function webgpuAvailable(): boolean {
   }
   return g.hasWebGPU();
 }
+
+/** The devices checked against the CPU reference: WebGPU (when there) and wasm (always). */
+export function testedDevices(): g.DeviceName[] {
+  return [...(webgpuAvailable() ? ['webgpu' as const] : []), 'wasm'];
+}
+
+/** Every device, the CPU reference first. */
+export function allDevices(): g.DeviceName[] { return ['cpu', ...testedDevices()]; }
 
 /** Deterministic test data: values in [lo, hi) from a seeded generator. */
 export function randomArray(n: number, seed: number, lo = -2, hi = 2): Float32Array {
@@ -40,7 +48,7 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
 }
 
 /**
- * Runs `fn` on the CPU and on WebGPU with inputs made from the same numbers, and compares every output.
+ * Runs `fn` on the CPU and on every tested device with inputs made from the same numbers, and compares every output.
  * `inputs` are [data, shape, dtype?] triples. Returns the CPU outputs.
  */
 export async function compareDevices(
@@ -58,11 +66,13 @@ export async function compareDevices(
     return { shapes, data: data.map((d) => Float32Array.from(d)) };
   };
   const ref = await run('cpu');
-  if (webgpuAvailable()) {
-    const got = await run('webgpu');
+  // WebGPU has no float64: float64 cases compare the devices that have it
+  const f64 = inputs.some((i) => i.dtype === 'float64');
+  for (const device of testedDevices().filter((d) => !(f64 && d === 'webgpu'))) {
+    const got = await run(device);
     ref.shapes.forEach((s, i) => {
-      assert.equal([...got.shapes[i]], [...s], `${what}: output ${i} shape`);
-      assertClose(got.data[i], ref.data[i], tol, `${what} (output ${i})`);
+      assert.equal([...got.shapes[i]], [...s], `${what} on ${device}: output ${i} shape`);
+      assertClose(got.data[i], ref.data[i], tol, `${what} on ${device} (output ${i})`);
     });
   }
   return ref.data;

@@ -16,7 +16,7 @@ import { sizeOf } from '../shape.js';
 import { packA, packB } from './gemm.js';
 import { Heap, MAX_PAGES } from './heap.js';
 import { type Kernels, kernelModule, nr } from './kernels.js';
-import { GemmRunner } from './run-gemm.js';
+import { GemmRunner, wasmTuning } from './run-gemm.js';
 import { Threads } from './threads.js';
 import * as conv from './vision.js';
 
@@ -27,8 +27,6 @@ export class WasmStorage implements Storage {
 }
 
 const BYTES: Record<DType, number> = { float32: 4, int32: 4, float64: 8 };
-/** Below this many multiply-adds a matmul runs the CPU backend's loop: packing would cost more than it saves. */
-const SMALL_MATMUL = 4096;
 
 export class WasmBackend implements Backend {
   readonly name = 'wasm' as const;
@@ -140,7 +138,7 @@ export class WasmBackend implements Backend {
   matmul(a: View, b: View, batch: number, m: number, k: number, n: number, epi: MatmulEpilogue = {}): Storage {
     const dtype = a.storage.dtype;
     const out = this.alloc(batch * m * n, dtype);
-    if (dtype === 'int32' || batch * m * n * k < SMALL_MATMUL) {
+    if (dtype === 'int32' || k === 0 || batch * m * n * k < wasmTuning.smallMatmul) {
       const bias = epi.bias ? this.data(epi.bias) : null;
       matmulFast(this.data(out), this.data(a.storage), a, this.data(b.storage), b, batch, m, k, n, bias,
         epi.biasBatchStride ?? 0, epi.relu === true);

@@ -10,8 +10,17 @@ import type { Heap } from './heap.js';
 import { type Kernels, MR, nr } from './kernels.js';
 import type { Threads } from './threads.js';
 
-/** Below this many flops a gemm stays on the main thread: waking the workers costs more than it saves. */
-const THREAD_MIN_FLOPS = 1 << 19;
+/**
+ * Where the wasm device changes path, as measured on a 2-core x86-64 machine (bench/RESULTS.md). Tests set them to
+ * force every path: `smallMatmul` 0 sends every float matmul through the SIMD kernel, `threadMinFlops` 0 through the
+ * threads.
+ */
+export const wasmTuning = {
+  /** below this many multiply-adds a matmul runs the CPU backend's loop: packing would cost more than it saves */
+  smallMatmul: 4096,
+  /** below this many flops a gemm stays on the main thread: waking the workers costs more than it saves */
+  threadMinFlops: 1 << 19,
+};
 
 export interface GemmCall {
   f64: boolean;
@@ -52,7 +61,7 @@ export class GemmRunner {
         ldc: ldc * size, acc: false,
       };
       const items = batch * mPanels;
-      if (pool && items > 1 && 2 * batch * m * n * k >= THREAD_MIN_FLOPS) pool.gemm(kernels, job, items);
+      if (pool && items > 1 && 2 * batch * m * n * k >= wasmTuning.threadMinFlops) pool.gemm(kernels, job, items);
       else gemmItems(kernels, job, 0, items);
       for (let p = 0; p < batch; p++) call.sink(mem, cBlock.ptr / size + p * cEach, ldc, p);
     } finally {

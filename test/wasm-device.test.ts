@@ -1,0 +1,118 @@
+/**
+ * The wasm device's own paths, each forced (the shared op tests in the other files run every op on wasm too, but at
+ * the sizes where a matmul stays on the CPU loop or one thread): the SIMD gemm on shapes around its tile (4 × 8 f32,
+ * 4 × 4 f64), its k block (256) and n block, with strided and broadcast operands and the epilogue, on one thread and
+ * split over the workers; conv through the gemm in float64 by finite differences; the SIMD Adam; memory growth and
+ * the pool.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { WasmBackend } from '../src/kernels/wasm/backend.js';
+import { wasmTuning } from '../src/kernels/wasm/run-gemm.js';
+import { getBackend } from '../src/tensor/device.js';
+import { assertClose, compareDevices, g, randomArray, sizeOf } from './helpers.js';
+
+const saved = { ...wasmTuning };
+const restore = () => Object.assign(wasmTuning, saved);
+
+interface Case { a: number[]; b: number[]; f: (a: g.Tensor, b: g.Tensor) => g.Tensor; what: string }
+const cases: Case[] = [
+  { a: [1, 1], b: [1, 1], f: (a, b) => a.matmul(b), what: '1×1' },
+  { a: [4, 8], b: [8, 8], f: (a, b) => a.matmul(b), what: 'one whole tile' },
+  { a: [5, 9], b: [9, 9], f: (a, b) => a.matmul(b), what: 'one tile and one row/column over' },
+  { a: [3, 7], b: [7, 7], f: (a, b) => a.matmul(b), what: 'less than a tile' },
+  { a: [37, 300], b: [300, 45], f: (a, b) => a.matmul(b), what: 'k over one k block (256), partial tiles' },
+  { a: [9, 20], b: [20, 150], f: (a, b) => a.matmul(b), what: 'n over one n block' },
+  { a: [20, 16], b: [10, 16], f: (a, b) => a.matmul(b.T), what: 'x·Wᵀ' },
+  { a: [12, 17], b: [12, 21], f: (a, b) => a.T.matmul(b), what: 'xᵀ·dy' },
+  { a: [9, 14], b: [14, 10], f: (a, b) => a.slice(1, 1, 13).matmul(b.slice(0, 1, 13)), what: 'offset views' },
+  { a: [2, 3, 8, 12], b: [12, 20], f: (a, b) => a.matmul(b), what: 'broadcast batch of B' },
+  { a: [6, 10], b: [5, 10, 11], f: (a, b) => a.matmul(b), what: 'broadcast batch of A' },
+  { a: [7, 5, 10], b: [7, 10, 10], f: (a, b) => a.matmul(b), what: 'a batch of 10-wide layers (the ensembles)' },
+];
+
+for (const threads of [false, true]) {
+  test(`matmul on the SIMD kernel matches the CPU, float32 and float64 (${threads ? 'every job on the threads' : 'one thread'})`, async () => {
+    wasmTuning.smallMatmul = 0;
+    wasmTuning.threadMinFlops = threads ? 0 : Infinity;
+    try {
+      for (const dtype of ['float32', 'float64'] as const) {
+        for (const [i, c] of cases.entries()) {
+          await compareDevices(`${c.what} ${dtype}`, [
+            { data: randomArray(sizeOf(c.a), 10 + i), shape: c.a, dtype }, { data: randomArray(sizeOf(c.b), 30 + i), shape: c.b, dtype },
+          ], c.f, dtype === 'float64' ? { atol: 1e-6, rtol: 1e-6 } : { atol: 1e-5, rtol: 1e-4 });
+        }
+        // the epilogue: shared bias, per-member bias, ReLU
+        await compareDevices(`fusedLinear ${dtype}`, [
+          { data: randomArray(13 * 19, 1), shape: [13, 19], dtype }, { data: randomArray(3 * 11 * 19, 2), shape: [3, 11, 19], dtype },
+          { data: randomArray(3 * 11, 3), shape: [3, 11], dtype }, { data: randomArray(11, 4), shape: [11], dtype },
+        ], (x, w, bs, b) => [g.fusedLinear(x, w, bs, { relu: true }), g.fusedLinear(x, w.slice(0, 1, 2).reshape([11, 19]), b, { relu: true })],
+        { atol: 1e-5, rtol: 1e-4 });
+      }
+    } finally {
+      restore();
+    }
+  });
+}
+
+test('a matmul with fewer row panels than threads: idle parts still report done', async () => {
+  // 2 A panels (m = 8) over more parts than panels: some parts get no work and must still report done
+  wasmTuning.smallMatmul = 0;
+  wasmTuning.threadMinFlops = 0;
+  try {
+    await compareDevices('m = 8', [{ data: randomArray(8 * 30, 1), shape: [8, 30] }, { data: randomArray(30 * 9, 2), shape: [30, 9] }],
+      (a, b) => a.matmul(b));
+    await compareDevices('m = 1', [{ data: randomArray(30, 1), shape: [1, 30] }, { data: randomArray(30 * 9, 2), shape: [30, 9] }],
+      (a, b) => a.matmul(b));
+  } finally {
+    restore();
+  }
+});
+
+test('conv2d and matmul gradients on wasm pass float64 finite differences (the gemm paths)', async () => {
+  wasmTuning.smallMatmul = 0;
+  try {
+    const f64 = (shape: number[], seed: number) =>
+      g.tensor(Float64Array.from(randomArray(sizeOf(shape), seed)), { shape, dtype: 'float64', device: 'wasm', requiresGrad: true });
+    const x = f64([2, 3, 6, 5], 1), w = f64([4, 3, 3, 2], 2), b = f64([4], 3);
+    assert.ok(await g.gradcheck((x, w, b) => g.conv2d(x, w, b, { stride: [2, 1], padding: 1, dilation: [1, 2] }), [x, w, b]));
+    const a = f64([5, 7], 4), m = f64([7, 6], 5);
+    assert.ok(await g.gradcheck((a, m) => a.matmul(m).relu(), [a, m]));
+    assert.ok(await g.gradgradcheck((a, m) => a.matmul(m), [a, m]));
+    for (const t of [x, w, b, a, m]) t.dispose();
+  } finally {
+    restore();
+  }
+});
+
+test('Adam on wasm (SIMD) follows the CPU reference, odd lengths, weight decay, float32 and float64', async () => {
+  for (const dtype of ['float32', 'float64'] as const) {
+    const run = async (device: g.DeviceName) => {
+      const p = g.tensor(randomArray(13, 1), { device, dtype, requiresGrad: true });
+      const opt = new g.Adam([p], { lr: 0.01, weightDecay: 0.1 });
+      for (let s = 0; s < 5; s++) g.tidy(() => { opt.zeroGrad(); p.square().mul(p.sin()).sum().backward(); opt.step(); });
+      const out = await p.data();
+      opt.dispose(); p.dispose();
+      return out;
+    };
+    assertClose(await run('wasm'), await run('cpu'), dtype === 'float64' ? { atol: 1e-12, rtol: 1e-10 } : { atol: 1e-6, rtol: 1e-5 }, dtype);
+  }
+});
+
+test('memory: growing the wasm memory keeps earlier tensors; released storages are reused; nothing leaks', async () => {
+  const before = g.memory().wasm;
+  const small = g.tensor([1, 2, 3], { device: 'wasm' });
+  const big = g.zeros([40 << 20], { device: 'wasm' }); // 160 MiB: more than the memory has, so it grows
+  assert.equal(Array.from(await small.data()), [1, 2, 3]);
+  big.dispose();
+  const again = g.zeros([40 << 20], { device: 'wasm' });
+  const pool = (getBackend('wasm') as WasmBackend).heap;
+  const allocated = pool.allocatedBytes;
+  again.dispose();
+  const third = g.ones([40 << 20], { device: 'wasm' });
+  assert.is(pool.allocatedBytes, allocated, 'the released block is handed out again');
+  third.dispose(); small.dispose();
+  assert.equal(g.memory().wasm, before);
+});
+
+test.run();
