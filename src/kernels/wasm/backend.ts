@@ -13,9 +13,8 @@ import { binaryFast, copyFast, copyIntoFast, matmulFast, reduceFast, unaryFast, 
 import { gatherBytes } from '../cpu/gather.js';
 import { GpugradError } from '../errors.js';
 import { sizeOf } from '../shape.js';
-import { packA, packB } from './gemm.js';
 import { Heap, MAX_PAGES } from './heap.js';
-import { type Kernels, kernelModule, nr } from './kernels.js';
+import { type Kernels, kernelModule, MR, nr } from './kernels.js';
 import { GemmRunner, wasmTuning } from './run-gemm.js';
 import { Threads } from './threads.js';
 import * as conv from './vision.js';
@@ -147,16 +146,17 @@ export class WasmBackend implements Backend {
     const f64 = dtype === 'float64';
     const [sab, sam, sak] = a.strides, [sbb, sbk, sbn] = b.strides;
     const NR = nr(f64 ? 'f64' : 'f32');
-    const aEl = (a.storage as WasmStorage).ptr / BYTES[dtype] + a.offset;
-    const bEl = (b.storage as WasmStorage).ptr / BYTES[dtype] + b.offset;
-    const outEl = (out.ptr) / BYTES[dtype];
+    const size = BYTES[dtype];
+    const aAt = (a.storage as WasmStorage).ptr + a.offset * size, bAt = (b.storage as WasmStorage).ptr + b.offset * size;
+    const outEl = out.ptr / size;
+    const k2 = this.kernels, packA = f64 ? k2.packA_f64 : k2.packA_f32, packB = f64 ? k2.packB_f64 : k2.packB_f32;
     const biasEl = epi.bias ? (epi.bias as WasmStorage).ptr / BYTES[dtype] : -1;
     const biasStride = epi.biasBatchStride ?? 0, relu = epi.relu === true;
     this.gemm.run({
       f64, batch, m, n, k,
       aShared: sab === 0 || batch === 1, bShared: sbb === 0 || batch === 1,
-      packA: (dst, at, p) => packA(dst, at, this.whole(dtype), aEl + p * sab, sam, sak, m, k),
-      packB: (dst, at, p) => packB(dst, at, this.whole(dtype), bEl + p * sbb, sbk, sbn, k, n, NR),
+      packA: (at, p) => packA(aAt + p * sab * size, at, sam, sak, m, k, k * MR),
+      packB: (at, p) => packB(bAt + p * sbb * size, at, sbk, sbn, k, n, k * NR),
       sink: (c, cAt, ldc, p) => {
         const o = this.whole(dtype), bias = biasEl >= 0 ? o : null;
         for (let i = 0; i < m; i++) {

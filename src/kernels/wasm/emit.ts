@@ -98,6 +98,11 @@ export class Fn {
   mul(): this { return this.op(0x6c); }
   shl(): this { return this.op(0x74); }
   ltS(): this { return this.op(0x48); }
+  ltU(): this { return this.op(0x49); }
+  eq(): this { return this.op(0x46); }
+  divS(): this { return this.op(0x6d); }
+  remS(): this { return this.op(0x6f); }
+  and(): this { return this.op(0x71); }
   geS(): this { return this.op(0x4e); }
   eqz(): this { return this.op(0x45); }
   /** local n += v (an i32 constant or another local) */
@@ -134,6 +139,7 @@ export class Fn {
   fload(t: Float, offset = 0): this { return this.op(F[t].load).memarg(t === 'f32' ? 2 : 3, offset); }
   fstore(t: Float, offset = 0): this { return this.op(F[t].store).memarg(t === 'f32' ? 2 : 3, offset); }
   fop(t: Float, o: 'add' | 'sub' | 'mul' | 'div' | 'min' | 'max' | 'sqrt' | 'gt'): this { return this.op(F[t][o]); }
+  fzero(t: Float): this { return t === 'f32' ? this.op(0x43, 0, 0, 0, 0) : this.f64const(0); }
   /** f64 → f32 (demote) or nothing for f64: hyper-parameters arrive as f64 */
   fromF64(t: Float): this { return t === 'f32' ? this.op(0xb6) : this; }
 

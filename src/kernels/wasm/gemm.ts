@@ -1,8 +1,8 @@
 /**
  * Matmul on the wasm device, around the SIMD micro-kernel of ./kernels.ts:
  *
- * 1. Pack (main thread, JS): A into MR-row panels [k][MR] and B into NR-column panels [k][NR], zero-padded, from any
- *    strides — so transposed operands, broadcast batches and conv's im2col all reach the kernel in the one layout it
+ * 1. Pack (main thread, wasm kernels of ./pack-kernels.ts): A into MR-row panels [k][MR] and B into NR-column panels
+ *    [k][NR], zero-padded, from any strides — so transposed operands, broadcast batches and conv's im2col all reach the kernel in the one layout it
  *    reads with unit stride. A operand with batch stride 0 is packed once for the whole batch.
  * 2. Multiply (`gemmItems`, main thread and workers): a work item is one A panel of one batch entry; the threads split
  *    the items. For each item, k is cut into KC-long blocks and n into NC-wide blocks, so the A panel (KC × MR) stays in
@@ -10,9 +10,9 @@
  * 3. The result lands in C, padded to whole tiles (the output itself when the shape is a multiple of the tile), and
  *    the epilogue (bias, ReLU) is applied while copying the valid part out.
  */
-import type { TypedArray } from '../backend.js';
 import type { Float } from './emit.js';
-import { MR, nr, type Kernels } from './kernels.js';
+import type { Kernels } from './kernels.js';
+import { MR, nr } from './tile.js';
 
 export const KC = 256;
 /** B block width in panels: KC × NC × 4 bytes = 128 KiB of float32 (64 KiB... of float64 panels, half as wide). */
@@ -55,41 +55,6 @@ export function gemmItems(kern: Kernels, j: GemmJob, from: number, to: number): 
         run(a + p0 * MR * size, b + j0 * bPanelBytes + p0 * NR * size, c + j0 * NR * size, kc, j.ldc,
           Math.min(NC_PANELS, j.nPanels - j0), bPanelBytes, acc);
       }
-    }
-  }
-}
-
-/**
- * Packs rows [0, m) × k of a strided operand into MR-row panels: panel i holds element (i·MR + r, q) at q·MR + r.
- * `src` is the whole memory's typed array; `off` the operand's first element; rows beyond m are zero. `panelStride`
- * (elements between panels) is larger than k·MR when k is packed in segments (a conv weight gradient's batch).
- */
-export function packA(dst: TypedArray, at: number, src: TypedArray, off: number, sRow: number, sK: number, m: number, k: number,
-  panelStride = k * MR): void {
-  const panels = Math.ceil(m / MR);
-  for (let i = 0; i < panels; i++) {
-    const base = at + i * panelStride;
-    for (let r = 0; r < MR; r++) {
-      const row = i * MR + r;
-      if (row >= m) { for (let q = 0; q < k; q++) dst[base + q * MR + r] = 0; continue; }
-      let s = off + row * sRow;
-      for (let q = 0; q < k; q++, s += sK) dst[base + q * MR + r] = src[s];
-    }
-  }
-}
-
-/** Packs k × n of a strided operand into NR-column panels: panel j holds element (q, j·NR + c) at q·NR + c. */
-export function packB(dst: TypedArray, at: number, src: TypedArray, off: number, sK: number, sCol: number, k: number, n: number,
-  NR: number): void {
-  const panels = Math.ceil(n / NR);
-  for (let j = 0; j < panels; j++) {
-    const base = at + j * k * NR;
-    const cols = Math.min(NR, n - j * NR);
-    for (let q = 0; q < k; q++) {
-      const d = base + q * NR;
-      let s = off + q * sK + j * NR * sCol;
-      for (let c = 0; c < cols; c++, s += sCol) dst[d + c] = src[s];
-      for (let c = cols; c < NR; c++) dst[d + c] = 0;
     }
   }
 }

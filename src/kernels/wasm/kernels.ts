@@ -8,16 +8,14 @@
  *   of a cache block over it (./gemm.ts does the packing and blocking). `acc` = 1 adds to C instead of overwriting it
  *   (k blocking, and the batch sum of a conv weight gradient).
  * - `adam_f32` / `adam_f64`: the in-place Adam update, whole vectors (storages are padded to 16 bytes, see ./heap.ts).
- *
- * The tile is MR = 4 rows × 2 vectors (8 × 4 float32 or 4 × 2 float64): 8 accumulators + 2 B vectors + 1 splat fit
- * the 16 SIMD registers of x86-64 and ARM64 without spilling (measured in bench/RESULTS.md against 6 × 2 and 4 × 3).
+ * - packing, im2col and col2im: ./pack-kernels.ts.
+ * The tile (MR rows × VN vectors) is in ./tile.ts.
  */
 import { Fn, type Float, floatBytes, laneCount, moduleBytes } from './emit.js';
+import { col2im, im2col, packA, packB } from './pack-kernels.js';
+import { MR, nr, VN } from './tile.js';
 
-export const MR = 4;
-export const VN = 2;
-/** Columns of one B panel for a lane type. */
-export const nr = (t: Float) => VN * laneCount(t);
+export { MR, nr } from './tile.js';
 
 function gemm(t: Float): Fn {
   const size = floatBytes(t);
@@ -97,10 +95,17 @@ function adam(t: Float): Fn {
 
 /** Every kernel of the device, as one module over a memory of `maxPages` 64 KiB pages. */
 export function kernelModule(shared: boolean, maxPages: number): Uint8Array {
-  return moduleBytes([gemm('f32'), gemm('f64'), adam('f32'), adam('f64')], { shared, minPages: 1, maxPages });
+  const each = (make: (t: Float) => Fn) => [make('f32'), make('f64')];
+  return moduleBytes([gemm, adam, packA, packB, im2col, col2im].flatMap(each), { shared, minPages: 1, maxPages });
 }
 
+type Pack = (src: number, dst: number, s1: number, s2: number, rows: number, cols: number, panelStride: number) => void;
+type ColWalk = (x: number, col: number, ld: number, C: number, H: number, W: number, kH: number, kW: number, outH: number,
+  outW: number, sH: number, sW: number, pH: number, pW: number, dH: number, dW: number) => void;
+
 export interface Kernels {
+  packA_f32: Pack; packA_f64: Pack; packB_f32: Pack; packB_f64: Pack;
+  im2col_f32: ColWalk; im2col_f64: ColWalk; col2im_f32: ColWalk; col2im_f64: ColWalk;
   gemm_f32(a: number, b: number, c: number, k: number, ldc: number, nPanels: number, bStride: number, acc: number): void;
   gemm_f64(a: number, b: number, c: number, k: number, ldc: number, nPanels: number, bStride: number, acc: number): void;
   adam_f32(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number,

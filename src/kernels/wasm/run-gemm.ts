@@ -27,10 +27,10 @@ export interface GemmCall {
   batch: number; m: number; n: number; k: number;
   /** one A (or B) for every batch entry: packed once */
   aShared: boolean; bShared: boolean;
-  /** packs batch entry p's A (m × k) into MR-row panels at element `at` of `dst` (the whole memory) */
-  packA(dst: TypedArray, at: number, p: number): void;
-  /** packs batch entry p's B (k × n) into NR-column panels */
-  packB(dst: TypedArray, at: number, p: number): void;
+  /** packs batch entry p's A (m × k) into MR-row panels at byte address `at` (panels k·MR apart) */
+  packA(at: number, p: number): void;
+  /** packs batch entry p's B (k × n) into NR-column panels at byte address `at` (panels k·NR apart) */
+  packB(at: number, p: number): void;
   /** reads batch entry p's result: element (i, j) at c[cAt + i·ldc + j] */
   sink(c: TypedArray, cAt: number, ldc: number, p: number): void;
 }
@@ -52,9 +52,8 @@ export class GemmRunner {
     const bBlock = heap.acquire(bCount * bEach * size);
     const cBlock = heap.acquire(batch * cEach * size);
     try {
-      const mem = f64 ? heap.f64 : heap.f32;
-      for (let p = 0; p < aCount; p++) call.packA(mem, aBlock.ptr / size + p * aEach, p);
-      for (let p = 0; p < bCount; p++) call.packB(mem, bBlock.ptr / size + p * bEach, p);
+      for (let p = 0; p < aCount; p++) call.packA(aBlock.ptr + p * aEach * size, p);
+      for (let p = 0; p < bCount; p++) call.packB(bBlock.ptr + p * bEach * size, p);
       const job: GemmJob = {
         f64, aPack: aBlock.ptr, aBatch: call.aShared ? 0 : aEach * size, bPack: bBlock.ptr,
         bBatch: call.bShared ? 0 : bEach * size, c: cBlock.ptr, cBatch: cEach * size, mPanels, nPanels, k,
@@ -63,6 +62,7 @@ export class GemmRunner {
       const items = batch * mPanels;
       if (pool && items > 1 && 2 * batch * m * n * k >= wasmTuning.threadMinFlops) pool.gemm(kernels, job, items);
       else gemmItems(kernels, job, 0, items);
+      const mem = f64 ? heap.f64 : heap.f32;
       for (let p = 0; p < batch; p++) call.sink(mem, cBlock.ptr / size + p * cEach, ldc, p);
     } finally {
       heap.release(aBlock.ptr, aBlock.cls);

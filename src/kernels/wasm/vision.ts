@@ -1,92 +1,56 @@
 /**
- * Convolutions on the wasm device as gemms (im2col fused into the packing: the column matrix is never stored):
+ * Convolutions on the wasm device as gemms, with one image's column matrix (im2col) at a time:
  *
  * - forward, per image:        out_n [O, P]  = W [O, K] · col_n [K, P]         (K = C·kH·kW, P = outH·outW)
- * - input gradient, per image: dcol_n [K, P] = Wᵀ [K, O] · gOut_n [O, P], scattered back onto dx (col2im)
- * - weight gradient, once:     dW [O, K]    = gOut [O, N·P] · colᵀ [N·P, K]  (the batch sum is the gemm's k)
+ * - input gradient, per image: dcol_n [K, P] = Wᵀ [K, O] · gOut_n [O, P], added back onto dx (col2im)
+ * - weight gradient, once:     dWᵀ [K, O]   = col [K, N·P] · gOutᵀ [N·P, O]  (the batch sum is the gemm's k)
  *
  * im2col + the SIMD gemm was chosen over a direct convolution because the gemm is where the SIMD and threading work
- * lives; the packing is the only conv-specific code. Grouped convolutions return null (the caller runs the reference).
+ * lives; im2col and col2im (wasm kernels, ./pack-kernels.ts, into a pooled scratch block) are the only conv-specific
+ * code. Grouped convolutions return null (the caller runs the reference).
  * Results sum in a different order than the reference's loops: they agree to rounding, not bit for bit.
  */
-import type { Conv2dGeom, Storage, TypedArray } from '../backend.js';
-import { packA, packB } from './gemm.js';
+import type { Conv2dGeom, Storage } from '../backend.js';
 import type { WasmBackend, WasmStorage } from './backend.js';
-import { MR, nr } from './kernels.js';
+import type { Kernels } from './kernels.js';
+import { MR, nr } from './tile.js';
 
-const el = (s: Storage) => (s as WasmStorage).ptr / (s.dtype === 'float64' ? 8 : 4);
+const ptr = (s: Storage) => (s as WasmStorage).ptr;
 
-/** The output pixel (oh, ow) of each of a panel's NR columns, as the input row/column of tap (0, 0); −1e9: none. */
-function panelOrigins(g: Conv2dGeom, firstPixel: number, NR: number, ih0: Int32Array, iw0: Int32Array): void {
-  const P = g.outH * g.outW;
-  for (let c = 0; c < NR; c++) {
-    const pix = firstPixel + c;
-    if (pix >= P) { ih0[c] = -1e9; iw0[c] = -1e9; continue; }
-    const oh = Math.floor(pix / g.outW), ow = pix - oh * g.outW;
-    ih0[c] = oh * g.strideH - g.padH;
-    iw0[c] = ow * g.strideW - g.padW;
-  }
+/** The geometry as the col kernels take it (after x, col, ld). */
+const geomArgs = (g: Conv2dGeom) => [g.inC, g.inH, g.inW, g.kH, g.kW, g.outH, g.outW, g.strideH, g.strideW, g.padH, g.padW,
+  g.dilationH, g.dilationW] as const;
+
+interface ConvKernels {
+  size: number; NR: number;
+  packA: Kernels['packA_f32']; packB: Kernels['packB_f32']; im2col: Kernels['im2col_f32']; col2im: Kernels['col2im_f32'];
+}
+function kernelsFor(be: WasmBackend, f64: boolean): ConvKernels {
+  const k = be.kernels;
+  return f64
+    ? { size: 8, NR: nr('f64'), packA: k.packA_f64, packB: k.packB_f64, im2col: k.im2col_f64, col2im: k.col2im_f64 }
+    : { size: 4, NR: nr('f32'), packA: k.packA_f32, packB: k.packB_f32, im2col: k.im2col_f32, col2im: k.col2im_f32 };
 }
 
-/** Packs col_n [K, P] of one image (starting at element xOff) into NR-column panels: im2col on the fly. */
-function packCol(dst: TypedArray, at: number, x: TypedArray, xOff: number, g: Conv2dGeom, NR: number): void {
-  const P = g.outH * g.outW, K = g.inC * g.kH * g.kW, plane = g.inH * g.inW;
-  const ih0 = new Int32Array(NR), iw0 = new Int32Array(NR);
-  for (let j = 0; j * NR < P; j++) {
-    panelOrigins(g, j * NR, NR, ih0, iw0);
-    let d = at + j * K * NR;
-    for (let ch = 0; ch < g.inC; ch++) {
-      const base = xOff + ch * plane;
-      for (let kh = 0; kh < g.kH; kh++) {
-        for (let kw = 0; kw < g.kW; kw++, d += NR) {
-          for (let c = 0; c < NR; c++) {
-            const ih = ih0[c] + kh * g.dilationH, iw = iw0[c] + kw * g.dilationW;
-            dst[d + c] = ih >= 0 && ih < g.inH && iw >= 0 && iw < g.inW ? x[base + ih * g.inW + iw] : 0;
-          }
-        }
-      }
-    }
-  }
-}
-
-/** Packs colᵀ [N·P, K] of the whole batch into NR-column panels (columns are the K taps). */
-function packColT(dst: TypedArray, at: number, x: TypedArray, xOff: number, g: Conv2dGeom, NR: number): void {
-  const P = g.outH * g.outW, K = g.inC * g.kH * g.kW, plane = g.inH * g.inW, rows = g.batch * P;
-  const tapOff = new Int32Array(NR), tapH = new Int32Array(NR), tapW = new Int32Array(NR), valid = new Uint8Array(NR);
-  for (let j = 0; j * NR < K; j++) {
-    for (let c = 0; c < NR; c++) {
-      const q = j * NR + c;
-      valid[c] = q < K ? 1 : 0;
-      const ch = Math.floor(q / (g.kH * g.kW)), r = q - ch * g.kH * g.kW, kh = Math.floor(r / g.kW), kw = r - kh * g.kW;
-      tapOff[c] = ch * plane; tapH[c] = kh * g.dilationH; tapW[c] = kw * g.dilationW;
-    }
-    let d = at + j * rows * NR;
-    for (let n = 0; n < g.batch; n++) {
-      const img = xOff + n * g.inC * plane;
-      for (let oh = 0; oh < g.outH; oh++) {
-        const ihBase = oh * g.strideH - g.padH;
-        for (let ow = 0; ow < g.outW; ow++, d += NR) {
-          const iwBase = ow * g.strideW - g.padW;
-          for (let c = 0; c < NR; c++) {
-            const ih = ihBase + tapH[c], iw = iwBase + tapW[c];
-            dst[d + c] = valid[c] && ih >= 0 && ih < g.inH && iw >= 0 && iw < g.inW ? x[img + tapOff[c] + ih * g.inW + iw] : 0;
-          }
-        }
-      }
-    }
-  }
+/** A scratch col [K, P] for one image (its byte address), used inside `fn` and returned to the pool. */
+function withCol<T>(be: WasmBackend, g: Conv2dGeom, size: number, fn: (col: number) => T): T {
+  const block = be.heap.acquire(g.inC * g.kH * g.kW * g.outH * g.outW * size);
+  try { return fn(block.ptr); } finally { be.heap.release(block.ptr, block.cls); }
 }
 
 export function conv2d(be: WasmBackend, x: Storage, w: Storage, bias: Storage | null, g: Conv2dGeom): Storage | null {
   if (g.groups !== 1) return null;
-  const dtype = x.dtype, f64 = dtype === 'float64', NR = nr(f64 ? 'f64' : 'f32');
-  const K = g.inC * g.kH * g.kW, P = g.outH * g.outW, O = g.outC;
+  const dtype = x.dtype, f64 = dtype === 'float64', kk = kernelsFor(be, f64), size = kk.size;
+  const K = g.inC * g.kH * g.kW, P = g.outH * g.outW, O = g.outC, image = g.inC * g.inH * g.inW * size;
   const out = be.alloc(g.batch * O * P, dtype);
-  const xEl = el(x), wEl = el(w), outEl = el(out), biasEl = bias ? el(bias) : -1;
-  be.gemm.run({
+  const outEl = out.ptr / size, biasEl = bias ? ptr(bias) / size : -1;
+  withCol(be, g, size, (col) => be.gemm.run({
     f64, batch: g.batch, m: O, n: P, k: K, aShared: true, bShared: false,
-    packA: (dst, at) => packA(dst, at, be.whole(dtype), wEl, K, 1, O, K),
-    packB: (dst, at, n) => packCol(dst, at, be.whole(dtype), xEl + n * g.inC * g.inH * g.inW, g, NR),
+    packA: (at) => kk.packA(ptr(w), at, K, 1, O, K, K * MR),
+    packB: (at, n) => {
+      kk.im2col(ptr(x) + n * image, col, P, ...geomArgs(g));
+      kk.packB(col, at, P, 1, K, P, K * kk.NR);
+    },
     sink: (c, cAt, ldc, n) => {
       const o = be.whole(dtype);
       for (let oc = 0; oc < O; oc++) {
@@ -94,58 +58,49 @@ export function conv2d(be: WasmBackend, x: Storage, w: Storage, bias: Storage | 
         for (let p = 0; p < P; p++) o[dst + p] = c[src + p] + b;
       }
     },
-  });
+  }));
   return out;
 }
 
 export function conv2dBackwardInput(be: WasmBackend, gradOut: Storage, w: Storage, g: Conv2dGeom): Storage | null {
   if (g.groups !== 1) return null;
-  const dtype = gradOut.dtype, f64 = dtype === 'float64', NR = nr(f64 ? 'f64' : 'f32');
-  const K = g.inC * g.kH * g.kW, P = g.outH * g.outW, O = g.outC, plane = g.inH * g.inW;
-  const dx = be.fill(g.batch * g.inC * plane, 0, dtype);
-  const gEl = el(gradOut), wEl = el(w), dxEl = el(dx);
+  const dtype = gradOut.dtype, f64 = dtype === 'float64', kk = kernelsFor(be, f64), size = kk.size;
+  const K = g.inC * g.kH * g.kW, P = g.outH * g.outW, O = g.outC, image = g.inC * g.inH * g.inW;
+  const dx = be.fill(g.batch * image, 0, dtype);
   be.gemm.run({
     f64, batch: g.batch, m: K, n: P, k: O, aShared: true, bShared: false,
-    packA: (dst, at) => packA(dst, at, be.whole(dtype), wEl, 1, K, K, O),
-    packB: (dst, at, n) => packB(dst, at, be.whole(dtype), gEl + n * O * P, P, 1, O, P, NR),
-    sink: (c, cAt, ldc, n) => {
-      // col2im: tap q of output pixel p adds into the input element it read
-      const o = be.whole(dtype);
-      for (let q = 0; q < K; q++) {
-        const ch = Math.floor(q / (g.kH * g.kW)), r = q - ch * g.kH * g.kW, kh = Math.floor(r / g.kW), kw = r - kh * g.kW;
-        const base = dxEl + (n * g.inC + ch) * plane, src = cAt + q * ldc;
-        for (let oh = 0; oh < g.outH; oh++) {
-          const ih = oh * g.strideH - g.padH + kh * g.dilationH;
-          if (ih < 0 || ih >= g.inH) continue;
-          for (let ow = 0; ow < g.outW; ow++) {
-            const iw = ow * g.strideW - g.padW + kw * g.dilationW;
-            if (iw >= 0 && iw < g.inW) o[base + ih * g.inW + iw] += c[src + oh * g.outW + ow];
-          }
-        }
-      }
-    },
+    packA: (at) => kk.packA(ptr(w), at, 1, K, K, O, O * MR),
+    packB: (at, n) => kk.packB(ptr(gradOut) + n * O * P * size, at, P, 1, O, P, O * kk.NR),
+    // col2im: tap q of output pixel p adds into the input element it read
+    sink: (_c, cAt, ldc, n) => kk.col2im(ptr(dx) + n * image * size, cAt * size, ldc, ...geomArgs(g)),
   });
   return dx;
 }
 
 export function conv2dBackwardWeight(be: WasmBackend, x: Storage, gradOut: Storage, g: Conv2dGeom): Storage | null {
   if (g.groups !== 1) return null;
-  const dtype = x.dtype, f64 = dtype === 'float64', NR = nr(f64 ? 'f64' : 'f32');
-  const K = g.inC * g.kH * g.kW, P = g.outH * g.outW, O = g.outC, rows = g.batch * P;
+  const dtype = x.dtype, f64 = dtype === 'float64', kk = kernelsFor(be, f64), size = kk.size;
+  const K = g.inC * g.kH * g.kW, P = g.outH * g.outW, O = g.outC, rows = g.batch * P, image = g.inC * g.inH * g.inW * size;
   if (rows === 0) return be.fill(O * K, 0, dtype);
   const dw = be.alloc(O * K, dtype);
-  const xEl = el(x), gEl = el(gradOut), dwEl = el(dw);
-  be.gemm.run({
-    f64, batch: 1, m: O, n: K, k: rows, aShared: true, bShared: true,
-    // A = gOut as [O, N·P]: image n's [O, P] block is the k segment [n·P, (n+1)·P) of every panel
-    packA: (dst, at) => {
-      for (let n = 0; n < g.batch; n++) packA(dst, at + n * P * MR, be.whole(dtype), gEl + n * O * P, P, 1, O, P, rows * MR);
+  const dwEl = dw.ptr / size;
+  // dWᵀ [K, O] = col [K, N·P] · gOutᵀ [N·P, O]: image n is the k segment [n·P, (n+1)·P) of every panel
+  withCol(be, g, size, (col) => be.gemm.run({
+    f64, batch: 1, m: K, n: O, k: rows, aShared: true, bShared: true,
+    packA: (at) => {
+      for (let n = 0; n < g.batch; n++) {
+        kk.im2col(ptr(x) + n * image, col, P, ...geomArgs(g));
+        kk.packA(col, at + n * P * MR * size, P, 1, K, P, rows * MR);
+      }
     },
-    packB: (dst, at) => packColT(dst, at, be.whole(dtype), xEl, g, NR),
+    // B (k = (n, p), column o) = gOut[n, o, p]
+    packB: (at) => {
+      for (let n = 0; n < g.batch; n++) kk.packB(ptr(gradOut) + n * O * P * size, at + n * P * kk.NR * size, 1, P, P, O, rows * kk.NR);
+    },
     sink: (c, cAt, ldc) => {
       const o = be.whole(dtype);
-      for (let oc = 0; oc < O; oc++) for (let q = 0; q < K; q++) o[dwEl + oc * K + q] = c[cAt + oc * ldc + q];
+      for (let q = 0; q < K; q++) for (let oc = 0; oc < O; oc++) o[dwEl + oc * K + q] = c[cAt + q * ldc + oc];
     },
-  });
+  }));
   return dw;
 }
