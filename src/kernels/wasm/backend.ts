@@ -50,6 +50,8 @@ export class WasmBackend implements Backend {
     this.threads = await Threads.start(this.module, this.heap.memory, count - 1);
   }
   get threadCount(): number { return this.threads?.parts ?? 1; }
+  /** Uses `n` of the started threads (benchmarks compare thread counts in one process). */
+  useThreads(n: number): void { this.threads?.use(n); }
   /** The thread pool, for jobs worth splitting (null: single-threaded). */
   get pool(): Threads | null { return this.threads; }
   shutdown(): void { this.threads?.close(); this.threads = null; }

@@ -13,7 +13,7 @@ import { decodeGemm, encodeGemm, GEMM_WORDS, type GemmJob, gemmItems, share } fr
 import type { Kernels } from './kernels.js';
 
 // control block words
-const SEQ = 0, DONE = 1, FAILED = 2, KIND = 3, ITEMS = 4, JOB = 8;
+const SEQ = 0, DONE = 1, FAILED = 2, KIND = 3, ITEMS = 4, PARTS = 5, JOB = 8;
 export const KIND_STOP = 0, KIND_GEMM = 1;
 export const CONTROL_WORDS = JOB + GEMM_WORDS;
 
@@ -22,8 +22,10 @@ interface WorkerLike { terminate(): unknown; unref(): void; once(e: string, f: (
 export class Threads {
   private seq = 0;
   private closed = false;
+  /** parts a job is split into (≤ workers + 1); the other workers wake, find no share, and report done */
+  private active: number;
 
-  private constructor(private workers: WorkerLike[], private ctl: Int32Array) {}
+  private constructor(private workers: WorkerLike[], private ctl: Int32Array) { this.active = workers.length + 1; }
 
   /** Starts `n` workers (the main thread is one more part); null when worker threads are unavailable. */
   static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, n: number): Promise<Threads | null> {
@@ -37,7 +39,7 @@ export class Threads {
     const ctl = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
     const url = new URL('./worker.js', import.meta.url);
     const workers = Array.from({ length: n }, (_, i) =>
-      new wt.Worker(url, { workerData: { module, memory, ctl, index: i + 1, parts: n + 1 } }));
+      new wt.Worker(url, { workerData: { module, memory, ctl, index: i + 1 } }));
     try {
       await Promise.all(workers.map((w) => new Promise((ok, fail) => {
         w.once('message', ok);
@@ -52,15 +54,18 @@ export class Threads {
     return new Threads(workers, ctl);
   }
 
-  /** Parts a job is split into: the workers and the main thread. */
-  get parts(): number { return this.workers.length + 1; }
+  /** Parts a job is split into: the (active) workers and the main thread. */
+  get parts(): number { return this.active; }
+  /** Uses `n` threads (the main one included) from now on, at most those started; 1 runs jobs on the main thread. */
+  use(n: number): void { this.active = Math.max(1, Math.min(n, this.workers.length + 1)); }
 
   /** Runs a gemm over `items` work items, the main thread taking part 0. */
   gemm(kern: Kernels, job: GemmJob, items: number): void {
-    if (this.closed) { gemmItems(kern, job, 0, items); return; }
+    if (this.closed || this.active === 1) { gemmItems(kern, job, 0, items); return; }
     const c = this.ctl;
     c[KIND] = KIND_GEMM;
     c[ITEMS] = items;
+    c[PARTS] = this.active;
     encodeGemm(job, c, JOB);
     Atomics.store(c, DONE, 0);
     Atomics.store(c, FAILED, 0);
@@ -89,15 +94,17 @@ export class Threads {
 }
 
 /** The worker's side (./worker.ts): waits for jobs and runs its share of each until told to stop. */
-export function serve(kern: Kernels, ctl: Int32Array, index: number, parts: number): void {
+export function serve(kern: Kernels, ctl: Int32Array, index: number): void {
   let seq = 0;
   for (;;) {
     Atomics.wait(ctl, SEQ, seq);
     seq = Atomics.load(ctl, SEQ);
     if (ctl[KIND] === KIND_STOP) return;
     try {
-      const [from, to] = share(ctl[ITEMS], parts, index);
-      gemmItems(kern, decodeGemm(ctl, JOB), from, to);
+      if (index < ctl[PARTS]) {
+        const [from, to] = share(ctl[ITEMS], ctl[PARTS], index);
+        gemmItems(kern, decodeGemm(ctl, JOB), from, to);
+      }
     } catch {
       Atomics.store(ctl, FAILED, 1);
     }
