@@ -150,26 +150,13 @@ export class WasmBackend implements Backend {
     const NR = nr(f64 ? 'f64' : 'f32');
     const size = BYTES[dtype];
     const aAt = (a.storage as WasmStorage).ptr + a.offset * size, bAt = (b.storage as WasmStorage).ptr + b.offset * size;
-    const outEl = out.ptr / size;
     const k2 = this.kernels, packA = f64 ? k2.packA_f64 : k2.packA_f32, packB = f64 ? k2.packB_f64 : k2.packB_f32;
-    const biasEl = epi.bias ? (epi.bias as WasmStorage).ptr / BYTES[dtype] : -1;
-    const biasStride = epi.biasBatchStride ?? 0, relu = epi.relu === true;
     this.gemm.run({
       f64, batch, m, n, k,
       aShared: sab === 0 || batch === 1, bShared: sbb === 0 || batch === 1,
       packA: (at, p) => packA(aAt + p * sab * size, at, sam, sak, m, k, k * MR),
       packB: (at, p) => packB(bAt + p * sbb * size, at, sbk, sbn, k, n, k * NR),
-      sink: (c, cAt, ldc, p) => {
-        const o = this.whole(dtype), bias = biasEl >= 0 ? o : null;
-        for (let i = 0; i < m; i++) {
-          const src = cAt + i * ldc, dst = outEl + (p * m + i) * n, bAt = biasEl + p * biasStride;
-          for (let j = 0; j < n; j++) {
-            let v = c[src + j];
-            if (bias) v += bias[bAt + j];
-            o[dst + j] = relu ? (v > 0 ? v : v <= 0 ? 0 : NaN) : v;
-          }
-        }
-      },
+      out: { c: out.ptr, bias: epi.bias ? (epi.bias as WasmStorage).ptr : 0, biasBatch: (epi.biasBatchStride ?? 0) * size, relu: epi.relu === true },
     });
     return out;
   }

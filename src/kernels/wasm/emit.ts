@@ -43,8 +43,8 @@ const F = {
 
 /** SIMD128 ops (0xfd-prefixed) by lane type: f32x4 / f64x2. */
 const V = {
-  f32: { splat: 0x13, loadSplat: 0x09, add: 0xe4, sub: 0xe5, mul: 0xe6, div: 0xe7, sqrt: 0xe3, pmax: 0xeb, lanes: 4 },
-  f64: { splat: 0x14, loadSplat: 0x0a, add: 0xf0, sub: 0xf1, mul: 0xf2, div: 0xf3, sqrt: 0xef, pmax: 0xf7, lanes: 2 },
+  f32: { splat: 0x13, loadSplat: 0x09, add: 0xe4, sub: 0xe5, mul: 0xe6, div: 0xe7, sqrt: 0xe3, max: 0xe9, lanes: 4 },
+  f64: { splat: 0x14, loadSplat: 0x0a, add: 0xf0, sub: 0xf1, mul: 0xf2, div: 0xf3, sqrt: 0xef, max: 0xf5, lanes: 2 },
 } as const;
 
 export type Float = 'f32' | 'f64';
@@ -148,7 +148,10 @@ export class Fn {
   vstore(offset = 0): this { return this.simd(0x0b).memarg(4, offset); }
   vloadSplat(t: Float, offset = 0): this { return this.simd(V[t].loadSplat).memarg(t === 'f32' ? 2 : 3, offset); }
   vsplat(t: Float): this { return this.simd(V[t].splat); }
-  vop(t: Float, o: 'add' | 'sub' | 'mul' | 'div' | 'sqrt' | 'pmax'): this { return this.simd(V[t][o]); }
+  /** lanewise; `max` propagates NaN and orders −0 below +0 (so max(x, 0) is the reference's ReLU) */
+  vop(t: Float, o: 'add' | 'sub' | 'mul' | 'div' | 'sqrt' | 'max'): this { return this.simd(V[t][o]); }
+  /** f32x4.extract_lane / f64x2.extract_lane */
+  vextract(t: Float, lane: number): this { return this.simd(t === 'f32' ? 0x1f : 0x21, lane); }
   vzero(): this { this.simd(0x0c); this.code.push(...new Array<number>(16).fill(0)); return this; }
 
   /** The function's body bytes (locals declaration + code + end). */

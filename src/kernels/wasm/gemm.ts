@@ -7,55 +7,65 @@
  * 2. Multiply (`gemmItems`, main thread and workers): a work item is one A panel of one batch entry; the threads split
  *    the items. For each item, k is cut into KC-long blocks and n into NC-wide blocks, so the A panel (KC × MR) stays in
  *    L1 while the kernel streams the B block (KC × NC, ≤ 128 KiB) from L2, and tiles accumulate across k blocks.
- * 3. The result lands in C, padded to whole tiles (the output itself when the shape is a multiple of the tile), and
- *    the epilogue (bias, ReLU) is applied while copying the valid part out.
+ * 3. The kernel writes only C's valid part, with the epilogue (bias, ReLU) fused: a matmul's C is its output; conv
+ *    gives a scratch C and reads it back (./run-gemm.ts).
  */
 import type { Float } from './emit.js';
 import type { Kernels } from './kernels.js';
 import { MR, nr } from './tile.js';
 
 export const KC = 256;
-/** B block width in panels: KC × NC × 4 bytes = 128 KiB of float32 (64 KiB... of float64 panels, half as wide). */
+/** B block width in panels: KC × 16 panels × NR × element = 128 KiB (float32 and float64 alike), an L2's worth. */
 const NC_PANELS = 16;
 
-/** A gemm in packed form; addresses and strides in bytes. Serialised into an Int32Array for the worker threads. */
+/**
+ * A gemm in packed form; addresses and strides in bytes. C's valid part is m × n (row stride ldc); `bias` (0: none,
+ * `biasBatch` bytes between batch entries) and `relu` are the epilogue. Serialised into an Int32Array for the workers.
+ */
 export interface GemmJob {
   f64: boolean;
   aPack: number; aBatch: number; bPack: number; bBatch: number; c: number; cBatch: number;
-  mPanels: number; nPanels: number; k: number; ldc: number; acc: boolean;
+  mPanels: number; nPanels: number; k: number; ldc: number; m: number; n: number;
+  bias: number; biasBatch: number; relu: boolean;
 }
 
-export const GEMM_WORDS = 12;
+const FIELDS = ['aPack', 'aBatch', 'bPack', 'bBatch', 'c', 'cBatch', 'mPanels', 'nPanels', 'k', 'ldc', 'm', 'n', 'bias',
+  'biasBatch'] as const;
+export const GEMM_WORDS = FIELDS.length + 2;
 export function encodeGemm(j: GemmJob, out: Int32Array, at: number): void {
-  out.set([j.f64 ? 1 : 0, j.aPack, j.aBatch, j.bPack, j.bBatch, j.c, j.cBatch, j.mPanels, j.nPanels, j.k, j.ldc,
-    j.acc ? 1 : 0], at);
+  out[at] = j.f64 ? 1 : 0;
+  out[at + 1] = j.relu ? 1 : 0;
+  FIELDS.forEach((f, i) => { out[at + 2 + i] = j[f]; });
 }
 export function decodeGemm(w: Int32Array, at: number): GemmJob {
-  return {
-    f64: w[at] === 1, aPack: w[at + 1], aBatch: w[at + 2], bPack: w[at + 3], bBatch: w[at + 4], c: w[at + 5],
-    cBatch: w[at + 6], mPanels: w[at + 7], nPanels: w[at + 8], k: w[at + 9], ldc: w[at + 10], acc: w[at + 11] === 1,
-  };
+  const j = { f64: w[at] === 1, relu: w[at + 1] === 1 } as GemmJob;
+  FIELDS.forEach((f, i) => { j[f] = w[at + 2 + i]; });
+  return j;
 }
 
-/** Runs work items [from, to) of a job: item = batchEntry · mPanels + A panel. */
+/** Runs work items [from, to) of a job: item = batchEntry · mPanels + A panel; consecutive panels go in one call. */
 export function gemmItems(kern: Kernels, j: GemmJob, from: number, to: number): void {
   const t: Float = j.f64 ? 'f64' : 'f32';
   const size = j.f64 ? 8 : 4, NR = nr(t);
   const run = j.f64 ? kern.gemm_f64 : kern.gemm_f32;
   const aPanelBytes = j.k * MR * size, bPanelBytes = j.k * NR * size;
-  for (let item = from; item < to; item++) {
-    const p = Math.floor(item / j.mPanels), i = item - p * j.mPanels;
-    const a = j.aPack + p * j.aBatch + i * aPanelBytes;
+  for (let item = from; item < to;) {
+    const p = Math.floor(item / j.mPanels), i0 = item - p * j.mPanels;
+    const i1 = Math.min(j.mPanels, i0 + (to - item));
+    const a = j.aPack + p * j.aBatch + i0 * aPanelBytes;
     const b = j.bPack + p * j.bBatch;
-    const c = j.c + p * j.cBatch + i * MR * j.ldc;
+    const c = j.c + p * j.cBatch + i0 * MR * j.ldc;
+    const bias = j.bias ? j.bias + p * j.biasBatch : 0;
     for (let p0 = 0; p0 < j.k; p0 += KC) {
       const kc = Math.min(KC, j.k - p0);
-      const acc = j.acc || p0 > 0 ? 1 : 0;
+      const last = p0 + kc >= j.k;
       for (let j0 = 0; j0 < j.nPanels; j0 += NC_PANELS) {
         run(a + p0 * MR * size, b + j0 * bPanelBytes + p0 * NR * size, c + j0 * NR * size, kc, j.ldc,
-          Math.min(NC_PANELS, j.nPanels - j0), bPanelBytes, acc);
+          Math.min(NC_PANELS, j.nPanels - j0), bPanelBytes, p0 > 0 ? 1 : 0, i1 - i0, aPanelBytes, j.m - i0 * MR, j.n - j0 * NR,
+          last && bias ? bias + j0 * NR * size : 0, last && j.relu ? 1 : 0);
       }
     }
+    item += i1 - i0;
   }
 }
 

@@ -15,6 +15,8 @@ const PAGE = 65536;
 export const MAX_PAGES = 65536;
 /** The first 64 KiB are kept for kernel scratch (the matmul's packed panels live in pooled blocks, not here). */
 const RESERVED = PAGE;
+/** The matmul kernel reads whole vectors of a partial tile's row (bias, C when accumulating): up to 32 bytes past. */
+const GUARD = 64;
 
 /** Size classes: powers of two up to 1 MiB, then whole MiB (the WebGPU pool's classes; at least one vector). */
 export function blockClass(bytes: number): number {
@@ -56,8 +58,9 @@ export class Heap {
     if (hit !== undefined) { this.pooledBytes -= cls; return { ptr: hit, cls }; }
     const ptr = this.top;
     const end = ptr + cls;
-    if (end > this.memory.buffer.byteLength) {
-      const need = Math.ceil((end - this.memory.buffer.byteLength) / PAGE);
+    // GUARD bytes stay mapped past the last block: kernels may read a partial vector past a storage's end
+    if (end + GUARD > this.memory.buffer.byteLength) {
+      const need = Math.ceil((end + GUARD - this.memory.buffer.byteLength) / PAGE);
       // grow by at least a quarter of what there is, so a training loop's first steps do not grow page by page
       const pages = Math.max(need, Math.min(MAX_PAGES - this.memory.buffer.byteLength / PAGE, this.memory.buffer.byteLength / PAGE / 4));
       try {

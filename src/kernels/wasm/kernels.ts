@@ -1,12 +1,13 @@
 /**
  * The wasm device's SIMD128 kernels, generated with ./emit.ts when the backend starts:
  *
- * - `gemm_f32` / `gemm_f64`: the matmul micro-kernel. It multiplies one packed A panel (MR rows, stored [k][MR]) by
- *   `nPanels` packed B panels (NR columns each, stored [k][NR], `bStride` bytes apart) into MR × NR tiles of C, keeping the whole tile in
- *   registers (MR × NR/lanes v128 accumulators) so each k step does MR splat-loads, NR/lanes vector loads and
- *   MR × NR/lanes multiply-adds with no store. The B panel (k × NR) stays in L1 while the caller walks the A panels
- *   of a cache block over it (./gemm.ts does the packing and blocking). `acc` = 1 adds to C instead of overwriting it
- *   (k blocking, and the batch sum of a conv weight gradient).
+ * - `gemm_f32` / `gemm_f64`: the matmul micro-kernel. It multiplies `mPanels` packed A panels (MR rows each, stored
+ *   [k][MR], `aStride` bytes apart) by `nPanels` packed B panels (NR columns each, stored [k][NR], `bStride` bytes
+ *   apart) into MR × NR tiles of C, keeping the whole tile in registers (MR × NR/lanes v128 accumulators) so each k
+ *   step does MR splat-loads, NR/lanes vector loads and MR × NR/lanes multiply-adds with no store. The caller
+ *   (./gemm.ts) blocks k and n so the B block stays in L2 while the A panels stream past it. `acc` = 1 adds to C
+ *   (k blocks after the first). Only C's valid m × n part is written, with the epilogue (bias per column, ReLU)
+ *   fused, so C can be the output itself.
  * - `adam_f32` / `adam_f64`: the in-place Adam update, whole vectors (storages are padded to 16 bytes, see ./heap.ts).
  * - packing, im2col and col2im: ./pack-kernels.ts.
  * The tile (MR rows × VN vectors) is in ./tile.ts.
@@ -18,40 +19,73 @@ import { MR, nr, VN } from './tile.js';
 export { MR, nr } from './tile.js';
 
 function gemm(t: Float): Fn {
-  const size = floatBytes(t);
-  const NR = nr(t);
+  const size = floatBytes(t), NR = nr(t), lanes = laneCount(t);
   const f = new Fn(`gemm_${t}`, [['a', 'i32'], ['b', 'i32'], ['c', 'i32'], ['k', 'i32'], ['ldc', 'i32'],
-    ['nPanels', 'i32'], ['bStride', 'i32'], ['acc', 'i32']]);
+    ['nPanels', 'i32'], ['bStride', 'i32'], ['acc', 'i32'], ['mPanels', 'i32'], ['aStride', 'i32'], ['m', 'i32'], ['n', 'i32'],
+    ['bias', 'i32'], ['relu', 'i32']]);
   const accs: string[] = [];
   for (let r = 0; r < MR; r++) for (let v = 0; v < VN; v++) accs.push(`c${r}_${v}`);
   const bs = Array.from({ length: VN }, (_, v) => `b${v}`);
-  f.local('v128', ...accs, ...bs, 'ar').local('i32', 'j', 'p', 'pa', 'pb', 'crow');
-  f.for('j', 0, 'nPanels', 1, () => {
-    // the accumulators start at zero, or at C's tile when accumulating
-    for (let r = 0; r < MR; r++) {
-      for (let v = 0; v < VN; v++) {
-        f.get('acc').if();
-        f.get('c').get('ldc').i32(r).mul().add().vload(v * 16).set(`c${r}_${v}`);
-        f.else().vzero().set(`c${r}_${v}`).end();
-      }
-    }
-    f.get('a').set('pa');
-    f.get('b').get('j').get('bStride').mul().add().set('pb');
-    f.for('p', 0, 'k', 1, () => {
-      for (let v = 0; v < VN; v++) f.get('pb').vload(v * 16).set(`b${v}`);
+  f.local('v128', ...accs, ...bs, 'ar').local('i32', 'i', 'j', 'p', 'pa', 'pb', 'crow', 'ci', 'cj', 'rows', 'cols');
+  const eachAcc = (fn: (r: number, v: number, name: string) => void) => {
+    for (let r = 0; r < MR; r++) for (let v = 0; v < VN; v++) fn(r, v, `c${r}_${v}`);
+  };
+  /** runs `body` for row r only when r < rows (the last A panel may be partial) */
+  const ifRow = (r: number, body: () => void) => { f.i32(r).get('rows').ltS().if(); body(); f.end(); };
+  f.for('i', 0, 'mPanels', 1, () => {
+    f.get('m').get('i').i32(MR).mul().sub().set('rows');
+    f.get('c').get('i').i32(MR).mul().get('ldc').mul().add().set('ci');
+    f.for('j', 0, 'nPanels', 1, () => {
+      f.get('n').get('j').i32(NR).mul().sub().set('cols');
+      f.get('ci').get('j').i32(NR * size).mul().add().set('cj');
+      // the accumulators start at zero, or at C's tile when accumulating (k blocks after the first)
+      eachAcc((_r, _v, c) => { f.vzero().set(c); });
+      f.get('acc').if();
       for (let r = 0; r < MR; r++) {
-        f.get('pa').vloadSplat(t, r * size).set('ar');
-        for (let v = 0; v < VN; v++) {
-          f.get(`c${r}_${v}`).get('ar').get(`b${v}`).vop(t, 'mul').vop(t, 'add').set(`c${r}_${v}`);
-        }
+        ifRow(r, () => { for (let v = 0; v < VN; v++) f.get('cj').get('ldc').i32(r).mul().add().vload(v * 16).set(`c${r}_${v}`); });
       }
-      f.inc('pa', MR * size).inc('pb', NR * size);
+      f.end();
+      f.get('a').get('i').get('aStride').mul().add().set('pa');
+      f.get('b').get('j').get('bStride').mul().add().set('pb');
+      f.for('p', 0, 'k', 1, () => {
+        for (let v = 0; v < VN; v++) f.get('pb').vload(v * 16).set(`b${v}`);
+        for (let r = 0; r < MR; r++) {
+          f.get('pa').vloadSplat(t, r * size).set('ar');
+          for (let v = 0; v < VN; v++) f.get(`c${r}_${v}`).get('ar').get(`b${v}`).vop(t, 'mul').vop(t, 'add').set(`c${r}_${v}`);
+        }
+        f.inc('pa', MR * size).inc('pb', NR * size);
+      });
+      // the epilogue (given only with the last k block): + bias per column, then ReLU
+      f.get('bias').if();
+      for (let v = 0; v < VN; v++) {
+        f.get('bias').get('j').i32(NR * size).mul().add().vload(v * 16).set(`b${v}`);
+        for (let r = 0; r < MR; r++) f.get(`c${r}_${v}`).get(`b${v}`).vop(t, 'add').set(`c${r}_${v}`);
+      }
+      f.end();
+      f.get('relu').if();
+      eachAcc((_r, _v, c) => { f.get(c).vzero().vop(t, 'max').set(c); });
+      f.end();
+      // store the valid part: whole vectors when the panel is whole in n, else lane by lane
+      f.get('cols').i32(NR).geS().if();
+      for (let r = 0; r < MR; r++) {
+        ifRow(r, () => {
+          f.get('cj').get('ldc').i32(r).mul().add().set('crow');
+          for (let v = 0; v < VN; v++) f.get('crow').get(`c${r}_${v}`).vstore(v * 16);
+        });
+      }
+      f.else();
+      for (let r = 0; r < MR; r++) {
+        ifRow(r, () => {
+          f.get('cj').get('ldc').i32(r).mul().add().set('crow');
+          for (let l = 0; l < NR; l++) {
+            f.i32(l).get('cols').ltS().if();
+            f.get('crow').get(`c${r}_${Math.floor(l / lanes)}`).vextract(t, l % lanes).fstore(t, l * size);
+            f.end();
+          }
+        });
+      }
+      f.end();
     });
-    for (let r = 0; r < MR; r++) {
-      f.get('c').get('ldc').i32(r).mul().add().set('crow');
-      for (let v = 0; v < VN; v++) f.get('crow').get(`c${r}_${v}`).vstore(v * 16);
-    }
-    f.inc('c', NR * size);
   });
   return f;
 }
@@ -99,6 +133,8 @@ export function kernelModule(shared: boolean, maxPages: number): Uint8Array {
   return moduleBytes([gemm, adam, packA, packB, im2col, col2im].flatMap(each), { shared, minPages: 1, maxPages });
 }
 
+type Gemm = (a: number, b: number, c: number, k: number, ldc: number, nPanels: number, bStride: number, acc: number,
+  mPanels: number, aStride: number, m: number, n: number, bias: number, relu: number) => void;
 type Pack = (src: number, dst: number, s1: number, s2: number, rows: number, cols: number, panelStride: number) => void;
 type ColWalk = (x: number, col: number, ld: number, C: number, H: number, W: number, kH: number, kW: number, outH: number,
   outW: number, sH: number, sW: number, pH: number, pW: number, dH: number, dW: number) => void;
@@ -106,8 +142,7 @@ type ColWalk = (x: number, col: number, ld: number, C: number, H: number, W: num
 export interface Kernels {
   packA_f32: Pack; packA_f64: Pack; packB_f32: Pack; packB_f64: Pack;
   im2col_f32: ColWalk; im2col_f64: ColWalk; col2im_f32: ColWalk; col2im_f64: ColWalk;
-  gemm_f32(a: number, b: number, c: number, k: number, ldc: number, nPanels: number, bStride: number, acc: number): void;
-  gemm_f64(a: number, b: number, c: number, k: number, ldc: number, nPanels: number, bStride: number, acc: number): void;
+  gemm_f32: Gemm; gemm_f64: Gemm;
   adam_f32(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number,
     wd: number, bc1: number, bc2: number): void;
   adam_f64(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number,

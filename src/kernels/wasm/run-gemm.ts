@@ -31,8 +31,12 @@ export interface GemmCall {
   packA(at: number, p: number): void;
   /** packs batch entry p's B (k × n) into NR-column panels at byte address `at` (panels k·NR apart) */
   packB(at: number, p: number): void;
-  /** reads batch entry p's result: element (i, j) at c[cAt + i·ldc + j] */
-  sink(c: TypedArray, cAt: number, ldc: number, p: number): void;
+  /**
+   * Where C goes: `out`, the result itself (contiguous [batch, m, n] at byte address `c`, with the fused epilogue), or
+   * else a scratch C that `sink` reads: batch entry p's element (i, j) at c[cAt + i·ldc + j].
+   */
+  out?: { c: number; bias: number; biasBatch: number; relu: boolean };
+  sink?(c: TypedArray, cAt: number, ldc: number, p: number): void;
 }
 
 interface Host { heap: Heap; kernels: Kernels; pool: Threads | null }
@@ -46,28 +50,29 @@ export class GemmRunner {
     const size = f64 ? 8 : 4, NR = nr(f64 ? 'f64' : 'f32');
     const mPanels = Math.ceil(m / MR), nPanels = Math.ceil(n / NR);
     const aEach = mPanels * MR * k, bEach = nPanels * NR * k;
-    const ldc = nPanels * NR, cEach = mPanels * MR * ldc;
+    const ldc = call.out ? n : nPanels * NR, cEach = call.out ? m * n : mPanels * MR * ldc;
     const aCount = call.aShared ? 1 : batch, bCount = call.bShared ? 1 : batch;
     const aBlock = heap.acquire(aCount * aEach * size);
     const bBlock = heap.acquire(bCount * bEach * size);
-    const cBlock = heap.acquire(batch * cEach * size);
+    const cBlock = call.out ? null : heap.acquire(batch * cEach * size);
+    const c = call.out ? call.out.c : cBlock!.ptr;
     try {
       for (let p = 0; p < aCount; p++) call.packA(aBlock.ptr + p * aEach * size, p);
       for (let p = 0; p < bCount; p++) call.packB(bBlock.ptr + p * bEach * size, p);
       const job: GemmJob = {
         f64, aPack: aBlock.ptr, aBatch: call.aShared ? 0 : aEach * size, bPack: bBlock.ptr,
-        bBatch: call.bShared ? 0 : bEach * size, c: cBlock.ptr, cBatch: cEach * size, mPanels, nPanels, k,
-        ldc: ldc * size, acc: false,
+        bBatch: call.bShared ? 0 : bEach * size, c, cBatch: cEach * size, mPanels, nPanels, k, ldc: ldc * size, m, n,
+        bias: call.out?.bias ?? 0, biasBatch: call.out?.biasBatch ?? 0, relu: call.out?.relu ?? false,
       };
       const items = batch * mPanels;
       if (pool && items > 1 && 2 * batch * m * n * k >= wasmTuning.threadMinFlops) pool.gemm(kernels, job, items);
       else gemmItems(kernels, job, 0, items);
       const mem = f64 ? heap.f64 : heap.f32;
-      for (let p = 0; p < batch; p++) call.sink(mem, cBlock.ptr / size + p * cEach, ldc, p);
+      if (call.sink) for (let p = 0; p < batch; p++) call.sink(mem, c / size + p * cEach, ldc, p);
     } finally {
       heap.release(aBlock.ptr, aBlock.cls);
       heap.release(bBlock.ptr, bBlock.cls);
-      heap.release(cBlock.ptr, cBlock.cls);
+      if (cBlock) heap.release(cBlock.ptr, cBlock.cls);
     }
   }
 }
