@@ -99,6 +99,23 @@ test('Adam on wasm (SIMD) follows the CPU reference, odd lengths, weight decay, 
   }
 });
 
+test('SIMD elementwise kernels equal the CPU reference bit for bit: NaN, ±0, ±∞, scalars, odd lengths', async () => {
+  const special = [NaN, -0, 0, Infinity, -Infinity, 1.5, -2.25, 3e-39, -7, 0.1, 1e30];
+  for (const dtype of ['float32', 'float64'] as const) {
+    const run = async (device: g.DeviceName) => {
+      const x = g.tensor(special, { device, dtype }), y = g.tensor(special.slice().reverse(), { device, dtype });
+      const s = g.tensor([-0.5], { device, dtype });
+      const outs = g.tidy(() => [x.relu(), x.neg(), x.abs(), x.sqrt(), x.square(), x.add(y), x.sub(s), s.mul(x), x.div(y),
+        g.maximum(x, y), g.minimum(x, s), g.where(x, y, s), g.where(y, s, x)]);
+      const data = await Promise.all(outs.map((t) => t.data()));
+      for (const t of [x, y, s, ...outs]) t.dispose();
+      return data;
+    };
+    const [got, want] = [await run('wasm'), await run('cpu')];
+    got.forEach((d, i) => d.forEach((v, j) => assert.ok(Object.is(v, want[i][j]), `${dtype} op ${i} element ${j}: ${v} vs ${want[i][j]}`)));
+  }
+});
+
 test('memory: growing the wasm memory keeps earlier tensors; released storages are reused; nothing leaks', async () => {
   const before = g.memory().wasm;
   const small = g.tensor([1, 2, 3], { device: 'wasm' });

@@ -12,9 +12,10 @@ import { CpuBackend, CpuStorage } from '../cpu/backend.js';
 import { binaryFast, copyFast, copyIntoFast, matmulFast, reduceFast, unaryFast, whereFast } from '../cpu/fast.js';
 import { gatherBytes } from '../cpu/gather.js';
 import { GpugradError } from '../errors.js';
-import { sizeOf } from '../shape.js';
+import { isContiguous, sizeOf } from '../shape.js';
+import { SIMD_BINARY, SIMD_UNARY } from './elementwise-kernels.js';
 import { Heap, MAX_PAGES } from './heap.js';
-import { type Kernels, kernelModule, MR, nr } from './kernels.js';
+import { type Binary, type Kernels, kernelModule, MR, nr, type Unary, type Where } from './kernels.js';
 import { GemmRunner, wasmTuning } from './run-gemm.js';
 import { Threads } from './threads.js';
 import * as conv from './vision.js';
@@ -26,6 +27,15 @@ export class WasmStorage implements Storage {
 }
 
 const BYTES: Record<DType, number> = { float32: 4, int32: 4, float64: 8 };
+/** The SIMD lane type of a float dtype (null: int32, which stays on the CPU loops). */
+const lanes = (d: DType) => (d === 'float32' ? 'f32' : d === 'float64' ? 'f64' : null);
+/** How a SIMD elementwise kernel can read a view: 0 contiguous, 1 one broadcast element, −1 it cannot. */
+function layout(v: View): number {
+  if (v.strides.every((s) => s === 0)) return 1;
+  return isContiguous(v.shape, v.strides) ? 0 : -1;
+}
+/** A view's first element, as a byte address. */
+const at = (v: View) => (v.storage as WasmStorage).ptr + v.offset * BYTES[v.storage.dtype];
 
 export class WasmBackend implements Backend {
   readonly name = 'wasm' as const;
@@ -116,17 +126,29 @@ export class WasmBackend implements Backend {
   }
   unary(op: UnaryOp, x: View): Storage {
     const out = this.alloc(sizeOf(x.shape), x.storage.dtype);
-    unaryFast(op, this.data(out), this.data(x.storage), x);
+    const t = lanes(x.storage.dtype);
+    if (t && SIMD_UNARY.includes(op) && layout(x) === 0) (this.kernels[`${op}_${t}`] as Unary)(at(x), out.ptr, out.length);
+    else unaryFast(op, this.data(out), this.data(x.storage), x);
     return out;
   }
   binary(op: BinaryOp, a: View, b: View, outShape: readonly number[]): Storage {
     const out = this.alloc(sizeOf(outShape), a.storage.dtype);
-    binaryFast(op, a.storage.dtype === 'int32', this.data(out), this.data(a.storage), a, this.data(b.storage), b, outShape);
+    const t = lanes(a.storage.dtype), la = layout(a), lb = layout(b);
+    if (t && SIMD_BINARY[op] && la >= 0 && lb >= 0 && la + lb < 2) {
+      (this.kernels[`${op}_${t}`] as Binary)(at(a), at(b), out.ptr, out.length, la, lb);
+    } else {
+      binaryFast(op, a.storage.dtype === 'int32', this.data(out), this.data(a.storage), a, this.data(b.storage), b, outShape);
+    }
     return out;
   }
   where(cond: View, a: View, b: View, outShape: readonly number[]): Storage {
     const out = this.alloc(sizeOf(outShape), a.storage.dtype);
-    whereFast(this.data(out), this.data(cond.storage), cond, this.data(a.storage), a, this.data(b.storage), b, outShape);
+    const t = lanes(a.storage.dtype), la = layout(a), lb = layout(b);
+    if (t && cond.storage.dtype === a.storage.dtype && layout(cond) === 0 && la >= 0 && lb >= 0) {
+      (this.kernels[`where_${t}`] as Where)(at(cond), at(a), at(b), out.ptr, out.length, la, lb);
+    } else {
+      whereFast(this.data(out), this.data(cond.storage), cond, this.data(a.storage), a, this.data(b.storage), b, outShape);
+    }
     return out;
   }
   reduce(op: ReduceOp, x: Storage, outer: number, reduce: number, inner: number): Storage {

@@ -43,11 +43,19 @@ const F = {
 
 /** SIMD128 ops (0xfd-prefixed) by lane type: f32x4 / f64x2. */
 const V = {
-  f32: { splat: 0x13, loadSplat: 0x09, add: 0xe4, sub: 0xe5, mul: 0xe6, div: 0xe7, sqrt: 0xe3, max: 0xe9, lanes: 4 },
-  f64: { splat: 0x14, loadSplat: 0x0a, add: 0xf0, sub: 0xf1, mul: 0xf2, div: 0xf3, sqrt: 0xef, max: 0xf5, lanes: 2 },
+  f32: {
+    splat: 0x13, loadSplat: 0x09, add: 0xe4, sub: 0xe5, mul: 0xe6, div: 0xe7, sqrt: 0xe3, max: 0xe9, min: 0xe8, neg: 0xe1,
+    abs: 0xe0, ne: 0x42, gt: 0x44, lanes: 4,
+  },
+  f64: {
+    splat: 0x14, loadSplat: 0x0a, add: 0xf0, sub: 0xf1, mul: 0xf2, div: 0xf3, sqrt: 0xef, max: 0xf5, min: 0xf4, neg: 0xed,
+    abs: 0xec, ne: 0x48, gt: 0x4a, lanes: 2,
+  },
 } as const;
 
 export type Float = 'f32' | 'f64';
+/** lanewise ops; ne/gt give all-ones lanes where true */
+export type VecOp = 'add' | 'sub' | 'mul' | 'div' | 'sqrt' | 'max' | 'min' | 'neg' | 'abs' | 'ne' | 'gt';
 export const laneCount = (t: Float) => V[t].lanes;
 export const floatBytes = (t: Float) => F[t].size;
 
@@ -149,7 +157,9 @@ export class Fn {
   vloadSplat(t: Float, offset = 0): this { return this.simd(V[t].loadSplat).memarg(t === 'f32' ? 2 : 3, offset); }
   vsplat(t: Float): this { return this.simd(V[t].splat); }
   /** lanewise; `max` propagates NaN and orders −0 below +0 (so max(x, 0) is the reference's ReLU) */
-  vop(t: Float, o: 'add' | 'sub' | 'mul' | 'div' | 'sqrt' | 'max'): this { return this.simd(V[t][o]); }
+  vop(t: Float, o: VecOp): this { return this.simd(V[t][o]); }
+  /** v128.bitselect(a, b, mask): a where the mask's bits are set, else b */
+  vselect(): this { return this.simd(0x52); }
   /** f32x4.extract_lane / f64x2.extract_lane */
   vextract(t: Float, lane: number): this { return this.simd(t === 'f32' ? 0x1f : 0x21, lane); }
   vzero(): this { this.simd(0x0c); this.code.push(...new Array<number>(16).fill(0)); return this; }

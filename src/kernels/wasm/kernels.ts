@@ -12,7 +12,9 @@
  * - packing, im2col and col2im: ./pack-kernels.ts.
  * The tile (MR rows × VN vectors) is in ./tile.ts.
  */
+import type { BinaryOp } from '../backend.js';
 import { Fn, type Float, floatBytes, laneCount, moduleBytes } from './emit.js';
+import { binaryKernel, SIMD_BINARY, SIMD_UNARY, unaryKernel, whereKernel } from './elementwise-kernels.js';
 import { col2im, im2col, packA, packB } from './pack-kernels.js';
 import { MR, nr, VN } from './tile.js';
 
@@ -130,7 +132,10 @@ function adam(t: Float): Fn {
 /** Every kernel of the device, as one module over a memory of `maxPages` 64 KiB pages. */
 export function kernelModule(shared: boolean, maxPages: number): Uint8Array {
   const each = (make: (t: Float) => Fn) => [make('f32'), make('f64')];
-  return moduleBytes([gemm, adam, packA, packB, im2col, col2im].flatMap(each), { shared, minPages: 1, maxPages });
+  const elementwise = (t: Float) => [whereKernel(t), ...Object.keys(SIMD_BINARY).map((op) => binaryKernel(t, op as BinaryOp)),
+    ...SIMD_UNARY.map((op) => unaryKernel(t, op))];
+  return moduleBytes([gemm, adam, packA, packB, im2col, col2im].flatMap(each).concat(elementwise('f32'), elementwise('f64')),
+    { shared, minPages: 1, maxPages });
 }
 
 type Gemm = (a: number, b: number, c: number, k: number, ldc: number, nPanels: number, bStride: number, acc: number,
@@ -139,7 +144,13 @@ type Pack = (src: number, dst: number, s1: number, s2: number, rows: number, col
 type ColWalk = (x: number, col: number, ld: number, C: number, H: number, W: number, kH: number, kW: number, outH: number,
   outW: number, sH: number, sW: number, pH: number, pW: number, dH: number, dW: number) => void;
 
+/** Elementwise kernels, by name `${op}_${f32|f64}` (./elementwise-kernels.ts). */
+export type Binary = (a: number, b: number, out: number, n: number, aScalar: number, bScalar: number) => void;
+export type Where = (cond: number, a: number, b: number, out: number, n: number, aScalar: number, bScalar: number) => void;
+export type Unary = (x: number, out: number, n: number) => void;
+
 export interface Kernels {
+  [elementwise: string]: unknown;
   packA_f32: Pack; packA_f64: Pack; packB_f32: Pack; packB_f64: Pack;
   im2col_f32: ColWalk; im2col_f64: ColWalk; col2im_f32: ColWalk; col2im_f64: ColWalk;
   gemm_f32: Gemm; gemm_f64: Gemm;
