@@ -5,6 +5,9 @@
  * split over the workers; conv through the gemm in float64 by finite differences; the SIMD Adam; memory growth and
  * the pool.
  */
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { WasmBackend } from '../src/kernels/wasm/backend.js';
@@ -130,6 +133,36 @@ test('memory: growing the wasm memory keeps earlier tensors; released storages a
   assert.is(pool.allocatedBytes, allocated, 'the released block is handed out again');
   third.dispose(); small.dispose();
   assert.equal(g.memory().wasm, before);
+});
+
+/** The device a fresh process chooses, and what it says, with `env` on top of this one's environment. */
+function choose(env: Record<string, string>): { device: string; info: string; stderr: string } {
+  const index = resolve(process.env.GPUGRAD_DIST ?? 'dist', 'src/index.js');
+  const code = `const g = await import(${JSON.stringify(pathToFileURL(index).href)}); ` +
+    'console.log(JSON.stringify({ device: g.getDevice(), info: g.deviceInfo() })); g.shutdown();';
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+    encoding: 'utf8', timeout: 60_000, env: { ...process.env, GPUGRAD_QUIET: '', ...env },
+  });
+  assert.is(r.status, 0, r.stderr);
+  return { ...JSON.parse(r.stdout.trim().split('\n').at(-1)!), stderr: r.stderr };
+}
+
+test('default device: wasm where the only adapter is SwiftShader (one line says so), WebGPU when asked or under the test suite', () => {
+  const auto = choose({ GPUGRAD_REQUIRE_WEBGPU: '0', GPUGRAD_DEVICE: '' });
+  if (g.hasWebGPU() && /swiftshader/i.test(g.deviceInfo('webgpu'))) {
+    assert.is(auto.device, 'wasm');
+    assert.match(auto.stderr, /only WebGPU adapter is a software one.*--device webgpu/);
+  } else if (!g.hasWebGPU()) {
+    assert.is(auto.device, 'wasm');
+  }
+  assert.match(auto.info, /^(wasm: WebAssembly SIMD128, \d+ threads?|WebGPU)/);
+  if (g.hasWebGPU()) assert.is(choose({ GPUGRAD_DEVICE: 'webgpu' }).device, 'webgpu');
+  assert.is(choose({ GPUGRAD_DEVICE: 'wasm', GPUGRAD_WASM_THREADS: '1' }).info, 'wasm: WebAssembly SIMD128, 1 thread');
+  assert.is(choose({ GPUGRAD_DEVICE: 'cpu' }).device, 'cpu');
+  const bad = spawnSync(process.execPath, ['--input-type=module', '-e',
+    `await import(${JSON.stringify(pathToFileURL(resolve(process.env.GPUGRAD_DIST ?? 'dist', 'src/index.js')).href)})`],
+  { encoding: 'utf8', timeout: 60_000, env: { ...process.env, GPUGRAD_DEVICE: 'wasm', GPUGRAD_WASM_THREADS: 'many' } });
+  assert.match(bad.stderr, /GPUGRAD_WASM_THREADS=many is not a thread count/);
 });
 
 test.run();

@@ -47,7 +47,7 @@ export class Threads {
       })));
     } catch (e) {
       for (const w of workers) void w.terminate();
-      process.stderr.write(`gpugrad: wasm worker threads could not start (${(e as Error).message}); running single-threaded\n`);
+      console.warn(`gpugrad: wasm worker threads could not start (${(e as Error).message}); running single-threaded`);
       return null;
     }
     for (const w of workers) w.unref();
