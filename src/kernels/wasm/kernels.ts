@@ -141,7 +141,8 @@ export function kernelModule(shared: boolean, maxPages: number): Uint8Array {
 type Gemm = (a: number, b: number, c: number, k: number, ldc: number, nPanels: number, bStride: number, acc: number,
   mPanels: number, aStride: number, m: number, n: number, bias: number, relu: number) => void;
 type Pack = (src: number, dst: number, s1: number, s2: number, rows: number, cols: number, panelStride: number) => void;
-type ColWalk = (x: number, col: number, ld: number, C: number, H: number, W: number, kH: number, kW: number, outH: number,
+type ColWalk = (x: number, col: number, qWidth: number, qPanel: number, qStep: number, pWidth: number, pPanel: number,
+  pStep: number, C: number, H: number, W: number, kH: number, kW: number, outH: number,
   outW: number, sH: number, sW: number, pH: number, pW: number, dH: number, dW: number) => void;
 
 /** Elementwise kernels, by name `${op}_${f32|f64}` (./elementwise-kernels.ts). */

@@ -72,46 +72,64 @@ export function packB(t: Float): Fn {
 
 const GEOM: [string, 'i32'][] = ['C', 'H', 'W', 'kH', 'kW', 'outH', 'outW', 'sH', 'sW', 'pH', 'pW', 'dH', 'dW']
   .map((n) => [n, 'i32']);
+/**
+ * Where element (q, p) of the column matrix lives (q = tap (c, kh, kw), p = output pixel (oh, ow)), in elements from
+ * `col`: (q / qWidth)·qPanel + (q % qWidth)·qStep + (p / pWidth)·pPanel + (p % pWidth)·pStep. One walker serves a
+ * plain [K, P] matrix, B panels (im2col straight into the gemm's packed layout, never stored twice), A panels (the
+ * weight gradient's) and col2im's reading of a gemm result.
+ */
+const LAYOUT: [string, 'i32'][] = ['qWidth', 'qPanel', 'qStep', 'pWidth', 'pPanel', 'pStep'].map((n) => [n, 'i32']);
 
 /**
- * Walks col [C·kH·kW rows, outH·outW columns] (row stride `ld` elements) against the image: `inside` runs with the
- * image element's byte address in local `xa` and col's in `ca`; `outside` for taps in the padding.
+ * Walks the column matrix against the image: `inside` runs with the image element's byte address in local `xa` and
+ * the column element's in `ca`; `outside` for taps in the padding. Per element: one add for each address and two
+ * unsigned compares — the row's base address and the tap's column offset are computed once per row.
  */
 function walkCol(f: Fn, size: number, inside: () => void, outside: () => void): void {
-  f.local('i32', 'ch', 'kh', 'kw', 'oh', 'ow', 'ih', 'iw', 'rowAt', 'ca', 'xa', 'plane');
+  f.local('i32', 'ch', 'kh', 'kw', 'q', 'oh', 'ow', 'ih', 'iw', 'ca', 'xa', 'rowBase', 'rowOk', 'pc', 'pStepB', 'pJumpB', 'plane');
   f.get('H').get('W').mul().set('plane');
-  f.get('col').set('rowAt');
+  f.get('pStep').i32(size).mul().set('pStepB');
+  // bytes from a panel's last column to the next panel's first
+  f.get('pPanel').get('pWidth').get('pStep').mul().sub().i32(size).mul().set('pJumpB');
+  f.i32(0).set('q');
   f.for('ch', 0, 'C', 1, () => f.for('kh', 0, 'kH', 1, () => f.for('kw', 0, 'kW', 1, () => {
-    f.get('rowAt').set('ca');
+    f.get('col')
+      .get('q').get('qWidth').divS().get('qPanel').mul()
+      .get('q').get('qWidth').remS().get('qStep').mul().add()
+      .i32(size).mul().add().set('ca');
+    f.i32(0).set('pc');
     f.for('oh', 0, 'outH', 1, () => {
       f.get('oh').get('sH').mul().get('pH').sub().get('kh').get('dH').mul().add().set('ih');
+      f.get('ih').get('H').ltU().set('rowOk');
+      f.get('x').get('ch').get('plane').mul().get('ih').get('W').mul().add().i32(size).mul().add().set('rowBase');
+      f.get('kw').get('dW').mul().get('pW').sub().set('iw');
       f.for('ow', 0, 'outW', 1, () => {
-        f.get('ow').get('sW').mul().get('pW').sub().get('kw').get('dW').mul().add().set('iw');
-        f.get('ih').get('H').ltU().get('iw').get('W').ltU().and().if();
-        f.get('x').get('ch').get('plane').mul().get('ih').get('W').mul().add().get('iw').add().i32(size).mul().add().set('xa');
+        f.get('rowOk').get('iw').get('W').ltU().and().if();
+        f.get('rowBase').get('iw').i32(size).mul().add().set('xa');
         inside();
         f.else();
         outside();
         f.end();
-        f.inc('ca', size);
+        f.inc('iw', 'sW').inc('ca', 'pStepB').inc('pc', 1);
+        f.get('pc').get('pWidth').eq().if().i32(0).set('pc').inc('ca', 'pJumpB').end();
       });
     });
-    f.get('rowAt').get('ld').i32(size).mul().add().set('rowAt');
+    f.inc('q', 1);
   })));
 }
 
-/** im2col(x, col, ld, geometry…): col[q, p] = the image element tap q of output pixel p reads, or 0 in the padding. */
+/** im2col(x, col, layout…, geometry…): element (q, p) = the image element tap q of pixel p reads, 0 in the padding. */
 export function im2col(t: Float): Fn {
   const size = floatBytes(t);
-  const f = new Fn(`im2col_${t}`, [['x', 'i32'], ['col', 'i32'], ['ld', 'i32'], ...GEOM]);
+  const f = new Fn(`im2col_${t}`, [['x', 'i32'], ['col', 'i32'], ...LAYOUT, ...GEOM]);
   walkCol(f, size, () => { f.get('ca').get('xa').fload(t).fstore(t); }, () => { f.get('ca').fzero(t).fstore(t); });
   return f;
 }
 
-/** col2im(x, col, ld, geometry…): adds col[q, p] into the image element it was read from (the adjoint of im2col). */
+/** col2im(x, col, layout…, geometry…): adds element (q, p) into the image element it was read from (im2col's adjoint). */
 export function col2im(t: Float): Fn {
   const size = floatBytes(t);
-  const f = new Fn(`col2im_${t}`, [['x', 'i32'], ['col', 'i32'], ['ld', 'i32'], ...GEOM]);
+  const f = new Fn(`col2im_${t}`, [['x', 'i32'], ['col', 'i32'], ...LAYOUT, ...GEOM]);
   walkCol(f, size, () => { f.get('xa').get('xa').fload(t).get('ca').fload(t).fop(t, 'add').fstore(t); }, () => {});
   return f;
 }
