@@ -135,6 +135,28 @@ test('memory: growing the wasm memory keeps earlier tensors; released storages a
   assert.equal(g.memory().wasm, before);
 });
 
+test('a wasm worker thread that exits leaves the device working on the main thread (no job waits for it)', async () => {
+  // in a child process: the worker is terminated for good
+  const index = resolve(process.env.GPUGRAD_DIST ?? 'dist', 'src/index.js');
+  const device = resolve(process.env.GPUGRAD_DIST ?? 'dist', 'src/tensor/device.js');
+  const tuning = resolve(process.env.GPUGRAD_DIST ?? 'dist', 'src/kernels/wasm/run-gemm.js');
+  const code = `const g = await import(${JSON.stringify(pathToFileURL(index).href)});
+    const { getBackend } = await import(${JSON.stringify(pathToFileURL(device).href)});
+    const { wasmTuning } = await import(${JSON.stringify(pathToFileURL(tuning).href)});
+    wasmTuning.threadMinFlops = 0;
+    const a = g.ones([64, 64], { device: 'wasm' });
+    await getBackend('wasm').pool.workers[0].terminate();
+    await new Promise((r) => setTimeout(r, 50));
+    const s = await a.matmul(a).sum().item();
+    console.log(String(s));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+    encoding: 'utf8', timeout: 60_000, env: { ...process.env, GPUGRAD_DEVICE: 'wasm', GPUGRAD_WASM_THREADS: '2', GPUGRAD_QUIET: '1' },
+  });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(Number(r.stdout.trim().split("\n").at(-1)), 64 * 64 * 64, r.stdout);
+  assert.match(r.stderr, /wasm worker thread exited/);
+});
+
 /** The device a fresh process chooses, and what it says, with `env` on top of this one's environment. */
 function choose(env: Record<string, string>): { device: string; info: string; stderr: string } {
   const index = resolve(process.env.GPUGRAD_DIST ?? 'dist', 'src/index.js');
@@ -158,6 +180,7 @@ test('default device: wasm where the only adapter is SwiftShader (one line says 
   assert.match(auto.info, /^(wasm: WebAssembly SIMD128, \d+ threads?|WebGPU)/);
   if (g.hasWebGPU()) assert.is(choose({ GPUGRAD_DEVICE: 'webgpu' }).device, 'webgpu');
   assert.is(choose({ GPUGRAD_DEVICE: 'wasm', GPUGRAD_WASM_THREADS: '1' }).info, 'wasm: WebAssembly SIMD128, 1 thread');
+  assert.is(choose({ GPUGRAD_DEVICE: 'wasm', GPUGRAD_WASM_THREADS: '3' }).info, 'wasm: WebAssembly SIMD128, 3 threads');
   assert.is(choose({ GPUGRAD_DEVICE: 'cpu' }).device, 'cpu');
   const bad = spawnSync(process.execPath, ['--input-type=module', '-e',
     `await import(${JSON.stringify(pathToFileURL(resolve(process.env.GPUGRAD_DIST ?? 'dist', 'src/index.js')).href)})`],

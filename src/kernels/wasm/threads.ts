@@ -22,6 +22,8 @@ interface WorkerLike { terminate(): unknown; unref(): void; once(e: string, f: (
 export class Threads {
   private seq = 0;
   private closed = false;
+  /** a worker exited: jobs stay on the main thread */
+  private broken = false;
   /** parts a job is split into (≤ workers + 1); the other workers wake, find no share, and report done */
   private active: number;
 
@@ -39,7 +41,8 @@ export class Threads {
     const ctl = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
     const url = new URL('./worker.js', import.meta.url);
     const workers = Array.from({ length: n }, (_, i) =>
-      new wt.Worker(url, { workerData: { module, memory, ctl, index: i + 1 } }));
+      // execArgv: [] — the parent's flags are not the worker's (`node --input-type=module -e ...` would stop it starting)
+      new wt.Worker(url, { workerData: { module, memory, ctl, index: i + 1 }, execArgv: [] }));
     try {
       await Promise.all(workers.map((w) => new Promise((ok, fail) => {
         w.once('message', ok);
@@ -51,7 +54,17 @@ export class Threads {
       return null;
     }
     for (const w of workers) w.unref();
-    return new Threads(workers, ctl);
+    const threads = new Threads(workers, ctl);
+    // a worker that has exited (killed, out of memory) would never report done: later jobs run on the main thread.
+    // (Its exit is seen between jobs, when the event loop runs; one dying during a job is not caught.)
+    for (const w of workers) {
+      w.once('exit', () => {
+        if (threads.closed || threads.broken) return;
+        threads.broken = true;
+        console.warn('gpugrad: a wasm worker thread exited; the wasm device runs single-threaded from now on');
+      });
+    }
+    return threads;
   }
 
   /** Parts a job is split into: the (active) workers and the main thread. */
@@ -61,7 +74,7 @@ export class Threads {
 
   /** Runs a gemm over `items` work items, the main thread taking part 0. */
   gemm(kern: Kernels, job: GemmJob, items: number): void {
-    if (this.closed || this.active === 1) { gemmItems(kern, job, 0, items); return; }
+    if (this.closed || this.broken || this.active === 1) { gemmItems(kern, job, 0, items); return; }
     const c = this.ctl;
     c[KIND] = KIND_GEMM;
     c[ITEMS] = items;
