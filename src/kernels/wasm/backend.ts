@@ -16,6 +16,7 @@ import { isContiguous, sizeOf } from '../shape.js';
 import { SIMD_BINARY, SIMD_UNARY } from './elementwise-kernels.js';
 import { Heap, MAX_PAGES } from './heap.js';
 import { type Binary, type Kernels, kernelModule, MR, nr, type Unary, type Where } from './kernels.js';
+import { maxPoolBackwardInto, maxPoolInto } from './pool.js';
 import { GemmRunner, wasmTuning } from './run-gemm.js';
 import { Threads } from './threads.js';
 import * as conv from './vision.js';
@@ -34,6 +35,8 @@ function layout(v: View): number {
   if (v.strides.every((s) => s === 0)) return 1;
   return isContiguous(v.shape, v.strides) ? 0 : -1;
 }
+/** A storage's first element, as an index into the memory's typed array of its dtype. */
+const el = (s: Storage) => (s as WasmStorage).ptr / BYTES[s.dtype];
 /** A view's first element, as a byte address. */
 const at = (v: View) => (v.storage as WasmStorage).ptr + v.offset * BYTES[v.storage.dtype];
 
@@ -202,11 +205,15 @@ export class WasmBackend implements Backend {
     return conv.conv2dBackwardWeight(this, x, gradOut, g) ?? this.fromCpu(this.cpu.conv2dBackwardWeight(this.asCpu(x), this.asCpu(gradOut), g));
   }
   maxPool2d(x: Storage, g: Pool2dGeom): { out: Storage; indices: Storage } {
-    const r = this.cpu.maxPool2d(this.asCpu(x), g);
-    return { out: this.fromCpu(r.out), indices: this.fromCpu(r.indices) };
+    const n = g.batch * g.channels * g.outH * g.outW;
+    const out = this.alloc(n, x.dtype), indices = this.alloc(n, 'int32');
+    maxPoolInto(this.whole(x.dtype), this.heap.i32, el(x), el(out), el(indices), g);
+    return { out, indices };
   }
   maxPool2dBackward(gradOut: Storage, indices: Storage, g: Pool2dGeom): Storage {
-    return this.fromCpu(this.cpu.maxPool2dBackward(this.asCpu(gradOut), this.asCpu(indices), g));
+    const dx = this.fill(g.batch * g.channels * g.inH * g.inW, 0, gradOut.dtype);
+    maxPoolBackwardInto(this.whole(gradOut.dtype), this.heap.i32, el(gradOut), el(indices), el(dx), g);
+    return dx;
   }
   poolGather(x: Storage, indices: Storage, g: Pool2dGeom): Storage {
     return this.fromCpu(this.cpu.poolGather(this.asCpu(x), this.asCpu(indices), g));
