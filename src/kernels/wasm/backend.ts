@@ -1,8 +1,8 @@
 /**
  * The wasm device: storages live in one WebAssembly memory (./heap.ts), matmul and conv run the SIMD128 micro-kernel
- * of ./kernels.ts split over worker threads (./threads.ts), Adam is a SIMD kernel, and every other op runs the CPU
- * backend's loops in place over typed-array views of the memory (no copy in; ops whose reference allocates its own
- * result copy it in once). So the device is complete for every op and dtype from the start, bit-for-bit the
+ * of ./kernels.ts split over worker threads (./threads.ts), Adam and the hot elementwise cases are SIMD kernels
+ * (./elementwise-kernels.ts), max-pool is ./pool.ts, and every other op runs the CPU backend's loops in place over
+ * typed-array views of the memory (no copy in; ops whose reference allocates its own result copy it in once). So the device is complete for every op and dtype from the start, bit-for-bit the
  * reference where it reuses it, and fast where a training step spends its time (see bench/RESULTS.md).
  */
 import type {
@@ -57,7 +57,7 @@ export class WasmBackend implements Backend {
     this.gemm = new GemmRunner(this);
   }
 
-  /** Starts `count − 1` worker threads (the main thread is the last part); resolves when they are ready. */
+  /** Starts `count − 1` worker threads (the main thread takes the first part of each job); resolves when ready. */
   async startThreads(count: number): Promise<void> {
     if (this.threads || count < 2 || !this.heap.shared) return;
     this.threads = await Threads.start(this.module, this.heap.memory, count - 1);
