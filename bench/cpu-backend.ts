@@ -11,7 +11,7 @@ import * as g from '../src/index.js';
 import type { TypedArray, View } from '../src/kernels/backend.js';
 import { CpuBackend, CpuStorage } from '../src/kernels/cpu/backend.js';
 import { fastPaths } from '../src/kernels/cpu/fast.js';
-import { contiguousStrides } from '../src/kernels/shape.js';
+import { contiguousStrides } from '../src/core/shape.js';
 
 const args = process.argv.slice(2);
 const reps = Number(args[args.indexOf('--reps') + 1] ?? 7) || 7;

@@ -21,6 +21,7 @@ const x = g.tensor(rnd(M * M), { shape: [M, M] });
 const y = g.tensor(rnd(M * M).reverse(), { shape: [M, M] });
 const bias = g.tensor(rnd(M), { shape: [M] });
 const col = g.tensor(rnd(M), { shape: [M, 1] });
+const pos = x.abs();
 const cases: [string, () => g.Tensor][] = [
   ['add 1M', () => x.add(y)],
   ['relu 1M', () => x.relu()],
@@ -28,6 +29,9 @@ const cases: [string, () => g.Tensor][] = [
   ['add column [1024,1024]+[1024,1]', () => x.add(col)],
   ['mul scalar 1M', () => x.mul(2)],
   ['where 1M', () => g.where(x, y, bias)],
+  // the special-value guards (select()s and bit tests, src/kernels/wgsl/common.ts ieeeWgsl)
+  ['exp 1M', () => x.exp()],
+  ['log 1M', () => pos.log()],
 ];
 
 const median = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1];

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The `gpugrad` command. Sets up WebGPU's environment the way scripts/env.mjs does for the npm scripts (SwiftShader,
-// a CPU Vulkan driver, when no driver is configured), builds dist/ on first use, then runs dist/src/cli/main.js.
+// a CPU Vulkan driver, when no driver is configured), then runs the prebuilt dist/src/cli/main.js. An installed
+// package ships that build and never builds anything (esbuild is a development dependency); in a development
+// checkout (scripts/build.mjs present) a missing or stale build is rebuilt first.
 // The environment is set in this process before the library loads: the Vulkan loader reads VK_ICD_FILENAMES when
 // Dawn creates its instance, so no second node process is needed (and Ctrl-C reaches the run directly).
 import { spawnSync } from 'node:child_process';
@@ -22,7 +24,7 @@ if (usesDevice && !wantsCpu) {
 const dist = resolve(root, process.env.GPUGRAD_DIST ?? 'dist');
 const entry = join(dist, 'src/cli/main.js');
 
-/** The newest modification time of the TypeScript sources (0 in an installed package without them). */
+/** The newest modification time of the TypeScript sources. */
 function newestSource(dir) {
   let newest = 0;
   if (!existsSync(dir)) return 0;
@@ -33,9 +35,14 @@ function newestSource(dir) {
   return newest;
 }
 
-// Rebuild a stale default build (a user who edited src/); a build folder named by GPUGRAD_DIST is the developer's.
-const stale = !process.env.GPUGRAD_DIST && existsSync(entry) && existsSync(join(root, 'scripts/build.mjs')) &&
-  newestSource(join(root, 'src')) > statSync(entry).mtimeMs;
+const checkout = existsSync(join(root, 'scripts/build.mjs')) && existsSync(join(root, 'src'));
+if (!existsSync(entry) && !checkout) {
+  process.stderr.write(`gpugrad: ${entry} is missing: this installed package is incomplete; install it again (npm install gpugrad)\n`);
+  process.exit(1);
+}
+// In a checkout, rebuild a missing or stale default build (a user who edited src/); a build folder named by
+// GPUGRAD_DIST is the developer's, used as it is.
+const stale = checkout && !process.env.GPUGRAD_DIST && existsSync(entry) && newestSource(join(root, 'src')) > statSync(entry).mtimeMs;
 if (!existsSync(entry) || stale) {
   process.stderr.write(`gpugrad: building ${dist} (${stale ? 'the sources changed' : 'first use'})\n`);
   const b = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit', env: process.env });

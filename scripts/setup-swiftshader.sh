@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs a CPU implementation of Vulkan (SwiftShader, from Debian's chromium-common) into .swiftshader/,
-# so WebGPU (Dawn) runs for real on machines without a GPU. Idempotent; prints the ICD path on its last line.
+# so WebGPU (Dawn) runs for real on machines without a GPU. Where chromium-common is installed already (it comes
+# with Debian's chromium), its copy in /usr/lib/chromium is used instead. Idempotent; prints the ICD path on its
+# last line.
 # Use: eval "$(scripts/setup-swiftshader.sh --env)" to export VK_ICD_FILENAMES in the current shell.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir="$root/.swiftshader"
 icd="$dir/usr/lib/chromium/vk_swiftshader_icd.json"
+system_icd=/usr/lib/chromium/vk_swiftshader_icd.json
+[ ! -f "$icd" ] && [ -f "$system_icd" ] && [ -f /usr/lib/chromium/libvk_swiftshader.so ] && icd=$system_icd
 log() { [ "${1:-}" = "--env" ] || echo "$@" >&2; }
 if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1'; then
   echo "setup-swiftshader: installing the Vulkan loader (libvulkan1)" >&2

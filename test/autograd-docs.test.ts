@@ -1,9 +1,10 @@
 /**
  * docs/autograd.md must stay true: its runnable ```ts blocks are joined into one program and run (on each device),
- * and its excerpts (blocks starting with `// from src/...`) must appear word for word in the named source file.
+ * its excerpts (blocks starting with `// from src/...`) must appear word for word in the named source file, and its
+ * figures (docs/figures/*.svg) must be what scripts/docs-figures.mjs draws with the library as it is.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { transformSync } from 'esbuild';
@@ -23,6 +24,14 @@ test('the excerpts are quoted word for word from the library', () => {
     const file = first.replace('// from ', '').trim();
     assert.ok(readFileSync(file, 'utf8').includes(rest.join('\n')), `the excerpt from ${file} is out of date:\n${rest.join('\n')}`);
   }
+});
+
+test('the figures are the library\'s own drawings, as it draws them now', () => {
+  const shown = [...doc.matchAll(/\]\((figures\/[\w-]+\.svg)\)/g)].map((m) => m[1]);
+  assert.ok(shown.length >= 3, 'the tour shows the forward graph, gradients and H·v');
+  for (const f of shown) assert.ok(existsSync(join('docs', f)), `docs/${f} is missing`);
+  const r = spawnSync(process.execPath, ['scripts/docs-figures.mjs', '--check'], { encoding: 'utf8', timeout: 120_000 });
+  assert.is(r.status, 0, r.stderr);
 });
 
 for (const device of ['cpu', 'webgpu', 'wasm']) {

@@ -172,6 +172,25 @@ test('createGraph: the gradient has a graph of its own', async () => {
   assert.ok(x.grad!.requiresGrad, 'backward with createGraph leaves a differentiable .grad');
 });
 
+test('a graph keeps its scalar constants after the constant cache lets them go (5 000 constants before backward)', async () => {
+  for (const device of ['cpu', ...(g.hasWebGPU() ? ['webgpu' as const] : [])] as g.DeviceName[]) {
+    const x = g.tensor([1, 2, 3], { device, requiresGrad: true });
+    const scaled = x.mul(0.123); // the constant 0.123, read again by mul's backward
+    const loss = scaled.add(1.5).pow(2).sum();
+    // more distinct constants than the cache holds, between the forward and its backward
+    g.noGrad(() => g.tidy(() => { for (let i = 0; i < 5000; i++) x.add(1000 + i); }));
+    loss.backward();
+    const expected = [1, 2, 3].map((v) => 2 * (0.123 * v + 1.5) * 0.123);
+    assertClose(await values(x.grad), expected, {}, device);
+    // the node's alias of the constant is owned by the node's output and released with it
+    const alias = (scaled.gradFn as { inputs: Tensor[] }).inputs[1];
+    assert.ok(alias.internal && !alias.isDisposed);
+    scaled.dispose();
+    assert.ok(alias.isDisposed, `${device}: released with the output that owned it`);
+    loss.dispose(); x.dispose();
+  }
+});
+
 test('a graph whose intermediates were disposed by tidy is an error, not silently missing gradients', () => {
   const x = t([1, 2]);
   const y = g.tidy(() => x.exp().mul(2).sum()); // tidy disposed exp's and mul's outputs
@@ -193,7 +212,7 @@ test('toDot prints ops, shapes, names, values and gradients', async () => {
   loss.backward(undefined, { retainGraph: true });
   const dot = await g.toDot(loss, { values: true, grads: true });
   assert.match(dot, /^digraph autograd \{/);
-  for (const s of ['label="mul"', 'label="relu"', 'label="sum"', '{w #', '[2] float32', 'data [3, 0]', 'grad [3, 0]']) {
+  for (const s of ['label="mul"', 'label="relu"', 'label="sum"', 'label="w #', '[2] float32', 'data [3, 0]', 'grad [3, 0]']) {
     assert.ok(dot.includes(s), `missing ${s} in\n${dot}`);
   }
   assert.is((dot.match(/->/g) ?? []).length, 7); // w,3 → mul → · → relu → · → sum → ·

@@ -41,6 +41,36 @@ test('nested tidy hands returned tensors to the outer scope; keep() escapes all 
   }
 });
 
+test('tidy disposes what fn created when fn throws, keeps what it kept, and rethrows', () => {
+  for (const device of devices()) {
+    const before = g.memory()[device];
+    let kept: g.Tensor | null = null;
+    let inner: g.Tensor | null = null;
+    const boom = new Error('boom');
+    try {
+      g.tidy(() => {
+        const a = g.rand([16, 16], { device });
+        inner = g.tidy(() => a.matmul(a)); // handed to the outer scope, so the outer failure disposes it too
+        kept = g.keep(a.add(1));
+        a.relu().sum();
+        throw boom;
+      });
+      assert.unreachable('tidy swallowed the error');
+    } catch (e) {
+      assert.is(e, boom, 'the original error propagates');
+    }
+    assert.ok(inner!.isDisposed, `${device}: a tensor created inside is disposed`);
+    assert.not.ok(kept!.isDisposed, `${device}: a kept tensor survives`);
+    assert.is(g.memory()[device].tensors, before.tensors + 1, `${device}: only the kept tensor is left`);
+    kept!.dispose();
+    assert.is(g.memory()[device].bytes, before.bytes, `${device}: bytes back to the start`);
+    // the scope is closed: a tensor created now belongs to no scope left open by the failure
+    const t = g.tidy(() => g.ones([2], { device }));
+    assert.not.ok(t.isDisposed);
+    t.dispose();
+  }
+});
+
 test('views share storage: the storage lives until its last view is disposed', async () => {
   for (const device of devices()) {
     const base = g.tensor([1, 2, 3, 4, 5, 6], { device });

@@ -1,9 +1,10 @@
-/** Every core op on WebGPU against the CPU reference, over random shapes: size 1, odd sizes, broadcasting both ways,
- * sizes that do not divide the workgroup, empty tensors, and more than 65 535 workgroups. */
+/** Every core op on every device against the CPU float64 reference — forward, first and second derivatives — over
+ * random shapes: size 1, odd sizes, broadcasting both ways, sizes that do not divide the workgroup, empty tensors, and
+ * more than 65 535 workgroups. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type ElementwiseVariant, elementwiseDispatches, forceElementwiseVariant } from '../src/kernels/wgsl/common.js';
-import { allDevices, assertClose, compareDevices, g, randomArray, sizeOf, webgpuAvailable } from './helpers.js';
+import { allDevices, assertClose, compareDevices, g, randomArray, sizeOf, testOp, webgpuAvailable } from './helpers.js';
 
 const unaryOps = ['neg', 'abs', 'sign', 'exp', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'square'] as const;
 const positiveOps = ['log', 'sqrt', 'reciprocal'] as const;
@@ -11,6 +12,8 @@ const shapes = [[1], [7], [65], [3, 5], [2, 3, 7], [1, 1, 129]];
 
 // WGSL only promises sin/cos to an absolute 2^-11 on [-π, π]; everything else is checked far tighter.
 const unaryTol = (op: string) => (op === 'sin' || op === 'cos' ? { atol: 5e-4, rtol: 0 } : { atol: 2e-6, rtol: 2e-5 });
+/** Derivatives: the same kernels times cotangents in [-2, 2), one or two products deep. */
+const unaryGradTol = (op: string) => (op === 'sin' || op === 'cos' ? { atol: 4e-3, rtol: 0 } : { atol: 1e-5, rtol: 1e-4 });
 /** Shapes the vec4 variant takes: last dimension a multiple of 4 (a plain 1-D run, and after collapsing). */
 const vec4Shapes = [[4], [8, 12], [3, 4, 16], [2, 1, 1028]];
 /** vec4-eligible broadcasts: bias row, column, scalar, a column over a middle dimension, outer-dimension broadcasts. */
@@ -30,16 +33,16 @@ function elementwiseTests(variant: ElementwiseVariant) {
   for (const op of unaryOps) {
     ew(`unary ${op} matches the CPU on odd shapes`, async () => {
       for (const [i, shape] of [...shapes, ...vec4Shapes].entries()) {
-        await compareDevices(`${op} ${shape}`, [{ data: randomArray(sizeOf(shape), i, -3, 3), shape }], (x) => x[op](),
-          unaryTol(op));
+        await testOp(`${op} ${shape}`, [{ data: randomArray(sizeOf(shape), i, -3, 3), shape }], (x) => x[op](),
+          { forward: unaryTol(op), backward: unaryGradTol(op) });
       }
     });
   }
   for (const op of positiveOps) {
     ew(`unary ${op} matches the CPU on positive inputs`, async () => {
       for (const [i, shape] of [...shapes, ...vec4Shapes].entries()) {
-        await compareDevices(`${op} ${shape}`, [{ data: randomArray(sizeOf(shape), i, 0.1, 5), shape }], (x) => x[op](),
-          { atol: 1e-6, rtol: 2e-5 });
+        await testOp(`${op} ${shape}`, [{ data: randomArray(sizeOf(shape), i, 0.1, 5), shape }], (x) => x[op](),
+          { forward: { atol: 1e-6, rtol: 2e-5 }, backward: { atol: 1e-5, rtol: 1e-4 } });
       }
     });
   }
@@ -53,7 +56,8 @@ function elementwiseTests(variant: ElementwiseVariant) {
       for (const [i, [sa, sb]] of [...pairs, ...vec4Pairs].entries()) {
         const a = randomArray(sizeOf(sa), 10 + i).map((v) => Math.round(v * 2) / 2);
         const b = randomArray(sizeOf(sb), 20 + i).map((v) => Math.round(v * 2) / 2 || 0.5);
-        await compareDevices(`${op} ${sa} ${sb}`, [{ data: a, shape: sa }, { data: b, shape: sb }], (x, y) => x[op](y));
+        await testOp(`${op} ${sa} ${sb}`, [{ data: a, shape: sa }, { data: b, shape: sb }], (x, y) => x[op](y),
+          { forward: { atol: 1e-6, rtol: 1e-5 }, backward: { atol: 1e-5, rtol: 1e-4 } });
       }
     });
   }
@@ -135,8 +139,8 @@ for (const op of ['sum', 'mean', 'max', 'min'] as const) {
   test(`reduction ${op} over any axes, with keepDim`, async () => {
     for (const [i, [shape, axes, keep]] of reduceCases.entries()) {
       if (op !== 'sum' && sizeOf(shape) === 0) continue;
-      await compareDevices(`${op} ${shape} ${axes}`, [{ data: randomArray(sizeOf(shape), 40 + i), shape }],
-        (x) => x[op](axes, keep), { atol: 1e-4, rtol: 1e-4 });
+      await testOp(`${op} ${shape} ${axes}`, [{ data: randomArray(sizeOf(shape), 40 + i), shape }],
+        (x) => x[op](axes, keep), { forward: { atol: 1e-4, rtol: 1e-4 }, backward: { atol: 1e-4, rtol: 1e-4 } });
     }
   });
 }
@@ -158,15 +162,15 @@ test('matmul: 2-D, batched, broadcast batch, transposed views, vectors, odd size
     [[4, 1, 3, 2], [5, 2, 7]], [[6], [6, 4]], [[4, 6], [6]], [[6], [6]], [[0, 3], [3, 2]],
   ];
   for (const [i, [sa, sb]] of cases.entries()) {
-    await compareDevices(`matmul ${sa} ${sb}`, [{ data: randomArray(sizeOf(sa), 60 + i), shape: sa }, { data: randomArray(sizeOf(sb), 70 + i), shape: sb }],
-      (a, b) => a.matmul(b), { atol: 1e-4, rtol: 1e-4 });
+    await testOp(`matmul ${sa} ${sb}`, [{ data: randomArray(sizeOf(sa), 60 + i), shape: sa }, { data: randomArray(sizeOf(sb), 70 + i), shape: sb }],
+      (a, b) => a.matmul(b), { forward: { atol: 1e-4, rtol: 1e-4 }, backward: { atol: 2e-4, rtol: 1e-4 } });
   }
-  await compareDevices('matmul transposed', [{ data: randomArray(35, 1), shape: [7, 5] }, { data: randomArray(15, 2), shape: [3, 5] }],
-    (a, b) => a.T.matmul(a).matmul(b.T), { atol: 1e-4, rtol: 1e-4 });
+  await testOp('matmul transposed', [{ data: randomArray(35, 1), shape: [7, 5] }, { data: randomArray(15, 2), shape: [3, 5] }],
+    (a, b) => a.T.matmul(a).matmul(b.T), { forward: { atol: 1e-4, rtol: 1e-4 }, backward: { atol: 5e-4, rtol: 1e-4 } });
 });
 
 test('views: reshape, permute, slice, expand, concat, stack, flatten, squeeze', async () => {
-  await compareDevices('views', [{ data: randomArray(24, 3), shape: [2, 3, 4] }], (x) => [
+  await testOp('views', [{ data: randomArray(24, 3), shape: [2, 3, 4] }], (x) => [
     x.reshape(4, 6), x.permute(2, 0, 1).contiguous(), x.slice(2, 1, 3), x.slice(1, -2).add(1), x.transpose(0, 2).reshape(-1),
     g.concat([x, x.mul(2)], 1), g.stack([x, x], 0), x.flatten(1), x.narrow(0, 1, 1).squeeze(0), x.unsqueeze(1).expand(2, 5, 3, 4),
     x.permute(1, 2, 0).sum(0),
@@ -175,7 +179,8 @@ test('views: reshape, permute, slice, expand, concat, stack, flatten, squeeze', 
 
 test('softmax and logSoftmax are stable for large inputs', async () => {
   const data = [1000, 1001, 1002, -5, 0, 5];
-  const [sm, lsm] = await compareDevices('softmax', [{ data, shape: [2, 3] }], (x) => [x.softmax(1), x.logSoftmax(1)], { atol: 1e-5 });
+  const [sm, lsm] = await testOp('softmax', [{ data, shape: [2, 3] }], (x) => [x.softmax(1), x.logSoftmax(1)],
+    { forward: { atol: 1e-5 }, backward: { atol: 1e-5 } });
   assertClose(sm.slice(0, 3), [0.09003057, 0.24472847, 0.66524096], { atol: 1e-6 });
   assert.ok(lsm.every(Number.isFinite));
 });

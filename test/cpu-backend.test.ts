@@ -11,7 +11,7 @@ import type { BinaryOp, DType, ReduceOp, Storage, TypedArray, UnaryOp, View } fr
 import { CpuBackend, CpuStorage, makeArray } from '../src/kernels/cpu/backend.js';
 import { binaryFns, unaryFns } from '../src/kernels/cpu/elementwise.js';
 import { fastPaths } from '../src/kernels/cpu/fast.js';
-import { broadcastStrides, contiguousStrides, sizeOf } from '../src/kernels/shape.js';
+import { broadcastStrides, contiguousStrides, sizeOf } from '../src/core/shape.js';
 
 const cpu = new CpuBackend();
 const DTYPES: DType[] = ['float32', 'int32', 'float64'];

@@ -11,7 +11,7 @@ import * as tar from 'tar';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as data from '../src/data/index.js';
-import { GpugradError } from '../src/kernels/errors.js';
+import { GpugradError } from '../src/core/errors.js';
 import { writeCifarFolder } from './data-fixtures.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gpugrad-download-'));

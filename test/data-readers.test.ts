@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { dataCommand } from '../src/cli/data.js';
 import * as data from '../src/data/index.js';
 import { writeCifarFolder } from './data-fixtures.js';
-import { GpugradError } from '../src/kernels/errors.js';
+import { GpugradError } from '../src/core/errors.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gpugrad-data-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));

@@ -99,11 +99,64 @@ test('broken files are refused with a reason', () => {
   throwsGpugrad(() => g.decodeSafetensors(big), /claims 1000 bytes/, 'header length');
   throwsGpugrad(() => g.decodeSafetensors(handMade({ a: 1 }, []).slice(0, 10)), /claims|not JSON/, 'truncated header');
   throwsGpugrad(() => g.decodeSafetensors(handMade({ x: { dtype: 'C64', shape: [1], data_offsets: [0, 8] } }, [0, 0, 0, 0, 0, 0, 0, 0])),
-    /dtype C64/, 'dtype');
+    /dtype "C64"/, 'dtype');
   throwsGpugrad(() => g.decodeSafetensors(handMade({ x: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, [0, 0, 0, 0, 0, 0, 0, 0])),
     /needs 12 bytes/, 'size');
   throwsGpugrad(() => g.decodeSafetensors(handMade({ x: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, [0, 0, 0, 0])),
-    /past the end/, 'past the end');
+    /past its end/, 'past the end');
+});
+
+test('every malformed header is a GpugradError naming the file and the problem', async () => {
+  const f32 = (shape: number[], offsets: unknown) => ({ dtype: 'F32', shape, data_offsets: offsets });
+  const eight = [0, 0, 128, 63, 0, 0, 0, 64]; // 1.0f, 2.0f
+  const cases: [string, Uint8Array, RegExp][] = [
+    ['negative begin', handMade({ x: f32([1], [-4, 0]) }, eight), /"x" has data_offsets \[-4,0\]: they must be two integers 0 ≤ begin ≤ end/],
+    ['fractional offsets', handMade({ x: f32([1], [0.5, 4.5]) }, eight), /data_offsets \[0\.5,4\.5\]/],
+    ['begin after end', handMade({ x: f32([0], [8, 4]) }, eight), /data_offsets \[8,4\]/],
+    ['one offset', handMade({ x: f32([1], [0]) }, eight), /data_offsets \[0\]/],
+    ['offsets as strings', handMade({ x: f32([1], ['0', '4']) }, eight), /data_offsets \["0","4"\]/],
+    ['overlap', handMade({ a: f32([2], [0, 8]), b: f32([1], [4, 8]) }, eight), /tensors "a" and "b" overlap/],
+    ['span not dtype × shape', handMade({ x: f32([3], [0, 8]) }, eight), /needs 12 bytes, its offsets \[0, 8\] span 8/],
+    ['out of range', handMade({ x: f32([2], [0, 8]) }, eight.slice(0, 4)), /ends at byte 8 of the data, past its end/],
+    ['a gap', handMade({ x: f32([1], [4, 8]) }, eight), /bytes 0\.\.4 of the data belong to no tensor/],
+    ['trailing bytes', handMade({ x: f32([1], [0, 4]) }, eight), /the tensors end at byte 4 of the data but it has 8 bytes/],
+    ['null header', handMade(null as unknown as object, []), /the header must be a JSON object, got null/],
+    ['array header', handMade([1, 2], []), /the header must be a JSON object, got an array/],
+    ['number header', handMade(3 as unknown as object, []), /got number/],
+    ['entry not an object', handMade({ x: null }, []), /tensor "x" must be described by an object/],
+    ['bad dtype', handMade({ x: { dtype: 'C64', shape: [1], data_offsets: [0, 8] } }, eight), /dtype "C64", which gpugrad does not read/],
+    ['dtype from the prototype', handMade({ x: { dtype: 'toString', shape: [1], data_offsets: [0, 8] } }, eight), /dtype "toString"/],
+    ['missing dtype', handMade({ x: { shape: [1], data_offsets: [0, 4] } }, eight.slice(0, 4)), /dtype undefined/],
+    ['bad shape', handMade({ x: f32([-1], [0, 4]) }, eight.slice(0, 4)), /shape \[-1\]: it must be a list of non-negative integers/],
+    ['shape not a list', handMade({ x: f32('2' as unknown as number[], [0, 8]) }, eight), /shape "2"/],
+    ['metadata not strings', handMade({ __metadata__: { a: 1 } }, []), /__metadata__ must be an object of strings/],
+    ['header length beyond the file', (() => { const b = handMade({}, []); new DataView(b.buffer).setBigUint64(0, 2n ** 63n, true); return b; })(),
+      /the header claims 9223372036854775808 bytes but the file has/],
+  ];
+  for (const [what, bytes, pattern] of cases) {
+    throwsGpugrad(() => g.decodeSafetensors(bytes), pattern, what);
+    const path = join(dir, `bad-${what.replace(/\W+/g, '-')}.safetensors`);
+    writeFileSync(path, bytes);
+    let err: unknown = null;
+    try { await g.load(path, { device: 'cpu' }); } catch (e) { err = e; }
+    assert.instance(err, g.GpugradError, `${what}: load`);
+    assert.ok(String(err).includes(`load: ${path} is not a valid safetensors file: `), `${what}: names the file: ${String(err)}`);
+    assert.match(String(err), pattern, `${what}: load`);
+  }
+});
+
+test('a tensor named __proto__ (or constructor) is a tensor like any other, both ways', async () => {
+  const data = { dtype: 'float32' as const, shape: [1], data: Float32Array.of(7) };
+  const bytes = g.encodeSafetensors(Object.fromEntries([['__proto__', data], ['constructor', { ...data, data: Float32Array.of(8) }]]));
+  const { tensors } = g.decodeSafetensors(bytes);
+  assert.equal(Object.keys(tensors), ['__proto__', 'constructor']);
+  assert.equal(Array.from(Object.getOwnPropertyDescriptor(tensors, '__proto__')!.value.data), [7]);
+  assert.is(Object.getPrototypeOf(tensors), Object.prototype, 'the prototype is untouched');
+  const path = join(dir, 'proto.safetensors');
+  await g.save(Object.fromEntries([['__proto__', g.tensor([5])]]), path);
+  const loaded = await g.load(path, { device: 'cpu' });
+  assert.equal(Object.keys(loaded), ['__proto__']);
+  assert.equal(Array.from(await Object.getOwnPropertyDescriptor(loaded, '__proto__')!.value.data()), [5]);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,8 +2,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { forceVariant, kernelVariants } from '../src/kernels/webgpu/vision.js';
-import { pool2dGeometry } from '../src/tensor/ops/vision.js';
-import { compareDevices, g, randomArray, sizeOf, throwsGpugrad } from './helpers.js';
+import { pool2dGeometry } from '../src/tensor/ops/pool.js';
+import { g, randomArray, sizeOf, testOp, throwsGpugrad } from './helpers.js';
 
 const cases: { x: number[]; k: g.Pair; opts?: g.Pool2dOptions }[] = [
   { x: [2, 3, 8, 8], k: 2 },
@@ -23,7 +23,8 @@ for (const variant of kernelVariants.maxPool2dBackward) {
         const yShape = [geom.batch, geom.channels, geom.outH, geom.outW];
         // coarse values make ties common: the first maximum in scan order must win on both devices
         const x = randomArray(sizeOf(c.x), 500 + i).map((v) => Math.round(v * 2));
-        await compareDevices(`maxPool2d ${JSON.stringify(c)}`, [
+        // and testOp differentiates all three again: maxPool2dBackward, poolGather and their rules once more
+        await testOp(`maxPool2d ${JSON.stringify(c)}`, [
           { data: x, shape: c.x }, { data: randomArray(sizeOf(yShape), 600 + i), shape: yShape },
           { data: randomArray(sizeOf(c.x), 700 + i), shape: c.x },
         ], (x, gy, z) => {
@@ -32,7 +33,7 @@ for (const variant of kernelVariants.maxPool2dBackward) {
           // second order: d/d(gy) of <maxPool2dBackward(gy), z> is poolGather(z)
           const gz = g.grad((gy) => g.grad((x) => pool(x).mul(gy).sum(), [x], { createGraph: true })[0].mul(z).sum(), [gy])[0];
           return [pool(x), dx, gz];
-        }, { atol: 1e-6 });
+        }, { forward: { atol: 1e-6 }, backward: { atol: 1e-6 } });
       }
     } finally {
       forceVariant('maxPool2dBackward', null);

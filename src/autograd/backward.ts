@@ -7,16 +7,18 @@
  *   accumulates; `zeroGrad` (optimizers, modules) clears. Leaf gradients are kept out of `tidy` scopes.
  * - The graph is freed after a backward; walking it again is an error unless the first call passed `retainGraph`.
  * - Without `createGraph` the rules run with recording off and each intermediate gradient is disposed as soon as the
- *   last op needing it has run. With `createGraph` the rules are recorded like any other ops (the gradient has a graph
- *   of its own, so it can be differentiated again) and intermediates are left to the enclosing `tidy`.
+ *   last op needing it has run (./grad-store.ts). With `createGraph` the rules are recorded like any other ops (the
+ *   gradient has a graph of its own, so it can be differentiated again) and intermediates are left to the enclosing
+ *   `tidy`.
  */
-import { GpugradError, check, fmtShape } from '../kernels/errors.js';
-import { shapesEqual } from '../kernels/shape.js';
+import { GpugradError, check, fmtShape } from '../core/errors.js';
+import { shapesEqual } from '../core/shape.js';
 import { onesLike } from '../tensor/creation.js';
 import { keep, tidy, track } from '../tensor/memory.js';
 import { add, clone } from '../tensor/ops/index.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { enableGrad, noGrad, nodeOf, topologicalOrder } from './graph.js';
+import { GradStore } from './grad-store.js';
+import { enableGrad, noGrad, nodeOf, recordingOrderNow, setRecordingOrder, topologicalOrder } from './graph.js';
 import { type RuleContext, getRule } from './rules/registry.js';
 
 export interface BackwardOptions {
@@ -32,67 +34,6 @@ interface RunOptions extends BackwardOptions {
 }
 
 /**
- * The gradients waiting to be used, with a count of the places holding each gradient tensor (one tensor can be the
- * gradient of several inputs: `add` passes its output gradient on unchanged). A gradient no place holds any more is
- * disposed at once, unless it was handed in by the caller or the backward pass is being recorded.
- */
-class GradStore {
-  private pending = new Map<Tensor, Tensor>();
-  private holds = new Map<Tensor, number>();
-  constructor(private readonly disposeFreed: boolean, private readonly external: ReadonlySet<Tensor>) {}
-
-  private hold(g: Tensor): void { this.holds.set(g, (this.holds.get(g) ?? 0) + 1); }
-
-  release(g: Tensor): void {
-    const n = (this.holds.get(g) ?? 0) - 1;
-    if (n > 0) { this.holds.set(g, n); return; }
-    this.holds.delete(g);
-    this.discard(g);
-  }
-
-  /** Disposes a tensor a rule produced but nothing uses (unless something holds it). */
-  discard(g: Tensor): void {
-    if (this.disposeFreed && !this.holds.has(g) && !this.external.has(g)) g.dispose();
-  }
-
-  /** Adds `g` into the pending gradient of `t`. */
-  add(t: Tensor, g: Tensor): void {
-    this.hold(g);
-    const prev = this.pending.get(t);
-    if (!prev) { this.pending.set(t, g); return; }
-    const sum = add(prev, g);
-    this.hold(sum);
-    this.pending.set(t, sum);
-    this.release(prev);
-    this.release(g);
-  }
-
-  /** Removes and returns the gradient of `t` (still held: the caller releases it or takes ownership). */
-  take(t: Tensor): Tensor | undefined {
-    const g = this.pending.get(t);
-    this.pending.delete(t);
-    return g;
-  }
-
-  pendingTensors(): Tensor[] { return [...this.pending.keys()]; }
-
-  /**
-   * Takes `g` out of the store's hands, to become a `.grad` or a returned gradient: the tensor itself when no one else
-   * holds it and it is dense, else a fresh contiguous copy (so no two owners share one tensor object).
-   */
-  own(g: Tensor): Tensor {
-    const dense = g.isContiguous && g.offset === 0 && g.storage.length === g.size;
-    if (dense && (this.holds.get(g) ?? 0) <= 1 && !this.external.has(g)) {
-      this.holds.delete(g);
-      return g;
-    }
-    const copy = clone(g);
-    this.release(g);
-    return copy;
-  }
-}
-
-/**
  * The one backward walk behind `tensor.backward()` and `grad()`. `seeds[i]` is the gradient of `roots[i]`.
  * Returns the gradients of `targets` (when given), else adds into the leaves' `.grad`.
  */
@@ -104,48 +45,53 @@ export function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], 
     const order = topologicalOrder(roots); // inputs before outputs
     for (const t of order) for (const input of nodeOf(t)!.inputs) checkAlive(input, nodeOf(t)!.op);
     const targets = options.targets ? new Set(options.targets) : null;
-    // Which tensors need a gradient: everything requiring grad, or (for grad()) only what leads to a target.
-    const needed = new Set<Tensor>();
-    if (targets) {
-      for (const t of targets) needed.add(t);
-      for (const t of order) if (nodeOf(t)!.inputs.some((i) => needed.has(i))) needed.add(t);
-    }
-    const needs = (t: Tensor) => (targets ? needed.has(t) : t.requiresGrad);
-
-    const store = new GradStore(!createGraph, external);
-    roots.forEach((r, i) => { if (needs(r)) store.add(r, seeds[i]); });
+    const needs = gradientNeeded(order, targets);
+    const grads = new GradStore(!createGraph, external); // pending gradients, and when to free them
+    roots.forEach((r, i) => { if (needs(r)) grads.accumulate(r, seeds[i]); });
     const found = new Map<Tensor, Tensor>();
 
+    // outputs before inputs: when t's turn comes, every op that used t has added its contribution to t's gradient
     for (let k = order.length - 1; k >= 0; k--) {
       const t = order[k];
-      const g = store.take(t);
+      const g = grads.take(t);
       if (!g) continue;
       if (targets?.has(t)) found.set(t, createGraph ? g : clone(g));
       if (!targets && t.retainsGrad) accumulateInto(t, clone(g), createGraph);
       const node = nodeOf(t)!;
       const needsGrad = node.inputs.map(needs);
-      if (!needsGrad.some(Boolean)) { store.release(g); continue; } // a target with nothing wanted above it
+      if (!needsGrad.some(Boolean)) { grads.finished(g); continue; } // a target with nothing wanted above it
       check(!node.freed, 'backward', () => `the graph through '${node.op}' (output ${fmtShape(t.shape)}) was already ` +
         'freed by an earlier backward(); pass {retainGraph: true} to the first call to walk the graph twice');
-      const grads = runRule(node.op, g, { inputs: node.inputs, output: t, saved: node.saved, needsGrad }, createGraph);
-      grads.forEach((gi, i) => {
-        if (!gi) return;
-        if (needsGrad[i]) store.add(node.inputs[i], gi);
-      });
-      grads.forEach((gi) => { if (gi) store.discard(gi); });
+      setRecordingOrder(node.order + 1); // what the rule records (createGraph) is one derivative order above the node
+      // the chain rule: the op's rule turns t's gradient into each input's share, which adds to that input's gradient
+      const inputGrads = runRule(node.op, g, { inputs: node.inputs, output: t, saved: node.saved, needsGrad }, createGraph);
+      inputGrads.forEach((gi, i) => { if (gi && needsGrad[i]) grads.accumulate(node.inputs[i], gi); });
+      grads.finished(g, inputGrads);
       if (!retainGraph) { node.freed = true; node.saved = {}; }
-      store.release(g);
     }
 
     // What is left pending are leaves (and roots that are leaves themselves).
-    for (const t of store.pendingTensors()) {
-      const g = store.own(store.take(t)!);
+    for (const t of grads.pendingTensors()) {
+      const g = grads.own(grads.take(t)!);
       if (targets) found.set(t, g); // with targets, only targets are left
       else accumulateInto(t, g, createGraph);
     }
     return found;
   };
-  return createGraph ? enableGrad(walk) : noGrad(walk);
+  const outerOrder = recordingOrderNow();
+  try {
+    return createGraph ? enableGrad(walk) : noGrad(walk);
+  } finally {
+    setRecordingOrder(outerOrder); // also when a rule threw
+  }
+}
+
+/** Which tensors need a gradient: everything requiring grad, or (for grad()) only what leads to a target. */
+function gradientNeeded(order: readonly Tensor[], targets: ReadonlySet<Tensor> | null): (t: Tensor) => boolean {
+  if (!targets) return (t) => t.requiresGrad;
+  const needed = new Set<Tensor>(targets);
+  for (const t of order) if (nodeOf(t)!.inputs.some((i) => needed.has(i))) needed.add(t);
+  return (t) => needed.has(t);
 }
 
 /** A disposed tensor has lost its place in the graph (and its values): walking past it would drop gradients. */

@@ -6,8 +6,8 @@
  * gradient g(θ) = ∇L(θ) is itself a tensor with a graph back to θ. Differentiating the scalar g(θ)·v once more gives
  * ∇(∇L·v) = H·v, a Hessian-vector product, at the cost of about two more backward passes.
  */
-import { check, fmtShape } from '../kernels/errors.js';
-import { shapesEqual, sizeOf } from '../kernels/shape.js';
+import { check, fmtShape } from '../core/errors.js';
+import { shapesEqual, sizeOf } from '../core/shape.js';
 import { zerosLike } from '../tensor/creation.js';
 import { tidy } from '../tensor/memory.js';
 import { add, clone, concat, mul, reshape, slice, stack, sum } from '../tensor/ops/index.js';
@@ -68,8 +68,10 @@ export function grad(outputs: Tensor | readonly Tensor[] | ((...xs: Tensor[]) =>
   });
 }
 
-function checkParams(op: string, params: readonly Tensor[]): void {
+function checkParams(op: string, fn: unknown, params: readonly Tensor[]): void {
+  check(typeof fn === 'function', op, () => `the first argument must be the function to differentiate, got ${typeof fn}`);
   check(Array.isArray(params) && params.length > 0, op, 'needs a non-empty array of parameters');
+  params.forEach((p, i) => check(p instanceof Tensor, op, `parameter ${i} is not a Tensor`));
   params.forEach((p, i) => check(p.requiresGrad, op,
     () => `parameter ${i} ${fmtShape(p.shape)} does not require a gradient; call requiresGrad_() on it`));
 }
@@ -79,7 +81,9 @@ function checkParams(op: string, params: readonly Tensor[]): void {
  * `params`. `fn` is called with the parameters (a closure may ignore them).
  */
 export function hvp(fn: (...params: Tensor[]) => Tensor, params: readonly Tensor[], v: readonly Tensor[]): Tensor[] {
-  checkParams('hvp', params);
+  checkParams('hvp', fn, params);
+  check(Array.isArray(v) && v.every((t) => t instanceof Tensor), 'hvp',
+    () => `v must be an array of tensors, one per parameter (the direction of H·v), got ${v === null ? 'null' : typeof v}`);
   check(v.length === params.length && v.every((t, i) => shapesEqual(t.shape, params[i].shape)), 'hvp',
     () => `v must have one tensor per parameter with the same shapes: parameters ${params.map((p) => fmtShape(p.shape)).join(' ')}, ` +
       `v ${v.map((t) => fmtShape(t.shape)).join(' ')}`);
@@ -98,7 +102,7 @@ export function hvp(fn: (...params: Tensor[]) => Tensor, params: readonly Tensor
  * row, each freeing its own intermediates). Meant for small models (hundreds of parameters).
  */
 export function hessian(fn: (...params: Tensor[]) => Tensor, params: readonly Tensor[]): Tensor {
-  checkParams('hessian', params);
+  checkParams('hessian', fn, params);
   return tidy(() => {
     const loss = fn(...params);
     const g = grad(loss, params, { createGraph: true, allowUnused: true }).map((t) => reshape(t, [sizeOf(t.shape)]));

@@ -9,7 +9,7 @@
  * Jacobian comes from differentiating a backward pass recorded with `createGraph`.
  */
 import type { DeviceName, TypedArray } from '../kernels/backend.js';
-import { GpugradError, check, fmtShape } from '../kernels/errors.js';
+import { GpugradError, check, fmtShape } from '../core/errors.js';
 import { tensor, zeros } from '../tensor/creation.js';
 import { endScope, startScope, tidy } from '../tensor/memory.js';
 import { concat, reshape } from '../tensor/ops/index.js';
@@ -32,6 +32,7 @@ type Fn = (...xs: Tensor[]) => Tensor;
 
 /** Checks the inputs; returns their device. */
 function checkInputs(op: string, inputs: readonly Tensor[]): DeviceName {
+  check(Array.isArray(inputs), op, () => `inputs must be an array of tensors, got ${inputs === null ? 'null' : typeof inputs}`);
   for (const [i, x] of inputs.entries()) check(x instanceof Tensor, op, `input ${i} is not a Tensor`);
   const device = inputs[0]?.device ?? 'cpu';
   for (const [i, x] of inputs.entries()) {

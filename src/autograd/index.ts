@@ -6,7 +6,7 @@
  * - rules/        the rule table: one backward rule per op, built from differentiable ops
  * - functional.ts grad, hvp, hessian
  * - gradcheck.ts  finite-difference checks of first and second derivatives
- * - dot.ts        the graph printer
+ * - dot.ts        the graph printer (DOT text); svg.ts lays it out as SVG with Graphviz in wasm
  *
  * Importing this module plugs the engine into the tensor floor (src/tensor/autograd-seam.ts).
  */
@@ -22,4 +22,5 @@ export { backward, type BackwardOptions } from './backward.js';
 export { grad, hvp, hessian, type GradOptions } from './functional.js';
 export { gradcheck, gradgradcheck, type GradcheckOptions } from './gradcheck.js';
 export { toDot, type DotOptions } from './dot.js';
+export { toSvg, dotToSvg } from './svg.js';
 export { defineRule, getRule, definedRules, type BackwardRule, type RuleContext } from './rules/index.js';

@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { type DatasetSplits, defaultCacheDir, loadCIFAR10, loadMNIST } from '../data/index.js';
-import { GpugradError } from '../kernels/errors.js';
+import { GpugradError } from '../core/errors.js';
 
 const USAGE = `usage: gpugrad data mnist|cifar10 [--data-dir DIR] [--cache-dir DIR] [--no-download]
 

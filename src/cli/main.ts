@@ -1,10 +1,12 @@
 /**
- * The `gpugrad` command: list, run, data, report. bin/gpugrad.js sets up WebGPU's environment and calls main().
- * Mistakes in the call print one line and exit with status 2; failures of a run exit with 1.
+ * The `gpugrad` command: list, run, data, report, graph, serve. bin/gpugrad.js sets up WebGPU's environment and
+ * calls main(). Mistakes in the call print one line and exit with status 2; failures of a run exit with 1.
  */
 import { existsSync } from 'node:fs';
 import { EXPERIMENT_NAMES, loadExperiment } from '../experiments/index.js';
 import { UsageError, parse } from './args.js';
+import { graphCommand } from './graph.js';
+import { serveCommand } from './serve.js';
 import { RUN_HELP, runCommand } from './run.js';
 import { libraryVersion } from './version.js';
 
@@ -15,6 +17,8 @@ Commands:
   run <experiment>|all      run experiments; figures and a report land in runs/ (gpugrad run --help)
   data mnist|cifar10        load (downloading if needed) a dataset and say what was found (gpugrad data --help)
   report [--runs DIR]       gather every run under DIR (default runs/) into one page: runs/report.html
+  graph <expression>        draw the autograd graph of an expression as SVG (gpugrad graph --help)
+  serve [--port N]          the playground page on http://127.0.0.1:8080/: graphs, live fitting, benchmarks
 
 Flags: -h, --help on any command; --version.
 `;
@@ -56,12 +60,16 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'report':
         return await reportCommand(rest);
+      case 'graph':
+        return await graphCommand(rest);
+      case 'serve':
+        return await serveCommand(rest);
       default:
-        throw new UsageError(`unknown command '${command}'; commands: list, run, data, report`);
+        throw new UsageError(`unknown command '${command}'; commands: list, run, data, report, graph, serve`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      const cmd = e.command || (['list', 'run', 'data', 'report'].includes(command ?? '') ? command : '');
+      const cmd = e.command || (['list', 'run', 'data', 'report', 'graph', 'serve'].includes(command ?? '') ? command : '');
       process.stderr.write(`gpugrad: ${e.message} (see gpugrad ${cmd ? `${cmd} ` : ''}--help)\n`);
       return 2;
     }

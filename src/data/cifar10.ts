@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GpugradError } from '../kernels/errors.js';
+import { GpugradError } from '../core/errors.js';
 import { type DatasetSplits, ImageDataset } from './dataset.js';
 import { DownloadError, defaultCacheDir, download, extractFolder, md5File } from './download.js';
 

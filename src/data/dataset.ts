@@ -4,7 +4,7 @@
  * DataLoader — so a dataset costs its file size once, not four times as float32.
  */
 import type { DeviceName } from '../kernels/backend.js';
-import { check } from '../kernels/errors.js';
+import { check } from '../core/errors.js';
 import { Generator } from '../tensor/random.js';
 import { ResidentDataset } from './resident.js';
 
@@ -91,6 +91,8 @@ export interface DatasetSplits {
  * generator seeded with `seed` (the same seed gives the same labels). Apply it to the training split only.
  */
 export function randomLabels(dataset: ImageDataset, options: { seed: number; numClasses?: number }): ImageDataset {
+  check(dataset instanceof ImageDataset && typeof options === 'object' && options !== null, 'randomLabels',
+    'needs an ImageDataset and options {seed, numClasses?}');
   const numClasses = options.numClasses ?? dataset.classes.length;
   check(Number.isInteger(numClasses) && numClasses >= 1 && numClasses <= 256, 'randomLabels',
     `numClasses must be an integer in 1..256 (labels are bytes), got ${numClasses}`);

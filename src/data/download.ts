@@ -14,7 +14,7 @@ import { basename, dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
-import { GpugradError } from '../kernels/errors.js';
+import { GpugradError } from '../core/errors.js';
 
 /** `$XDG_CACHE_HOME/gpugrad`, or `~/.cache/gpugrad`. */
 export function defaultCacheDir(): string {

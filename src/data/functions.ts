@@ -5,7 +5,7 @@
  * `functionDataset` turns one into tensors x, y of shape [N, 1] (float32 by default, float64 on the cpu device).
  */
 import type { DType, DeviceName } from '../kernels/backend.js';
-import { GpugradError, check } from '../kernels/errors.js';
+import { GpugradError, check } from '../core/errors.js';
 import { tensor } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 

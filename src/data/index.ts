@@ -1,12 +1,9 @@
-/** The data floor: MNIST and CIFAR-10 readers (with download and cache), the function datasets, random labels and
- * the device-side DataLoader. */
+/** The data floor under Node: MNIST and CIFAR-10 readers (with download and cache), and everything portable.ts has
+ * (the function datasets, random labels, the device-side DataLoader), which is all a browser page gets. */
 import { loadCIFAR10 } from './cifar10.js';
 import { loadMNIST } from './mnist.js';
 
-export { ImageDataset, type ImageDatasetInit, type DatasetSplits, randomLabels } from './dataset.js';
-export { DataLoader, type DataLoaderOptions, type Batch } from './loader.js';
-export { ResidentDataset, PIXEL_TABLE } from './resident.js';
-export { f1, f2, functionDataset, type FunctionData } from './functions.js';
+export * from './portable.js';
 export { parseIdx, readIdxFile, type IdxArray } from './idx.js';
 export { loadMNIST, defaultMnistDir, hasMnistFiles, MNIST_FILES, MNIST_CLASSES, type MnistOptions } from './mnist.js';
 export {

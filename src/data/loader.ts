@@ -12,12 +12,12 @@
  * Batches belong to the caller: dispose them (or call batch.dispose()), or run the epoch inside a scope.
  */
 import type { DeviceName } from '../kernels/backend.js';
-import { check } from '../kernels/errors.js';
+import { check } from '../core/errors.js';
 import { getBackend, getDevice } from '../tensor/device.js';
 import { keep } from '../tensor/memory.js';
 import { Generator, defaultGenerator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
-import type { ImageDataset } from './dataset.js';
+import { ImageDataset } from './dataset.js';
 
 export interface DataLoaderOptions {
   batchSize: number;
@@ -53,6 +53,8 @@ export class DataLoader implements Iterable<Batch> {
   private readonly generator: Generator;
 
   constructor(dataset: ImageDataset, options: DataLoaderOptions) {
+    check(dataset instanceof ImageDataset, 'DataLoader', () => `the first argument must be an ImageDataset, got ${dataset === null ? 'null' : typeof dataset}`);
+    check(typeof options === 'object' && options !== null, 'DataLoader', 'needs options, at least {batchSize}');
     const { batchSize } = options;
     check(Number.isInteger(batchSize) && batchSize >= 1, 'DataLoader', `batchSize must be a positive integer, got ${batchSize}`);
     check(options.seed === undefined || options.generator === undefined, 'DataLoader', 'give seed or generator, not both');

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { GpugradError } from '../kernels/errors.js';
+import { GpugradError } from '../core/errors.js';
 import { type DatasetSplits, ImageDataset } from './dataset.js';
 import { type IdxArray, readIdxFile } from './idx.js';
 

@@ -5,7 +5,7 @@
  * per tensor (Backend.gatherBytes): the host sends only the row order, once per epoch.
  */
 import type { DeviceName } from '../kernels/backend.js';
-import { check } from '../kernels/errors.js';
+import { check } from '../core/errors.js';
 import { getBackend } from '../tensor/device.js';
 import { keep } from '../tensor/memory.js';
 import { Tensor } from '../tensor/tensor.js';

@@ -9,7 +9,17 @@
  * - Every op returns a fresh, contiguous Storage. Ops never modify their inputs, except the optimizer updates, which
  *   say so.
  */
+import { check } from '../core/errors.js';
+
 export type DType = 'float32' | 'int32' | 'float64';
+const DTYPES: readonly DType[] = ['float32', 'int32', 'float64'];
+/**
+ * A dtype name from user code (a string literal, possibly mistyped). Beside DType, not in core/shape.ts: core (floor 0)
+ * does not know the kernels' dtypes.
+ */
+export function checkDType(op: string, dtype: unknown): asserts dtype is DType {
+  check(DTYPES.includes(dtype as DType), op, () => `dtype ${JSON.stringify(dtype)} is not a dtype (use one of ${DTYPES.join(', ')})`);
+}
 export type TypedArray = Float32Array | Int32Array | Float64Array;
 export type DeviceName = 'cpu' | 'webgpu' | 'wasm';
 

@@ -12,9 +12,10 @@
  * Member n is initialised from its own generator exactly as `new Sequential(new Linear(...), new ReLU(), ...)` would
  * be with that generator, so a member trained in the ensemble matches the same network trained alone.
  */
-import type { Tensor } from '../tensor/tensor.js';
-import { check, fmtShape } from '../kernels/errors.js';
-import { sizeOf } from '../kernels/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { assertTensor } from '../tensor/ops/util.js';
+import { check, fmtShape } from '../core/errors.js';
+import { sizeOf } from '../core/shape.js';
 import { tensor } from '../tensor/creation.js';
 import { tidy } from '../tensor/memory.js';
 import { add, concat, fusedLinear, mean, reshape, slice, sqrt, square, stack, sub, sum } from '../tensor/ops/index.js';
@@ -47,7 +48,7 @@ export class MLPEnsemble extends Module {
   constructor(readonly count: number, readonly sizes: readonly number[], opts: EnsembleOptions = {}) {
     super();
     check(Number.isInteger(count) && count > 0, 'MLPEnsemble', `count must be a positive integer, got ${count}`);
-    check(sizes.length >= 2 && sizes.every((s) => Number.isInteger(s) && s > 0), 'MLPEnsemble',
+    check(Array.isArray(sizes) && sizes.length >= 2 && sizes.every((s) => Number.isInteger(s) && s > 0), 'MLPEnsemble',
       () => `sizes must list at least an input and an output width, got [${sizes}]`);
     check(!opts.generators || opts.generators.length === count, 'MLPEnsemble',
       () => `got ${opts.generators?.length} generators for ${count} models; give one per model`);
@@ -110,6 +111,8 @@ export class MLPEnsemble extends Module {
 
 /** Per-model mean squared error: pred [N, B, out] against target [B, out] (or [N, B, out]) → [N]. */
 export function ensembleMSE(pred: Tensor, target: Tensor): Tensor {
+  assertTensor('ensembleMSE', pred, 'the prediction');
+  assertTensor('ensembleMSE', target, 'the target');
   check(pred.ndim === 3, 'ensembleMSE', () => `expects predictions [N, B, out], got ${fmtShape(pred.shape)}`);
   return mean(square(sub(pred, target)), [1, 2]);
 }
@@ -119,7 +122,8 @@ export function ensembleMSE(pred: Tensor, target: Tensor): Tensor {
  * the sum of squares (differentiable everywhere, also at 0 — what ½‖∇L‖² minimisation needs).
  */
 export function perModelNorm(tensors: readonly Tensor[], { squared = false } = {}): Tensor {
-  check(tensors.length > 0, 'perModelNorm', 'needs at least one tensor');
+  check(Array.isArray(tensors) && tensors.length > 0 && tensors.every((t) => t instanceof Tensor), 'perModelNorm',
+    'needs a non-empty array of tensors');
   const n = tensors[0].shape[0];
   tensors.forEach((t) => check(t.ndim >= 1 && t.shape[0] === n, 'perModelNorm',
     () => `every tensor needs the model dimension first (${n}); got ${fmtShape(t.shape)}`));
@@ -137,7 +141,9 @@ export function perModelNorm(tensors: readonly Tensor[], { squared = false } = {
  * is that of one model's Hessian, not N of them.
  */
 export function ensembleHessian(loss: () => Tensor, params: readonly Tensor[]): Tensor {
-  check(params.length > 0, 'ensembleHessian', 'needs the stacked parameters');
+  check(typeof loss === 'function', 'ensembleHessian', 'needs the loss as a function of no arguments');
+  check(Array.isArray(params) && params.length > 0 && params.every((p) => p instanceof Tensor), 'ensembleHessian',
+    'needs the stacked parameters (an array of tensors)');
   const count = params[0].shape[0];
   params.forEach((p) => check(p.shape[0] === count && p.requiresGrad, 'ensembleHessian',
     () => `every parameter needs the model dimension first (${count}) and requiresGrad; got ${fmtShape(p.shape)}`));
@@ -161,6 +167,8 @@ export function ensembleHessian(loss: () => Tensor, params: readonly Tensor[]): 
 
 /** Checks int32 labels [N, B] (one row per model) or [B] (the same for every model) against logits [N, B, classes]. */
 function checkEnsembleLabels(op: string, logits: Tensor, labels: Tensor): void {
+  assertTensor(op, logits, 'logits');
+  assertTensor(op, labels, 'labels');
   check(logits.ndim === 3, op, () => `expects logits [N, B, classes], got ${fmtShape(logits.shape)}`);
   check(labels.dtype === 'int32', op, `labels must be int32 class indices, got ${labels.dtype}; use labels.cast('int32')`);
   const [n, b] = logits.shape;

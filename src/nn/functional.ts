@@ -1,16 +1,19 @@
 /**
  * Functional forms of the layers and losses (as torch.nn.functional). The modules call these.
- * The vision ops (conv2d, maxPool2d, dropout, crossEntropy) live in src/tensor/ops/vision.ts and are re-exported.
+ * The vision ops (conv2d, maxPool2d, dropout, crossEntropy) live in src/tensor/ops/ (conv, pool, dropout, classification)
+ * and are re-exported.
  */
 import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops/index.js';
-import { check, fmtShape } from '../kernels/errors.js';
-import { shapesEqual } from '../kernels/shape.js';
+import { assertTensor } from '../tensor/ops/util.js';
+import { check, fmtShape } from '../core/errors.js';
+import { shapesEqual } from '../core/shape.js';
 
-export type { Conv2dOptions, Pool2dOptions } from '../tensor/ops/vision.js';
+export type { Conv2dOptions, Pool2dOptions } from '../tensor/ops/index.js';
 
 /** y = x·Wᵀ + b, with W [out, in] and b [out] (PyTorch's layout). */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+  assertTensor('linear', x);
   check(x.shape[x.ndim - 1] === weight.shape[1], 'linear',
     () => `the input's last dimension is ${x.shape[x.ndim - 1]} (shape ${fmtShape(x.shape)}) but the layer expects ` +
     `${weight.shape[1]} features (weight ${fmtShape(weight.shape)})`);
@@ -22,6 +25,8 @@ export const relu = (x: Tensor) => ops.relu(x);
 
 /** Mean (or sum) of squared differences. */
 export function mseLoss(pred: Tensor, target: Tensor, reduction: 'mean' | 'sum' = 'mean'): Tensor {
+  assertTensor('mseLoss', pred, 'the prediction');
+  assertTensor('mseLoss', target, 'the target');
   check(shapesEqual(pred.shape, target.shape), 'mseLoss', () => `prediction ${fmtShape(pred.shape)} and target ` +
     `${fmtShape(target.shape)} must have the same shape (reshape one; broadcasting here is almost always a bug)`);
   const sq = ops.square(ops.sub(pred, target));

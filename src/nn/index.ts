@@ -1,6 +1,7 @@
 /**
  * Neural-network building blocks (as torch.nn and torch.optim): Module and the layers, losses, their functional
- * forms, PyTorch's default initialisation, the optimizers, and safetensors I/O.
+ * forms, PyTorch's default initialisation, the optimizers, and the safetensors format. Everything here runs in a
+ * browser too; `save`/`load` (files) are in safetensors-file.ts, exported by the Node entry only.
  */
 export { Module } from './module.js';
 export { MLPEnsemble, ensembleMSE, perModelNorm, ensembleHessian, type EnsembleOptions } from './ensemble.js';
@@ -10,6 +11,6 @@ export { Conv2d, MaxPool2d } from './conv.js';
 export { MSELoss, CrossEntropyLoss } from './loss.js';
 export { type LayerOptions, defaultInit } from './init.js';
 export { Optimizer, SGD, Adam, type SGDOptions, type AdamOptions, type OptimizerState } from './optim.js';
-export { save, load, encodeSafetensors, decodeSafetensors, type HostTensor, type LoadOptions } from './safetensors.js';
+export { encodeSafetensors, decodeSafetensors, type HostTensor } from './safetensors.js';
 export { copyInto } from './assign.js';
 export * as F from './functional.js';

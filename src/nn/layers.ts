@@ -1,6 +1,7 @@
 /** The basic layers: Linear, ReLU, Flatten, Dropout, and the Sequential container. */
-import { check } from '../kernels/errors.js';
+import { check } from '../core/errors.js';
 import { flatten } from '../tensor/ops/index.js';
+import { assertTensor } from '../tensor/ops/util.js';
 import type { Generator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { dropout, linear, relu } from './functional.js';
@@ -29,7 +30,10 @@ export class ReLU extends Module {
 /** Flattens dimensions startDim..endDim (default: all but the batch dimension). */
 export class Flatten extends Module {
   constructor(readonly startDim = 1, readonly endDim = -1) { super(); }
-  forward(x: Tensor): Tensor { return flatten(x, this.startDim, this.endDim); }
+  forward(x: Tensor): Tensor {
+    assertTensor('Flatten', x);
+    return flatten(x, this.startDim, this.endDim);
+  }
   protected override extraRepr() { return `startDim=${this.startDim}, endDim=${this.endDim}`; }
 }
 

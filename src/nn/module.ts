@@ -5,11 +5,11 @@
  *
  * Parameters are long-lived: they are kept out of `tidy` scopes (free them with `module.dispose()`).
  */
-import { check, fmtShape } from '../kernels/errors.js';
-import { shapesEqual, sizeOf } from '../kernels/shape.js';
+import { check, fmtShape } from '../core/errors.js';
+import { shapesEqual, sizeOf } from '../core/shape.js';
 import { keep } from '../tensor/memory.js';
 import { cast } from '../tensor/ops/index.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/graph.js';
 import { copyInto } from './assign.js';
 
@@ -78,6 +78,8 @@ export abstract class Module {
    * converted. With `strict` (default) every key must match; otherwise the missing and unexpected keys are returned.
    */
   loadStateDict(state: Readonly<Record<string, Tensor>>, { strict = true } = {}): { missing: string[]; unexpected: string[] } {
+    check(typeof state === 'object' && state !== null, 'loadStateDict', 'needs a state dict: an object of tensors by name');
+    for (const [k, v] of Object.entries(state)) check(v instanceof Tensor, 'loadStateDict', () => `'${k}' is not a Tensor`);
     const own = new Map(this.namedParameters());
     const missing = [...own.keys()].filter((k) => !(k in state));
     const unexpected = Object.keys(state).filter((k) => !own.has(k));

@@ -6,14 +6,14 @@
  * ops, no temporaries, so a training step on WebGPU stays one command batch. SGD is written with tensor ops.
  * Optimizer state (moments, momentum buffers) is kept out of `tidy` scopes; `dispose()` frees it.
  */
-import { check, fmtShape } from '../kernels/errors.js';
-import { shapesEqual } from '../kernels/shape.js';
+import { check, fmtShape } from '../core/errors.js';
+import { shapesEqual } from '../core/shape.js';
 import { zerosLike } from '../tensor/creation.js';
 import { keep, tidy } from '../tensor/memory.js';
 import { add, clone, mul, sub } from '../tensor/ops/index.js';
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/graph.js';
-import { copyInto, isDense } from './assign.js';
+import { copyInto } from './assign.js';
 
 export abstract class Optimizer {
   readonly params: Tensor[];
@@ -21,12 +21,14 @@ export abstract class Optimizer {
   stepCount = 0;
 
   constructor(params: Iterable<Tensor>, name: string) {
+    check(params != null && typeof (params as Iterable<Tensor>)[Symbol.iterator] === 'function', name,
+      () => `params must be an iterable of tensors (model.parameters()), got ${params === null ? 'null' : typeof params}`);
     this.params = [...params];
     check(this.params.length > 0, name, 'got no parameters (pass model.parameters())');
     this.params.forEach((p, i) => {
       check(p instanceof Tensor, name, `parameter ${i} is not a Tensor`);
       check(p.requiresGrad && p.isLeaf, name, () => `parameter ${i} ${fmtShape(p.shape)} must be a leaf that requires a gradient`);
-      check(isDense(p), name, () => `parameter ${i} ${fmtShape(p.shape)} must own contiguous storage (clone() it)`);
+      check(p.isDense, name, () => `parameter ${i} ${fmtShape(p.shape)} must own contiguous storage (clone() it)`);
     });
   }
 
@@ -35,13 +37,25 @@ export abstract class Optimizer {
     for (const p of this.params) { p.grad?.dispose(); p.grad = null; }
   }
 
-  /** One update from the current `.grad`s. Parameters without a gradient are skipped. */
+  /**
+   * One update from the current `.grad`s. Parameters without a gradient are skipped. Every gradient is checked before
+   * any parameter moves, so a bad one leaves the parameters, the state and the step count as they were.
+   */
   step(): void {
+    const name = `${this.constructor.name}.step`;
+    this.params.forEach((p, i) => {
+      const g = p.grad;
+      if (!g) return;
+      check(g instanceof Tensor && !g.isDisposed, name, () => `parameter ${i}'s .grad is not a live Tensor`);
+      check(shapesEqual(g.shape, p.shape) && g.dtype === p.dtype && g.device === p.device, name,
+        () => `parameter ${i} is ${p.dtype} ${fmtShape(p.shape)} on ${p.device} but its .grad is ${g.dtype} ` +
+          `${fmtShape(g.shape)} on ${g.device}; a gradient must match its parameter (set by backward(), or by hand with that shape)`);
+    });
     this.stepCount++;
     noGrad(() => tidy(() => {
       this.params.forEach((p, i) => {
         if (!p.grad) return;
-        this.update(p, isDense(p.grad) ? p.grad : clone(p.grad), i);
+        this.update(p, p.grad.isDense ? p.grad : clone(p.grad), i);
       });
     }));
   }
@@ -70,6 +84,8 @@ export abstract class Optimizer {
    */
   loadStateDict(state: OptimizerState): void {
     const name = this.constructor.name;
+    check(typeof state === 'object' && state !== null && typeof state.tensors === 'object' && state.tensors !== null,
+      `${name}.loadStateDict`, 'needs a state from stateDict(): {stepCount, tensors}');
     check(Number.isInteger(state.stepCount) && state.stepCount >= 0, `${name}.loadStateDict`, `stepCount must be a count, got ${state.stepCount}`);
     const known = new Set<string>();
     this.params.forEach((p, i) => {
@@ -108,7 +124,8 @@ export class SGD extends Optimizer {
   readonly nesterov: boolean;
   private buffers: (Tensor | null)[];
 
-  constructor(params: Iterable<Tensor>, { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false }: SGDOptions) {
+  constructor(params: Iterable<Tensor>, { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false }: SGDOptions =
+    {} as SGDOptions) {
     super(params, 'SGD');
     check(lr >= 0 && momentum >= 0 && weightDecay >= 0, 'SGD', `lr, momentum and weightDecay must be ≥ 0 (got ${lr}, ${momentum}, ${weightDecay})`);
     check(!nesterov || (momentum > 0 && dampening === 0), 'SGD', 'Nesterov momentum needs momentum > 0 and dampening 0');

@@ -9,9 +9,9 @@ import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { Figure } from '../experiments/types.js';
+import { FONT_FAMILY, figureSpec } from './figure-spec.js';
 
 const FONT_DIRS = ['/usr/share/fonts/truetype/dejavu', '/usr/share/fonts/TTF', '/usr/share/fonts/dejavu', '/Library/Fonts', 'C:\\Windows\\Fonts'];
-const FONT_FAMILY = 'DejaVu Sans';
 
 /** The font files resvg gets: DejaVu Sans (regular and bold) where it exists. */
 export function fontFiles(): string[] {
@@ -27,20 +27,7 @@ let warned = false;
 
 /** Vega-Lite → SVG text. The definition label and the preset go into the subtitle. */
 export async function toSvg(figure: Figure, subtitle: string[] = []): Promise<string> {
-  const spec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    background: 'white',
-    padding: 12,
-    ...figure.spec,
-    title: { text: figure.title, subtitle: [...wrap(`definition: ${figure.definition}`, 95), ...subtitle], anchor: 'start', subtitleColor: '#555' },
-    config: {
-      font: `${FONT_FAMILY}, sans-serif`,
-      axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e6e6e6' },
-      legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 320 },
-      title: { fontSize: 15, subtitleFontSize: 11 },
-      ...(figure.spec.config as object | undefined),
-    },
-  } as unknown as TopLevelSpec;
+  const spec = figureSpec(figure, subtitle) as unknown as TopLevelSpec;
   // Vega-Lite's warnings (e.g. a scale merged across panels) go to stderr only when debugging.
   const logger = vega.logger(process.env.GPUGRAD_DEBUG ? vega.Warn : vega.Error);
   const view = new vega.View(vega.parse(compile(spec, { logger }).spec), { renderer: 'none', logger });
@@ -49,17 +36,6 @@ export async function toSvg(figure: Figure, subtitle: string[] = []): Promise<st
   } finally {
     view.finalize();
   }
-}
-
-/** Breaks a long line at spaces so subtitles do not widen the figure. */
-export function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let cur = '';
-  for (const word of text.split(' ')) {
-    if (cur && cur.length + 1 + word.length > width) { lines.push(cur); cur = word; } else cur = cur ? `${cur} ${word}` : word;
-  }
-  if (cur) lines.push(cur);
-  return lines;
 }
 
 /** SVG text → PNG bytes at `scale`× the SVG's size, white background. */

@@ -5,6 +5,16 @@
  */
 import type { Tensor } from './tensor.js';
 
+/**
+ * What a tensor knows of the node that produced it (`Tensor.gradFn`): the op and its inputs, enough to walk and print
+ * the graph. The engine's node (src/autograd/graph.ts) implements it with what backward needs besides.
+ */
+export interface GradNode {
+  readonly op: string;
+  readonly inputs: readonly Tensor[];
+  readonly output: Tensor;
+}
+
 export interface AutogradEngine {
   /** Called by every differentiable op. `saved` holds whatever the op's backward rule needs besides inputs/output. */
   record(op: string, inputs: readonly Tensor[], output: Tensor, saved?: Record<string, unknown>): void;

@@ -4,7 +4,7 @@
  * tensor is disposed. `memory()` reports what is live per device.
  */
 import type { DeviceName, Storage } from '../kernels/backend.js';
-import { GpugradError } from '../kernels/errors.js';
+import { GpugradError } from '../core/errors.js';
 
 /** A storage shared by a tensor and its views. */
 export class SharedStorage {
@@ -78,15 +78,17 @@ function collect(x: unknown, out: Set<Disposable>, seen = new Set<unknown>()): v
 
 /**
  * Runs `fn` and disposes every tensor created inside it, except those it returns (in an array or plain object too)
- * and those passed to `keep()`. Returned tensors move to the enclosing scope. `fn` must be synchronous.
+ * and those passed to `keep()`. Returned tensors move to the enclosing scope. `fn` must be synchronous. When `fn`
+ * throws, every tensor it created (except those kept) is disposed before the error propagates.
  */
 export function tidy<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new GpugradError(`tidy: needs a function, got ${typeof fn}`);
   const scope = startScope();
   let result: T;
   try {
     result = fn();
   } catch (e) {
-    closeScope(scope);
+    endScope(scope); // what fn created is disposed as if it had returned nothing, then the error goes on
     throw e;
   }
   if (result instanceof Promise) {

@@ -3,6 +3,8 @@
  * the same seed gives the same numbers on every device. Algorithm: xoshiro128** (32-bit state words), seeded through
  * splitmix32; normals by Box–Muller.
  */
+import { check } from '../core/errors.js';
+
 export class Generator {
   private s = new Uint32Array(4);
   private spare: number | null = null;
@@ -10,6 +12,7 @@ export class Generator {
   constructor(seed = 0) { this.seed(seed); }
 
   seed(seed: number): this {
+    check(Number.isSafeInteger(seed), 'seed', () => `the seed must be an integer, got ${typeof seed === 'number' ? seed : typeof seed}`);
     let x = seed >>> 0;
     const next = () => {
       x = (x + 0x9e3779b9) >>> 0;

@@ -4,9 +4,9 @@
  * the op functions in `./ops/`; autograd state (`requiresGrad`, `grad`, `gradFn`) is filled in by `src/autograd/`.
  */
 import type { DType, DeviceName, Storage, TypedArray, View } from '../kernels/backend.js';
-import { GpugradError, fmtShape } from '../kernels/errors.js';
-import { contiguousStrides, isContiguous, sizeOf } from '../kernels/shape.js';
-import { autogradEngine } from './autograd-seam.js';
+import { GpugradError, fmtShape } from '../core/errors.js';
+import { contiguousStrides, isContiguous, sizeOf } from '../core/shape.js';
+import { type GradNode, autogradEngine } from './autograd-seam.js';
 import { SharedStorage, countTensor, track } from './memory.js';
 import * as ops from './ops/index.js';
 import type { TensorLike } from './ops/index.js';
@@ -30,12 +30,14 @@ export class Tensor {
   /** The accumulated gradient of a leaf after `backward()`. */
   grad: Tensor | null = null;
   /** The autograd node that produced this tensor (null for leaves). Owned by src/autograd. */
-  gradFn: unknown = null;
+  gradFn: GradNode | null = null;
   /** Whether backward keeps this non-leaf's gradient in `.grad`. */
   retainsGrad = false;
   /** Optional name (parameters carry theirs; the graph printer shows it). */
   name?: string;
   private hostCache: TypedArray | null = null;
+  /** internal aliases this tensor owns (see holdAlias), released with it */
+  private held: Tensor[] | null = null;
 
   constructor(shared: SharedStorage, shape: readonly number[], strides?: readonly number[], offset = 0, internal = false) {
     this.shared = shared;
@@ -74,10 +76,23 @@ export class Tensor {
   get ndim(): number { return this.shape.length; }
   get isDisposed(): boolean { return this.disposed; }
   get isContiguous(): boolean { return isContiguous(this.shape, this.strides); }
+  /** Contiguous from offset 0 over its whole storage: the tensor alone is its storage (it can own it, or be updated in place). */
+  get isDense(): boolean { return this.isContiguous && this.offset === 0 && this.storage.length === this.size; }
   get isLeaf(): boolean { return this.gradFn === null; }
 
-  /** The backend-level view of this tensor. */
-  view(): View { return { storage: this.storage, shape: this.shape, strides: this.strides, offset: this.offset }; }
+  /** What the backends read: this tensor's storage, shape, strides and offset. */
+  kernelView(): View { return { storage: this.storage, shape: this.shape, strides: this.strides, offset: this.offset }; }
+
+  /**
+   * An internal alias of `t` (same storage, shape and strides) that this tensor owns and releases when it is disposed.
+   * The graph node hung on this tensor uses it to keep a cached scalar constant alive after the constant cache has let
+   * the constant go: the cache may evict at any time, the node needs the value until its backward has run.
+   */
+  holdAlias(t: Tensor): Tensor {
+    const alias = new Tensor(t.live().retain(), t.shape, t.strides, t.offset, true);
+    (this.held ??= []).push(alias);
+    return alias;
+  }
 
   /** Releases this tensor's hold on its storage (and its gradient). Idempotent. */
   dispose(): void {
@@ -88,6 +103,8 @@ export class Tensor {
     this.grad?.dispose();
     this.grad = null;
     this.gradFn = null;
+    if (this.held) for (const h of this.held) h.dispose();
+    this.held = null;
   }
   [Symbol.dispose](): void { this.dispose(); }
 
@@ -132,7 +149,7 @@ export class Tensor {
   }
 
   private contiguousCopy(): Tensor {
-    return Tensor.fromStorage(this.storage.backend.copy(this.view()), this.shape);
+    return Tensor.fromStorage(this.storage.backend.copy(this.kernelView()), this.shape);
   }
 
   // ---- autograd (delegated to src/autograd through the seam) ---------------------------------------------------------
@@ -191,7 +208,8 @@ export class Tensor {
   softmax(axis = -1) { return ops.softmax(this, axis); }
   logSoftmax(axis = -1) { return ops.logSoftmax(this, axis); }
   reshape(...shape: number[] | [number[]]) { return ops.reshape(this, flatArgs(shape)); }
-  view_(...shape: number[] | [number[]]) { return ops.reshape(this, flatArgs(shape)); }
+  /** As PyTorch's view: reshape without copying (an error for a non-contiguous tensor, where reshape would copy). */
+  view(...shape: number[] | [number[]]) { return ops.view(this, flatArgs(shape)); }
   flatten(startDim = 0, endDim = -1) { return ops.flatten(this, startDim, endDim); }
   transpose(dim0 = -2, dim1 = -1) { return ops.transpose(this, dim0, dim1); }
   get T() { return ops.transpose(this, -2, -1); }

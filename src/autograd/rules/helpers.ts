@@ -1,7 +1,7 @@
 /** Small helpers the rules share. Like the rules, they are built only from differentiable tensor ops. */
 import { reshape, sum } from '../../tensor/ops/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { shapesEqual } from '../../kernels/shape.js';
+import { shapesEqual } from '../../core/shape.js';
 
 /**
  * Undoes broadcasting: sums `g` (the gradient of a broadcast result) down to `shape`, the shape of the input that was

@@ -5,6 +5,7 @@
  * gradients of gradients (and Hessian-vector products) work.
  */
 import type { Tensor } from '../../tensor/tensor.js';
+import { check } from '../../core/errors.js';
 
 export interface RuleContext {
   /** the op's inputs, as recorded */
@@ -22,6 +23,7 @@ export type BackwardRule = (gradOutput: Tensor, ctx: RuleContext) => (Tensor | n
 const rules = new Map<string, BackwardRule>();
 
 export function defineRule(op: string, rule: BackwardRule): void {
+  check(typeof op === 'string' && typeof rule === 'function', 'defineRule', 'needs an op name and a rule function (ctx, gradOut) => gradients');
   if (rules.has(op)) throw new Error(`internal: a backward rule for '${op}' is defined twice`);
   rules.set(op, rule);
 }

@@ -7,8 +7,8 @@
 import type {
   AdamStep, Backend, BinaryOp, Conv2dGeom, DType, MatmulEpilogue, Pool2dGeom, ReduceOp, Storage, TypedArray, UnaryOp, View,
 } from '../backend.js';
-import { sizeOf } from '../shape.js';
-import { binaryFns, unaryFns } from './elementwise.js';
+import { checkElements, sizeOf } from '../../core/shape.js';
+import { binaryFns, toInt32, unaryFns } from './elementwise.js';
 import { binaryFast, copyFast, copyIntoFast, fastPaths, matmulFast, reduceFast, unaryFast, whereFast } from './fast.js';
 import { gatherBytes } from './gather.js';
 import * as vision from './vision.js';
@@ -19,6 +19,7 @@ export class CpuStorage implements Storage {
 }
 
 export function makeArray(dtype: DType, length: number): TypedArray {
+  checkElements('cpu', length); // an op's output (a broadcast) can be larger than any input: refused, not a RangeError
   switch (dtype) {
     case 'float32': return new Float32Array(length);
     case 'int32': return new Int32Array(length);
@@ -72,7 +73,7 @@ export class CpuBackend implements Backend {
     const out = makeArray(dtype, sizeOf(x.shape));
     const src = arr(x.storage);
     const truncate = dtype === 'int32' && x.storage.dtype !== 'int32';
-    const conv = truncate ? Math.trunc : (v: number) => v;
+    const conv = truncate ? toInt32 : (v: number) => v;
     if (fastPaths.enabled) copyFast(out, src, x, truncate);
     else forEachIndex(x.shape, [x], (i, [j]) => { out[i] = conv(src[j]); });
     return new CpuStorage(this, out, dtype);

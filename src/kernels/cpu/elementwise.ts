@@ -20,9 +20,22 @@ export const unaryFns: Record<UnaryOp, (x: number) => number> = {
   identity: (x) => x,
 };
 
-/** pow follows C's powf: a negative base with an integer exponent keeps its sign; otherwise NaN. */
-function pow(a: number, b: number): number {
-  return Math.pow(a, b);
+/**
+ * float → int32, as every conversion in the library does it (cast, tensor(..., {dtype: 'int32'}), uploads): toward zero,
+ * saturating at the int32 range, NaN → 0 (Rust's `as`; WGSL's i32() saturates too but leaves NaN open). Plain JS
+ * (Int32Array stores) would wrap 3e9 to −1294967296 and send ±∞ to 0.
+ */
+export function toInt32(x: number): number {
+  if (Number.isNaN(x)) return 0;
+  return x >= 2147483647 ? 2147483647 : x <= -2147483648 ? -2147483648 : Math.trunc(x);
+}
+
+/**
+ * pow is C's powf (IEEE 754 pow, as PyTorch): Math.pow except that pow(1, y) = 1 for every y (NaN too) and
+ * pow(−1, ±∞) = 1, where Math.pow gives NaN. A negative base needs an integer exponent (NaN otherwise).
+ */
+export function pow(a: number, b: number): number {
+  return a === 1 || (a === -1 && (b === Infinity || b === -Infinity)) ? 1 : Math.pow(a, b);
 }
 
 export const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {

@@ -16,7 +16,8 @@
  * `fastPaths.enabled = false` sends every op back to the reference loops (the tests compare the two).
  */
 import type { BinaryOp, ReduceOp, TypedArray, UnaryOp, View } from '../backend.js';
-import { collapseDims, contiguousStrides, sizeOf } from '../shape.js';
+import { collapseDims, contiguousStrides, sizeOf } from '../../core/shape.js';
+import { pow, toInt32 } from './elementwise.js';
 
 /** Switch for tests and benchmarks: false runs the reference loops of ./backend.ts. */
 export const fastPaths = { enabled: true };
@@ -98,8 +99,8 @@ export const unaryRows: Record<UnaryOp, UnaryRow> = {
   identity: (out, o, x, i, s, n) => { for (let t = 0; t < n; t++, i += s) out[o + t] = x[i]; },
 };
 
-/** copy's conversion to int32 truncates toward zero, as the reference does. */
-const truncRow: UnaryRow = (out, o, x, i, s, n) => { for (let t = 0; t < n; t++, i += s) out[o + t] = Math.trunc(x[i]); };
+/** copy's conversion to int32 (toward zero, saturating, NaN → 0), as the reference does. */
+const truncRow: UnaryRow = (out, o, x, i, s, n) => { for (let t = 0; t < n; t++, i += s) out[o + t] = toInt32(x[i]); };
 
 /** Fills the contiguous `out` with `row` applied to every element of the view `x` (over `src`). */
 function mapView(row: UnaryRow, out: TypedArray, src: TypedArray, x: View): void {
@@ -141,7 +142,7 @@ export const binaryRows: Record<BinaryOp, BinaryRow> = {
   sub: (out, o, a, ia, sa, b, ib, sb, n) => { for (let t = 0; t < n; t++, ia += sa, ib += sb) out[o + t] = a[ia] - b[ib]; },
   mul: (out, o, a, ia, sa, b, ib, sb, n) => { for (let t = 0; t < n; t++, ia += sa, ib += sb) out[o + t] = a[ia] * b[ib]; },
   div: (out, o, a, ia, sa, b, ib, sb, n) => { for (let t = 0; t < n; t++, ia += sa, ib += sb) out[o + t] = a[ia] / b[ib]; },
-  pow: (out, o, a, ia, sa, b, ib, sb, n) => { for (let t = 0; t < n; t++, ia += sa, ib += sb) out[o + t] = Math.pow(a[ia], b[ib]); },
+  pow: (out, o, a, ia, sa, b, ib, sb, n) => { for (let t = 0; t < n; t++, ia += sa, ib += sb) out[o + t] = pow(a[ia], b[ib]); },
   // Math.max/min already give NaN when either side is NaN, as the reference requires.
   maximum: (out, o, a, ia, sa, b, ib, sb, n) => { for (let t = 0; t < n; t++, ia += sa, ib += sb) out[o + t] = Math.max(a[ia], b[ib]); },
   minimum: (out, o, a, ia, sa, b, ib, sb, n) => { for (let t = 0; t < n; t++, ia += sa, ib += sb) out[o + t] = Math.min(a[ia], b[ib]); },

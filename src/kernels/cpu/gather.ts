@@ -3,7 +3,7 @@
  * packed 4 bytes per int32 word (little-endian, the layout `src/data/` uploads) are gathered by index into a batch,
  * each byte mapped through a float table (pixels) or kept as an integer (labels).
  */
-import { GpugradError } from '../errors.js';
+import { GpugradError } from '../../core/errors.js';
 
 /**
  * For b < count and j < rowLen: out[b * rowLen + j] = byte (rows[start + b] * rowLen + j) of `table`, mapped through

@@ -3,7 +3,7 @@
  * these, and gradients are checked against them by finite differences in float64. Arrays are contiguous NCHW.
  */
 import type { Conv2dGeom, Pool2dGeom, TypedArray } from '../backend.js';
-import { GpugradError } from '../errors.js';
+import { GpugradError } from '../../core/errors.js';
 
 type Out = Float32Array | Float64Array;
 const like = (x: TypedArray, n: number): Out => (x instanceof Float64Array ? new Float64Array(n) : new Float32Array(n));
@@ -127,11 +127,11 @@ export function dropout(x: TypedArray, p: number, seed: readonly [number, number
   return out;
 }
 
-export function checkLabels(labels: TypedArray, classes: number): void {
+export function checkLabels(labels: TypedArray, classes: number, op = 'crossEntropy'): void {
   for (let b = 0; b < labels.length; b++) {
     const y = labels[b];
     if (!(y >= 0 && y < classes)) {
-      throw new GpugradError(`crossEntropy: label ${y} of row ${b} is out of range for ${classes} classes ` +
+      throw new GpugradError(`${op}: label ${y} of row ${b} is out of range for ${classes} classes ` +
         `(labels must be class indices in [0, ${classes}))`);
     }
   }
@@ -171,6 +171,7 @@ export function crossEntropyBackward(logits: TypedArray, labels: TypedArray, gra
 }
 
 export function countCorrect(logits: TypedArray, labels: TypedArray, batch: number, classes: number): Int32Array {
+  checkLabels(labels, classes, 'countCorrect');
   let correct = 0;
   for (let b = 0; b < batch; b++) {
     let best = -Infinity, arg = 0;

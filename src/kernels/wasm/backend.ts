@@ -11,8 +11,9 @@ import type {
 import { CpuBackend, CpuStorage } from '../cpu/backend.js';
 import { binaryFast, copyFast, copyIntoFast, matmulFast, reduceFast, unaryFast, whereFast } from '../cpu/fast.js';
 import { gatherBytes } from '../cpu/gather.js';
-import { GpugradError } from '../errors.js';
-import { isContiguous, sizeOf } from '../shape.js';
+import { GpugradError } from '../../core/errors.js';
+import type { Platform } from '../../core/platform.js';
+import { isContiguous, sizeOf } from '../../core/shape.js';
 import { SIMD_BINARY, SIMD_UNARY } from './elementwise-kernels.js';
 import { Heap, MAX_PAGES } from './heap.js';
 import { type Binary, type Kernels, kernelModule, MR, nr, type Unary, type Where } from './kernels.js';
@@ -58,9 +59,9 @@ export class WasmBackend implements Backend {
   }
 
   /** Starts `count − 1` worker threads (the main thread takes the first part of each job); resolves when ready. */
-  async startThreads(count: number): Promise<void> {
+  async startThreads(count: number, startWorker: Platform['startWorker']): Promise<void> {
     if (this.threads || count < 2 || !this.heap.shared) return;
-    this.threads = await Threads.start(this.module, this.heap.memory, count - 1);
+    this.threads = await Threads.start(this.module, this.heap.memory, count - 1, startWorker);
   }
   get threadCount(): number { return this.threads?.parts ?? 1; }
   /** Uses `n` of the started threads (benchmarks compare thread counts in one process). */

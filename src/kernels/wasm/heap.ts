@@ -8,7 +8,7 @@
  * Typed-array views over the memory are recreated after each growth (growing replaces `memory.buffer`); callers take
  * views after allocating, never across an allocation.
  */
-import { GpugradError } from '../errors.js';
+import { GpugradError } from '../../core/errors.js';
 
 const PAGE = 65536;
 /** 4 GiB: the most a 32-bit wasm memory can address. Reserved, not committed: pages are committed as the memory grows. */

@@ -5,10 +5,12 @@
  * 10–30 µs per job instead of a postMessage round trip (~100 µs), which matters for the many small matmuls of a
  * training step. Only jobs big enough to pay for it go to the threads (./backend.ts decides).
  *
- * Node's `worker_threads` is imported dynamically, only when threads are started, so a browser entry can import the
- * backend; without SharedArrayBuffer (a page that is not cross-origin isolated) the device runs single-threaded.
+ * Workers come from the platform (core/platform.ts: Node's worker_threads), so the browser graph has no Node built-in;
+ * where the platform has none, or there is no SharedArrayBuffer (a page that is not cross-origin isolated), the device
+ * runs single-threaded.
  */
-import { GpugradError } from '../errors.js';
+import { GpugradError } from '../../core/errors.js';
+import type { Platform, WorkerHandle } from '../../core/platform.js';
 import { decodeGemm, encodeGemm, GEMM_WORDS, type GemmJob, gemmItems, share } from './gemm.js';
 import type { Kernels } from './kernels.js';
 
@@ -17,7 +19,6 @@ const SEQ = 0, DONE = 1, FAILED = 2, KIND = 3, ITEMS = 4, PARTS = 5, JOB = 8;
 export const KIND_STOP = 0, KIND_GEMM = 1;
 export const CONTROL_WORDS = JOB + GEMM_WORDS;
 
-interface WorkerLike { terminate(): unknown; unref(): void; once(e: string, f: (v: unknown) => void): unknown }
 
 export class Threads {
   private seq = 0;
@@ -27,22 +28,15 @@ export class Threads {
   /** parts a job is split into (≤ workers + 1); the other workers wake, find no share, and report done */
   private active: number;
 
-  private constructor(private workers: WorkerLike[], private ctl: Int32Array) { this.active = workers.length + 1; }
+  private constructor(private workers: WorkerHandle[], private ctl: Int32Array) { this.active = workers.length + 1; }
 
   /** Starts `n` workers (the main thread is one more part); null when worker threads are unavailable. */
-  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, n: number): Promise<Threads | null> {
-    if (n < 1 || typeof SharedArrayBuffer === 'undefined') return null;
-    let wt: typeof import('node:worker_threads');
-    try {
-      wt = await import('node:worker_threads');
-    } catch {
-      return null;
-    }
+  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, n: number,
+    startWorker: Platform['startWorker']): Promise<Threads | null> {
+    if (n < 1 || typeof SharedArrayBuffer === 'undefined' || !startWorker) return null;
     const ctl = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
     const url = new URL('./worker.js', import.meta.url);
-    const workers = Array.from({ length: n }, (_, i) =>
-      // execArgv: [] — the parent's flags are not the worker's (`node --input-type=module -e ...` would stop it starting)
-      new wt.Worker(url, { workerData: { module, memory, ctl, index: i + 1 }, execArgv: [] }));
+    const workers = Array.from({ length: n }, (_, i) => startWorker(url, { module, memory, ctl, index: i + 1 }));
     try {
       await Promise.all(workers.map((w) => new Promise((ok, fail) => {
         w.once('message', ok);

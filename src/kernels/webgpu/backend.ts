@@ -5,52 +5,43 @@
 import type {
   AdamStep, Backend, BinaryOp, Conv2dGeom, DType, MatmulEpilogue, Pool2dGeom, ReduceOp, Storage, TypedArray, UnaryOp, View,
 } from '../backend.js';
-import { GpugradError } from '../errors.js';
-import { collapseDims, contiguousStrides, sizeOf } from '../shape.js';
+import { GpugradError } from '../../core/errors.js';
+import { collapseDims, contiguousStrides, sizeOf } from '../../core/shape.js';
 import { adamKernel } from '../wgsl/adam.js';
 import { binaryKernel, binaryVec4Kernel, supportsBinary } from '../wgsl/binary.js';
 import {
-  type AccessMode, ELEMS_PER_THREAD, EXTRA_PARAM, type KernelSpec, MAX_RANK, VEC4_PER_THREAD, type Vec4Mode, type WgslType,
-  elementwiseDispatches, elementwiseVariant, vec4Plan,
+  type AccessMode, MAX_RANK, type Vec4Mode, elementwiseDispatches, elementwiseVariant, offsetUniform, stridesUniform, vec4Plan,
 } from '../wgsl/common.js';
+import type { KernelProgram, WgslType } from '../wgsl/program.js';
 import { fillKernel } from '../wgsl/fill.js';
 import { gatherBytesKernel } from '../wgsl/gather-bytes.js';
 import { reduceKernel } from '../wgsl/reduce.js';
 import { scatterCopyKernel } from '../wgsl/scatter-copy.js';
 import { supportsUnary, unaryKernel, unaryVec4Kernel } from '../wgsl/unary.js';
 import { whereKernel, whereVec4Kernel } from '../wgsl/where.js';
-import type { PooledBuffer } from './pool.js';
+import { type DispatchHost, GpuStorage, gpuBuffer as buf } from './host.js';
 import { Runtime } from './runtime.js';
 import { dispatchMatmul } from './matmul.js';
-import { type VisionHost, VisionKernels } from './vision.js';
-
-export class GpuStorage implements Storage {
-  released = false;
-  constructor(readonly backend: WebGPUBackend, readonly buf: PooledBuffer, readonly length: number, readonly dtype: DType) {}
-}
+import { toInt32 } from '../cpu/elementwise.js';
+import { VisionKernels } from './vision.js';
 
 const wgslType = (d: DType): WgslType => {
   if (d === 'float64') throw new GpugradError('webgpu: float64 is not available on WebGPU; use the cpu device for float64');
   return d === 'float32' ? 'f32' : 'i32';
 };
 
-const buf = (s: Storage) => (s as GpuStorage).buf;
-/** elements per workgroup of the elementwise kernels (64 invocations × ELEMS_PER_THREAD) */
-const EW_BLOCK = 64 * ELEMS_PER_THREAD;
-/** vec4s per workgroup of the elementwise kernels' vec4 variant */
-const EW_VEC4_BLOCK = 64 * VEC4_PER_THREAD;
-
 export class WebGPUBackend implements Backend {
   readonly name = 'webgpu' as const;
   /** the vision ops' dispatch code (./vision.ts) */
   private vision: VisionKernels;
-  private visionHost: VisionHost;
+  /** what ./matmul.ts and ./vision.ts use of this backend */
+  private host: DispatchHost;
   constructor(readonly runtime: Runtime) {
-    this.visionHost = {
+    this.host = {
       runtime, out: (n, d) => this.out(n, d), reduce: (...a) => this.reduce(...a), fill: (...a) => this.fill(...a),
       release: (st) => this.release(st),
     };
-    this.vision = new VisionKernels(this.visionHost);
+    this.vision = new VisionKernels(this.host);
   }
 
   describe() { return this.runtime.describe(); }
@@ -64,7 +55,7 @@ export class WebGPUBackend implements Backend {
   upload(data: TypedArray, dtype: DType): Storage {
     const s = this.alloc(data.length, dtype);
     const typed = dtype === 'int32'
-      ? (data instanceof Int32Array ? data : Int32Array.from(data, Math.trunc))
+      ? (data instanceof Int32Array ? data : Int32Array.from(data, toInt32))
       : (data instanceof Float32Array ? data : Float32Array.from(data));
     if (typed.length > 0) this.runtime.write(buf(s), typed);
     return s;
@@ -88,13 +79,13 @@ export class WebGPUBackend implements Backend {
   private out(length: number, dtype: DType): GpuStorage { return this.alloc(length, dtype) as GpuStorage; }
 
   /**
-   * Dispatches an elementwise kernel over `shape` reading `views`: collapses dimensions, picks each input's access
-   * mode, fills the parameter block, and launches one invocation per element — or, with `makeVec4` and a shape the
-   * vec4 variant can take (see Vec4Mode in wgsl/common.ts), one per four elements.
+   * Dispatches an elementwise kernel over `shape` reading `views`: collapses dimensions, picks each operand's access
+   * mode, fills the uniforms (shape, offsets, strides), and runs each element — or, with `makeVec4` and a shape the
+   * vec4 variant can take (see Vec4Mode in wgsl/common.ts), each four elements. The last `outputViews` views are
+   * written, not read (their buffer is `out`).
    */
-  private elementwise(make: (modes: AccessMode[]) => KernelSpec, shape: readonly number[], views: readonly View[],
-    out: GpuStorage, extra: number[] = [], floatExtra = false, outputViews = 0,
-    makeVec4?: (modes: Vec4Mode[]) => KernelSpec): void {
+  private elementwise(make: (modes: AccessMode[]) => KernelProgram, shape: readonly number[], views: readonly View[],
+    out: GpuStorage, outputViews = 0, makeVec4?: (modes: Vec4Mode[]) => KernelProgram): void {
     const n = sizeOf(shape);
     if (n === 0) return;
     const c = collapseDims(shape, views.map((v) => v.strides));
@@ -104,47 +95,39 @@ export class WebGPUBackend implements Backend {
     const offsets = views.map((v) => v.offset);
     const vec = makeVec4 && elementwiseVariant() !== 'scalar' ? vec4Plan(c.shape, c.strides, offsets) : null;
     const [count, dims, strides, offs] = vec ? [n / 4, vec.shape, vec.strides, vec.offsets] : [n, c.shape, c.strides, offsets];
-    const params = new Array<number>(EXTRA_PARAM + extra.length).fill(0);
-    params[0] = count;
-    params[1] = dims.length;
-    dims.forEach((d, i) => { params[2 + i] = d; });
+    const uniforms: Record<string, number | readonly number[]> = { n: count, shape: dims };
     views.forEach((_, j) => {
-      params[8 + 7 * j] = offs[j];
-      strides[j].forEach((s, i) => { params[9 + 7 * j + i] = s; });
+      uniforms[offsetUniform[j]] = offs[j];
+      uniforms[stridesUniform[j]] = strides[j];
     });
-    extra.forEach((x, i) => { params[EXTRA_PARAM + i] = x; });
-    const floats = floatExtra ? extra.map((_, i) => EXTRA_PARAM + i) : [];
     const inputs = views.slice(0, views.length - outputViews).map((v) => buf(v.storage));
-    let spec: KernelSpec;
+    let spec: KernelProgram;
     if (vec) {
       spec = makeVec4!(vec.modes);
       elementwiseDispatches.vec4++;
     } else {
       // an input laid out like the output reads at offset + idx ('c') even when another input needs coordinates
-      const dense = contiguousStrides(c.shape);
+      const rowMajor = contiguousStrides(c.shape);
       const modes = c.strides.map((s): AccessMode =>
-        s.every((x) => x === 0) ? 's' : s.every((x, d) => x === dense[d] || c.shape[d] === 1) ? 'c' : `g${c.shape.length}`);
+        s.every((x) => x === 0) ? 's' : s.every((x, d) => x === rowMajor[d] || c.shape[d] === 1) ? 'c' : `g${c.shape.length}`);
       spec = make(modes);
       elementwiseDispatches.scalar++;
     }
-    this.runtime.dispatch(spec, [...inputs, out.buf], params, Math.ceil(count / (vec ? EW_VEC4_BLOCK : EW_BLOCK)), floats);
+    this.runtime.dispatch(spec, [...inputs, out.buf], uniforms, count);
   }
 
   fill(length: number, value: number, dtype: DType): Storage {
     const out = this.out(length, dtype);
     if (length === 0) return out;
     const bits = new Uint32Array(dtype === 'int32' ? new Int32Array([value]).buffer : new Float32Array([value]).buffer)[0];
-    const params = new Array<number>(EXTRA_PARAM + 1).fill(0);
-    params[0] = length;
-    params[EXTRA_PARAM] = bits;
-    this.runtime.dispatch(fillKernel(wgslType(dtype)), [out.buf], params, Math.ceil(length / EW_BLOCK));
+    this.runtime.dispatch(fillKernel(wgslType(dtype)), [out.buf], { n: length, bits }, length);
     return out;
   }
 
   copy(x: View, dtype: DType = x.storage.dtype): Storage {
     const out = this.out(sizeOf(x.shape), dtype);
     const tin = wgslType(x.storage.dtype), tout = wgslType(dtype);
-    this.elementwise(([m]) => unaryKernel('identity', tin, tout, m), x.shape, [x], out, [], false, 0,
+    this.elementwise(([m]) => unaryKernel('identity', tin, tout, m), x.shape, [x], out, 0,
       ([m]) => unaryVec4Kernel('identity', tin, tout, m));
     return out;
   }
@@ -157,22 +140,22 @@ export class WebGPUBackend implements Backend {
     const byWord = rowLen % 4 === 0; // see the kernel's variants
     const [steps, stride] = byWord ? [n / 4, rowLen / 4] : [n, rowLen];
     this.runtime.dispatch(gatherBytesKernel(lut ? 'f32' : 'i32', byWord ? 'word' : 'byte'), [...inputs, out.buf],
-      [steps, stride, start], Math.ceil(steps / EW_BLOCK));
+      { n: steps, row: stride, start }, steps);
     return out;
   }
 
   copyInto(src: View, dst: View): void {
     const t = wgslType(src.storage.dtype);
     const out = dst.storage as GpuStorage;
-    // the destination's strides ride in the second input's parameter slot; its buffer is the output binding
-    this.elementwise(([ms, md]) => scatterCopyKernel(t, ms, md), src.shape, [src, dst], out, [], false, 1);
+    // the destination is operand 1 (its offset and strides); its buffer is the output binding
+    this.elementwise(([ms, md]) => scatterCopyKernel(t, ms, md), src.shape, [src, dst], out, 1);
   }
 
   unary(op: UnaryOp, x: View): Storage {
     const t = wgslType(x.storage.dtype);
     if (!supportsUnary(op, t)) throw new GpugradError(`${op}: not defined for ${x.storage.dtype} tensors; convert to float32 first`);
     const out = this.out(sizeOf(x.shape), x.storage.dtype);
-    this.elementwise(([m]) => unaryKernel(op, t, t, m), x.shape, [x], out, [], false, 0,
+    this.elementwise(([m]) => unaryKernel(op, t, t, m), x.shape, [x], out, 0,
       ([m]) => unaryVec4Kernel(op, t, t, m));
     return out;
   }
@@ -181,7 +164,7 @@ export class WebGPUBackend implements Backend {
     const t = wgslType(a.storage.dtype);
     if (!supportsBinary(op, t)) throw new GpugradError(`${op}: not defined for ${a.storage.dtype} tensors; convert to float32 first`);
     const out = this.out(sizeOf(outShape), a.storage.dtype);
-    this.elementwise(([ma, mb]) => binaryKernel(op, t, ma, mb), outShape, [a, b], out, [], false, 0,
+    this.elementwise(([ma, mb]) => binaryKernel(op, t, ma, mb), outShape, [a, b], out, 0,
       ([ma, mb]) => binaryVec4Kernel(op, t, ma, mb));
     return out;
   }
@@ -189,7 +172,7 @@ export class WebGPUBackend implements Backend {
   where(cond: View, a: View, b: View, outShape: readonly number[]): Storage {
     const tc = wgslType(cond.storage.dtype), t = wgslType(a.storage.dtype);
     const out = this.out(sizeOf(outShape), a.storage.dtype);
-    this.elementwise((m) => whereKernel(tc, t, m.join(',')), outShape, [cond, a, b], out, [], false, 0,
+    this.elementwise((m) => whereKernel(tc, t, m.join(',')), outShape, [cond, a, b], out, 0,
       (m) => whereVec4Kernel(tc, t, m.join(',')));
     return out;
   }
@@ -201,20 +184,19 @@ export class WebGPUBackend implements Backend {
     if (outputs === 0) return out;
     // one invocation per output as soon as there are a few workgroups' worth (SwiftShader runs 16 tasks; barriers cost)
     const variant = outputs >= 256 || reduce <= 64 ? 'thread' : 'group';
-    const groups = variant === 'thread' ? Math.ceil(outputs / 64) : outputs;
-    this.runtime.dispatch(reduceKernel(op, wgslType(x.dtype), variant), [buf(x), out.buf], [outputs, reduce, inner], groups);
+    this.runtime.dispatch(reduceKernel(op, wgslType(x.dtype), variant), [buf(x), out.buf], { outputs, R: reduce, inner }, outputs);
     return out;
   }
 
   matmul(a: View, b: View, batch: number, m: number, k: number, n: number, epilogue?: MatmulEpilogue): Storage {
-    return dispatchMatmul(this.visionHost, a, b, batch, m, k, n, epilogue);
+    return dispatchMatmul(this.host, a, b, batch, m, k, n, epilogue);
   }
 
   adam(param: Storage, grad: Storage, m: Storage, v: Storage, s: AdamStep): void {
     const n = param.length;
     if (n === 0) return;
     this.runtime.dispatch(adamKernel(), [buf(grad), buf(param), buf(m), buf(v)],
-      [n, s.lr, s.beta1, s.beta2, s.eps, s.weightDecay, s.bc1, s.bc2], Math.ceil(n / 64), [1, 2, 3, 4, 5, 6, 7]);
+      { n, lr: s.lr, beta1: s.beta1, beta2: s.beta2, eps: s.eps, weightDecay: s.weightDecay, bc1: s.bc1, bc2: s.bc2 }, n);
   }
 
   // ---- vision ops: see ./vision.ts ----

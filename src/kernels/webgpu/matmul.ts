@@ -8,11 +8,9 @@
  */
 import type { MatmulEpilogue, Storage, View } from '../backend.js';
 import { type ModeA, type ModeB, type RegTile, matmulRegKernel, matmulWgKernel, regTileSize } from '../wgsl/matmul.js';
-import type { PooledBuffer } from './pool.js';
+import { type DispatchHost, gpuBuffer as buf } from './host.js';
 import { forcedVariant } from './variants.js';
-import type { VisionHost } from './vision.js';
 
-const buf = (s: Storage) => (s as unknown as { buf: PooledBuffer }).buf;
 const aligned = (...xs: number[]) => xs.every((x) => x % 4 === 0);
 
 function modeA(a: View, m: number, k: number, tile: RegTile): ModeA {
@@ -33,7 +31,7 @@ function modeB(b: View, k: number, n: number): ModeB {
 /** The tile shape each forced register variant stands for. */
 const forcedTile: Partial<Record<string, RegTile>> = { reg4: '4x4', reg8: '8x8', reg12: '8x12', reg4x8: '4x8', reg4x12: '4x12' };
 
-export function dispatchMatmul(host: VisionHost, a: View, b: View, batch: number, m: number, k: number, n: number,
+export function dispatchMatmul(host: DispatchHost, a: View, b: View, batch: number, m: number, k: number, n: number,
   epi: MatmulEpilogue = {}): Storage {
   const rt = host.runtime;
   const outputs = batch * m * n;
@@ -43,7 +41,7 @@ export function dispatchMatmul(host: VisionHost, a: View, b: View, batch: number
   const wg = variant === 'wg';
   // 8-row register tiles unless they would leave too few invocations (fewer than 8 workgroups) to spread; columns per
   // tile: 8, or for a narrow C (n ≤ 12: the small layers of an ensemble) the fewest of 4/8/12 that cover n, so a tile
-  // does not compute columns that do not exist (n = 10: 8×12 tiles ran 1.1–1.6× faster than 8×8 on SwiftShader)
+  // does not compute columns that do not exist (n = 10: 8×12 tiles beat 8×8 on SwiftShader, bench/RESULTS.md)
   const big = batch * Math.ceil(m / 8) * Math.ceil(n / 8) >= 512;
   const width = n <= 4 ? 4 : n <= 8 ? 8 : n <= 12 ? 12 : 8;
   const auto: RegTile = big ? (width === 4 ? '8x4' : width === 8 ? '8x8' : '8x12') : (width === 12 ? '4x12' : width === 8 ? '4x8' : '4x4');
@@ -64,15 +62,18 @@ export function dispatchMatmul(host: VisionHost, a: View, b: View, batch: number
   splits = Math.max(1, Math.ceil(k / chunk));
 
   const target = splits > 1 ? host.out(splits * outputs, 'float32') : host.out(outputs, 'float32');
-  const params = [batch, m, k, n, a.offset, a.strides[0], a.strides[1], a.strides[2],
-    b.offset, b.strides[0], b.strides[1], b.strides[2], tn, tm, chunk, splits, epi.biasBatchStride ?? 0];
+  const [aBatch, aM, aK] = a.strides, [bBatch, bK, bN] = b.strides;
+  const uniforms = {
+    batch, M: m, K: k, N: n, aOffset: a.offset, aBatch, aM, aK, bOffset: b.offset, bBatch, bK, bN,
+    tilesN: tn, tilesM: tm, chunk, splits, biasBatch: epi.biasBatchStride ?? 0,
+  };
   const bias = splits === 1 && epi.bias ? epi.bias : null;
   const relu = splits === 1 && Boolean(epi.relu);
   const spec = wg ? matmulWgKernel(bias !== null, relu)
     : variant === 'regs' ? matmulRegKernel('4x4', 's', 's', bias !== null, relu)
       : matmulRegKernel(reg, modeA(a, m, k, reg), modeB(b, k, n), bias !== null, relu);
   const bufs = [buf(a.storage), buf(b.storage), ...(bias ? [buf(bias)] : []), target.buf];
-  rt.dispatch(spec, bufs, params, wg ? batch * tm * tn * splits : Math.ceil((batch * tm * tn * splits) / 64));
+  rt.dispatch(spec, bufs, uniforms, batch * tm * tn * splits); // tiles: one per invocation ('reg') or workgroup ('wg')
   if (splits === 1) return target;
   const sum = host.reduce('sum', target, 1, splits, outputs);
   host.release(target);

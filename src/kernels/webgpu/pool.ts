@@ -6,6 +6,8 @@
  * only after earlier dispatches that read it. The one hazard — `queue.writeBuffer` overtaking recorded, unsubmitted work —
  * is handled by the runtime (it submits first when the target buffer was used by the open batch).
  */
+import { GpugradError } from '../../core/errors.js';
+
 export interface PooledBuffer {
   buffer: GPUBuffer;
   bytes: number; // capacity (size class)
@@ -30,10 +32,23 @@ export class BufferPool {
   pooledBytes = 0;
   buffersCreated = 0;
 
-  constructor(private device: GPUDevice, private usage: number, private label: string) {}
+  /**
+   * `maxBytes`: the largest buffer this pool may create (the device's maxBufferSize, and for storage buffers, which are
+   * bound whole, maxStorageBufferBindingSize). Checked here, synchronously, because Dawn only reports an oversized
+   * buffer later, as an error that poisons the whole batch and surfaces at some unrelated read.
+   */
+  constructor(private device: GPUDevice, private usage: number, private label: string, private maxBytes = Infinity,
+    private limitName = 'maxBufferSize') {}
 
   acquire(bytes: number): PooledBuffer {
-    const cls = sizeClass(bytes);
+    if (bytes > this.maxBytes) {
+      throw new GpugradError(`webgpu: ${bytes} bytes (${bytes / 4} elements of 4 bytes) do not fit in one buffer on this ` +
+        `device: its ${this.limitName} is ${this.maxBytes} bytes (${this.maxBytes / 4} elements). Use smaller tensors ` +
+        '(a smaller batch, or split the data), or the cpu device');
+    }
+    // a size class above the limit (the classes round up to whole MiB) falls back to the exact size
+    let cls = sizeClass(bytes);
+    if (cls > this.maxBytes) cls = Math.max(16, Math.ceil(bytes / 4) * 4);
     const list = this.free.get(cls);
     const hit = list?.pop();
     if (hit) {

@@ -1,22 +1,25 @@
 /**
- * The WebGPU runtime: owns the Dawn instance, adapter and device; caches pipelines; pools buffers; and records
- * consecutive dispatches into one command encoder (one compute pass) that is submitted only at a sync point (a
- * readback, an upload into a buffer the open batch uses) or when the batch fills — never once per op.
+ * The WebGPU runtime: owns the GPU object (Dawn's instance under Node, navigator.gpu in a page: the platform gives
+ * it, see src/core/platform.ts), adapter and device; caches pipelines; pools buffers; and records consecutive
+ * dispatches into one command encoder (one compute pass) that is submitted only at a sync point (a readback, an
+ * upload into a buffer the open batch uses) or when the batch fills — never once per op.
  *
- * Why the Dawn instance lives here: the object returned by `webgpu`'s `create()` must stay strongly referenced while
- * any adapter or device from it is alive. If V8 collects it, Dawn's event pump touches freed memory and the process
- * dies at random after busy JavaScript. `shutdown()` releases it on purpose so Node can exit.
+ * Why the GPU object lives here: under Node, the object returned by `webgpu`'s `create()` must stay strongly
+ * referenced while any adapter or device from it is alive. If V8 collects it, Dawn's event pump touches freed memory
+ * and the process dies at random after busy JavaScript. `shutdown()` releases it on purpose so Node can exit.
  */
-import { GpugradError } from '../errors.js';
-import { type KernelSpec, PARAM_WORDS } from '../wgsl/common.js';
+import { GpugradError } from '../../core/errors.js';
+import { platform } from '../../core/platform.js';
+import { type KernelProgram, PARAM_WORDS, type UniformValues, workgroupsFor } from '../wgsl/program.js';
 import { BufferPool, type PooledBuffer } from './pool.js';
 
 const SLOTS = 1024; // parameter blocks (and so dispatches) per batch
 const SLOT_BYTES = PARAM_WORDS * 4;
 const WG_MAX = 65535;
 const BIND_GROUP_CACHE = 8192;
-/** GPUGRAD_DEBUG=1 prints every dispatch (kernel, grid, first parameters) and every submit to stderr. */
-const DEBUG = (process.env.GPUGRAD_DEBUG ?? '0') !== '0';
+/** GPUGRAD_DEBUG=1 prints every dispatch (kernel, grid, first parameters) and every submit to stderr; read when a
+ * runtime is created, after the entry point installed its host. */
+let DEBUG = false;
 
 export interface AdapterDescription {
   vendor: string; architecture: string; device: string; description: string;
@@ -42,7 +45,8 @@ export class Runtime {
   private slot = 0;
   /** incremented at every submit; buffers remember the batch that last used them */
   batchId = 0;
-  private lastError: string | null = null;
+  private firstError: string | null = null;
+  private laterErrors = 0;
   private lostReason: string | null = null;
   private pendingFlush: Promise<void> | null = null;
   private uploadsInFlight: GPUBuffer[] = [];
@@ -57,32 +61,38 @@ export class Runtime {
     const i = adapter.info;
     this.info = { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description };
     const S = GPUBufferUsage;
-    this.storage = new BufferPool(device, S.STORAGE | S.COPY_SRC | S.COPY_DST, 'storage');
-    this.staging = new BufferPool(device, S.MAP_READ | S.COPY_DST, 'staging');
+    const L = device.limits;
+    const bindable = L.maxStorageBufferBindingSize < L.maxBufferSize;
+    this.storage = new BufferPool(device, S.STORAGE | S.COPY_SRC | S.COPY_DST, 'storage',
+      Math.min(L.maxBufferSize, L.maxStorageBufferBindingSize), bindable ? 'maxStorageBufferBindingSize' : 'maxBufferSize');
+    this.staging = new BufferPool(device, S.MAP_READ | S.COPY_DST, 'staging', L.maxBufferSize);
     this.paramBuf = device.createBuffer({ size: SLOTS * SLOT_BYTES, usage: S.UNIFORM | S.COPY_DST, label: 'params' });
+    // The first error since the last sync is the cause; the ones after it are mostly its echoes ("[Invalid
+    // CommandBuffer] is invalid due to a previous error"), so the first is kept and the others only counted.
     device.addEventListener('uncapturederror', (e) => {
-      this.lastError = (e as GPUUncapturedErrorEvent).error.message;
-      if (DEBUG) process.stderr.write(`gpugrad: device error: ${this.lastError}\n`);
+      e.preventDefault?.();
+      const message = (e as GPUUncapturedErrorEvent).error.message;
+      if (this.firstError === null) this.firstError = message; else this.laterErrors++;
+      if (DEBUG) platform().warn(`gpugrad: device error: ${message}`);
     });
     void device.lost.then((info) => {
       if (this.gpu === null) return; // our own shutdown
       this.lostReason = `${info.reason}: ${info.message}`;
-      process.stderr.write(`gpugrad: the WebGPU device was lost (${this.lostReason})\n`);
+      platform().warn(`gpugrad: the WebGPU device was lost (${this.lostReason})`);
     });
   }
 
-  /** Creates the runtime, or returns null (with the reason) when no adapter exists. */
-  static async create(flags: string[] = []): Promise<{ runtime: Runtime | null; reason?: string }> {
-    let mod: typeof import('webgpu');
-    try {
-      mod = await import('webgpu');
-    } catch (e) {
-      return { runtime: null, reason: `the 'webgpu' package could not be loaded (${(e as Error).message})` };
-    }
-    Object.assign(globalThis, mod.globals);
-    const gpu = mod.create(flags);
+  /** Creates the runtime from the host's WebGPU (Dawn under Node, navigator.gpu in a page), or returns null with
+   * the reason when there is no adapter. */
+  static async create(): Promise<{ runtime: Runtime | null; reason?: string }> {
+    DEBUG = (platform().env('GPUGRAD_DEBUG') ?? '0') !== '0';
+    const got = await platform().requestGPU();
+    if (!('gpu' in got)) return { runtime: null, reason: got.reason };
+    const gpu = got.gpu;
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-    if (!adapter) return { runtime: null, reason: 'Dawn found no WebGPU adapter (no Vulkan driver)' };
+    if (!adapter) {
+      return { runtime: null, reason: platform().name === 'node' ? 'Dawn found no WebGPU adapter (no Vulkan driver)' : 'navigator.gpu offered no adapter' };
+    }
     const want = (n: keyof GPUSupportedLimits) => adapter.limits[n] as number;
     const requiredFeatures: GPUFeatureName[] = [];
     if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
@@ -129,16 +139,16 @@ export class Runtime {
     return pl;
   }
 
-  pipeline(spec: KernelSpec): GPUComputePipeline {
-    let p = this.pipelines.get(spec.key);
+  pipeline(program: KernelProgram): GPUComputePipeline {
+    let p = this.pipelines.get(program.key);
     if (p) return p;
-    const module = this.device.createShaderModule({ code: spec.source, label: spec.key });
+    const module = this.device.createShaderModule({ code: program.source, label: program.key });
     p = this.device.createComputePipeline({
-      layout: this.layoutFor(spec.inputs, spec.outputs),
+      layout: this.layoutFor(program.inputs, program.outputs),
       compute: { module, entryPoint: 'main' },
-      label: spec.key,
+      label: program.key,
     });
-    this.pipelines.set(spec.key, p);
+    this.pipelines.set(program.key, p);
     this.stats.pipelinesCompiled++;
     return p;
   }
@@ -151,47 +161,61 @@ export class Runtime {
   }
 
   /**
-   * Records one dispatch. `params` fills the parameter block (numbers are written as u32 unless listed in
-   * `floatParams`, which are written as f32 bits; negative integers are written as i32 bits).
+   * Records one dispatch of `program` over `units` of work (workgroups follow from the program's dispatch rule).
+   * `uniforms` fills the parameter block by name (f32 uniforms as float bits, the others as u32 — negative integers
+   * as i32 bits); an array fills a multi-word uniform, missing words with 0.
    */
-  dispatch(spec: KernelSpec, buffers: PooledBuffer[], params: readonly number[], groups: number | [number, number, number],
-    floatParams: readonly number[] = []): void {
-    if (buffers.length !== spec.inputs + spec.outputs) {
-      throw new GpugradError(`internal: kernel ${spec.key} takes ${spec.inputs + spec.outputs} buffers, got ${buffers.length}`);
+  dispatch<U extends string>(program: KernelProgram<U>, buffers: PooledBuffer[], uniforms: UniformValues<U>, units: number): void {
+    if (buffers.length !== program.inputs + program.outputs) {
+      throw new GpugradError(`internal: kernel ${program.key} takes ${program.inputs + program.outputs} buffers, got ${buffers.length}`);
     }
-    if (params.length > PARAM_WORDS) throw new GpugradError(`internal: kernel ${spec.key} has too many parameters`);
-    const pipeline = this.pipeline(spec);
+    const pipeline = this.pipeline(program);
     if (this.slot === SLOTS) this.flush();
-    const base = this.slot * PARAM_WORDS;
-    for (let i = 0; i < params.length; i++) this.paramHost[base + i] = params[i] >>> 0;
-    for (const i of floatParams) this.paramF32[base + i] = params[i];
+    this.writeUniforms(program, uniforms, this.slot * PARAM_WORDS);
     for (const b of buffers) b.lastBatch = this.batchId;
-    const bindGroup = this.bindGroup(spec, buffers);
+    const bindGroup = this.bindGroup(program, buffers);
     const pass = this.computePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup, [this.slot * SLOT_BYTES]);
     this.slot++;
-    const [x, y, z] = typeof groups === 'number' ? [...Runtime.grid(groups), 1] : groups;
-    pass.dispatchWorkgroups(x, y, z);
+    const [x, y] = Runtime.grid(workgroupsFor(program, units));
+    pass.dispatchWorkgroups(x, y, 1);
     this.stats.dispatches++;
-    if (DEBUG) process.stderr.write(`gpugrad: dispatch ${spec.key} [${x},${y},${z}] params ${params.slice(0, 16).join(',')}\n`);
+    if (DEBUG) {
+      const named = program.uniforms.map((s) => `${s.name}=${String((uniforms as Record<string, unknown>)[s.name])}`);
+      platform().warn(`gpugrad: dispatch ${program.key} [${x},${y}] ${named.join(' ')}`);
+    }
+  }
+
+  private writeUniforms<U extends string>(program: KernelProgram<U>, uniforms: UniformValues<U>, base: number): void {
+    for (const s of program.uniforms) {
+      const v = (uniforms as Record<string, number | readonly number[] | undefined>)[s.name];
+      if (v === undefined) throw new GpugradError(`internal: kernel ${program.key} needs the uniform '${s.name}'`);
+      const words = s.float ? this.paramF32 : this.paramHost;
+      const at = base + s.word;
+      if (typeof v === 'number') {
+        words[at] = s.float ? v : v >>> 0;
+      } else {
+        for (let i = 0; i < s.length; i++) words[at + i] = s.float ? (v[i] ?? 0) : (v[i] ?? 0) >>> 0;
+      }
+    }
   }
 
   /**
    * Bind groups are cached by layout and buffer identity: the parameter block is bound with a dynamic offset, so a
    * training loop — whose pool hands out the same buffers every step — creates no bind groups after its first step
-   * (createBindGroup costs ~8 µs in Dawn, more than the dispatch itself).
+   * (createBindGroup costs more than the dispatch itself: bench/RESULTS.md, "Measurements behind design choices").
    */
-  private bindGroup(spec: KernelSpec, buffers: PooledBuffer[]): GPUBindGroup {
-    let key = `${spec.inputs}:${spec.outputs}`;
+  private bindGroup(program: KernelProgram, buffers: PooledBuffer[]): GPUBindGroup {
+    let key = `${program.inputs}:${program.outputs}`;
     for (const b of buffers) key += `:${b.id}`;
     let bg = this.bindGroups.get(key);
     if (bg) return bg;
     if (this.bindGroups.size >= BIND_GROUP_CACHE) this.bindGroups.clear();
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.paramBuf, offset: 0, size: SLOT_BYTES } }];
     buffers.forEach((b, i) => entries.push({ binding: i + 1, resource: { buffer: b.buffer } }));
-    this.layoutFor(spec.inputs, spec.outputs);
-    bg = this.device.createBindGroup({ layout: this.layouts.get(`${spec.inputs}:${spec.outputs}`)!, entries });
+    this.layoutFor(program.inputs, program.outputs);
+    bg = this.device.createBindGroup({ layout: this.layouts.get(`${program.inputs}:${program.outputs}`)!, entries });
     this.bindGroups.set(key, bg);
     this.stats.bindGroupsCreated++;
     return bg;
@@ -227,7 +251,7 @@ export class Runtime {
     this.slot = 0;
     this.batchId++;
     this.stats.submits++;
-    if (DEBUG) process.stderr.write(`gpugrad: submit #${this.stats.submits}\n`);
+    if (DEBUG) platform().warn(`gpugrad: submit #${this.stats.submits}`);
   }
 
   /**
@@ -271,12 +295,19 @@ export class Runtime {
     this.throwIfError();
   }
 
+  /**
+   * Surfaces a device error at the sync after the work that caused it (Dawn reports validation errors asynchronously).
+   * The message is Dawn's own, which names the object by its label: the kernel (pipelines are labelled with their
+   * key) or the buffer. Buffer sizes are checked before Dawn sees them (BufferPool), so the usual cause never gets here.
+   */
   private throwIfError(): void {
-    if (this.lastError) {
-      const msg = this.lastError;
-      this.lastError = null;
-      throw new GpugradError(`webgpu: the device reported an error: ${msg}`);
-    }
+    if (this.firstError === null) return;
+    const msg = this.firstError.trim(), more = this.laterErrors;
+    this.firstError = null;
+    this.laterErrors = 0;
+    throw new GpugradError(`webgpu: the device rejected work recorded since the last sync: ${msg}` +
+      (more ? `\n(and ${more} later error${more > 1 ? 's' : ''} caused by it)` : '') +
+      '\nThe results of that work are lost; the device itself is still usable.');
   }
 
   /** Destroys pooled buffers that nobody holds (after waiting for the queue). */

@@ -1,14 +1,13 @@
 /**
- * The WebGPU side of the vision ops: fills each kernel's parameter block, picks its variant from the shape and the
- * adapter, and dispatches. WebGPUBackend's vision methods delegate here (kept apart so backend.ts stays short).
+ * The WebGPU side of the vision ops: picks each kernel's variant from the shape and the adapter, fills its uniforms,
+ * and dispatches. WebGPUBackend's vision methods delegate here (kept apart so backend.ts stays short).
  *
  * Variants can be forced for tests and benchmarks with `forceVariant(kernel, name)`: every variant must pass the same
  * tests, whatever the heuristics would pick for the shapes at hand.
  */
 import type { Conv2dGeom, Pool2dGeom, Storage } from '../backend.js';
-import { GpugradError } from '../errors.js';
+import { GpugradError } from '../../core/errors.js';
 import { dropoutThreshold } from '../cpu/vision.js';
-import { ELEMS_PER_THREAD } from '../wgsl/common.js';
 import { type Conv2dVariant, conv2dKernel, conv2dTile } from '../wgsl/conv2d.js';
 import { type Conv2dBackwardInputVariant, backwardInputTile, conv2dBackwardInputKernel } from '../wgsl/conv2d-backward-input.js';
 import { conv2dBackwardWeightKernel } from '../wgsl/conv2d-backward-weight.js';
@@ -20,27 +19,25 @@ import { maxPool2dKernel } from '../wgsl/maxpool2d.js';
 import { maxPool2dBackwardKernel } from '../wgsl/maxpool2d-backward.js';
 import { maxPool2dBackwardWindowKernel } from '../wgsl/maxpool2d-backward-window.js';
 import { poolGatherKernel } from '../wgsl/pool-gather.js';
+import { type DispatchHost, type GpuStorage, gpuBuffer as buf } from './host.js';
 import type { PooledBuffer } from './pool.js';
-import type { Runtime } from './runtime.js';
 import { forcedVariant } from './variants.js';
 
 export { forceVariant, kernelVariants, type VariantKernel } from './variants.js';
 
-/** The minimal view of the backend this module needs. */
-export interface VisionHost {
-  runtime: Runtime;
-  out(length: number, dtype: 'float32' | 'int32'): Storage & { buf: PooledBuffer };
-  reduce(op: 'sum', x: Storage, outer: number, reduce: number, inner: number): Storage;
-  fill(length: number, value: number, dtype: 'float32'): Storage;
-  release(s: Storage): void;
-}
+/** The kernels that check labels, by the code they write to status[3] (label_ok in wgsl/cross-entropy.ts). */
+const LABEL_OPS: readonly (readonly [string, string])[] = [
+  ['crossEntropy', 'the loss and its gradient are NaN'],
+  ['countCorrect', 'that row was not counted'],
+];
 
-const buf = (s: Storage) => (s as unknown as { buf: PooledBuffer }).buf;
-const EW_BLOCK = 64 * ELEMS_PER_THREAD;
-
-function geomParams(g: Conv2dGeom): number[] {
-  return [g.batch, g.inC, g.inH, g.inW, g.outC, g.kH, g.kW, g.outH, g.outW, g.strideH, g.strideW, g.padH, g.padW,
-    g.dilationH, g.dilationW, g.groups, g.inC / g.groups, g.outC / g.groups];
+/** The conv kernels' geometry uniforms (wgsl/conv2d.ts's `convUniforms`). */
+function convGeometry(g: Conv2dGeom) {
+  return {
+    N: g.batch, C: g.inC, H: g.inH, W: g.inW, O: g.outC, kH: g.kH, kW: g.kW, OH: g.outH, OW: g.outW, strideH: g.strideH,
+    strideW: g.strideW, padH: g.padH, padW: g.padW, dilationH: g.dilationH, dilationW: g.dilationW, groups: g.groups,
+    Cg: g.inC / g.groups, Og: g.outC / g.groups,
+  };
 }
 
 /** The forward conv's tile: 8 channels per invocation for wide layers, 8 pixels unless rows are very short. */
@@ -56,16 +53,18 @@ function pickBackwardInput(inChannelsPerGroup: number, inW: number): Conv2dBackw
   return inW >= 6 ? 'c4p8' : 'c4p4';
 }
 
-const poolParams = (g: Pool2dGeom, n: number) =>
-  [n, g.inH, g.inW, g.outH, g.outW, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW];
+/** The max-pool kernels' uniforms (wgsl/maxpool2d.ts's `poolUniforms`) for a kernel run over `n` elements. */
+const poolGeometry = (g: Pool2dGeom, n: number) => ({
+  n, H: g.inH, W: g.inW, OH: g.outH, OW: g.outW, kH: g.kH, kW: g.kW, strideH: g.strideH, strideW: g.strideW, padH: g.padH, padW: g.padW,
+});
 
 export class VisionKernels {
-  /** Where the cross-entropy kernels report a bad label; checked at the next read-back (see `checkStatus`). */
-  private status: (Storage & { buf: PooledBuffer }) | null = null;
+  /** Where the cross-entropy and countCorrect kernels report a bad label; checked at the next read-back (see `checkStatus`). */
+  private status: GpuStorage | null = null;
   private statusPending = false;
   private statusClasses = 0;
 
-  constructor(private host: VisionHost) {}
+  constructor(private host: DispatchHost) {}
 
   private get rt() { return this.host.runtime; }
 
@@ -81,8 +80,8 @@ export class VisionKernels {
     const tilesO = Math.ceil(og / TO), perRow = Math.ceil(g.outW / TP), tilesP = g.batch * g.outH * perRow;
     const padded = g.padH > 0 || g.padW > 0;
     const bufs = [buf(x), buf(w), ...(bias ? [buf(bias)] : []), out.buf];
-    this.rt.dispatch(conv2dKernel(variant, padded, bias !== null, g.inC === g.groups), bufs, [...geomParams(g), tilesO, tilesP, perRow],
-      Math.ceil((g.groups * tilesO * tilesP) / 64));
+    this.rt.dispatch(conv2dKernel(variant, padded, bias !== null, g.inC === g.groups), bufs,
+      { ...convGeometry(g), tilesO, tilesP, perRow }, g.groups * tilesO * tilesP);
     return out;
   }
 
@@ -93,8 +92,8 @@ export class VisionKernels {
     const variant = forcedVariant('conv2dBackwardInput') ?? pickBackwardInput(cg, g.inW);
     const { TC, TP } = backwardInputTile(variant);
     const tilesC = Math.ceil(cg / TC), perRow = Math.ceil(g.inW / TP), tilesP = g.batch * g.inH * perRow;
-    this.rt.dispatch(conv2dBackwardInputKernel(variant), [buf(gy), buf(w), dx.buf], [...geomParams(g), tilesC, tilesP, perRow],
-      Math.ceil((g.groups * tilesC * tilesP) / 64));
+    this.rt.dispatch(conv2dBackwardInputKernel(variant), [buf(gy), buf(w), dx.buf], { ...convGeometry(g), tilesC, tilesP, perRow },
+      g.groups * tilesC * tilesP);
     return dx;
   }
 
@@ -112,7 +111,7 @@ export class VisionKernels {
     const partial = this.host.out(splits * weights, 'float32');
     if (weights === 0) return partial;
     this.rt.dispatch(conv2dBackwardWeightKernel(g.padH > 0 || g.padW > 0), [buf(x), buf(gy), partial.buf],
-      [...geomParams(g), tilesO, tilesC, pixels, chunk, splits, weights], Math.ceil((splits * tiles) / 64));
+      { ...convGeometry(g), tilesO, tilesC, pixels, chunk, splits, weights }, splits * tiles);
     if (splits === 1) return partial;
     const dw = this.host.reduce('sum', partial, 1, splits, weights);
     this.host.release(partial);
@@ -122,7 +121,7 @@ export class VisionKernels {
   maxPool2d(x: Storage, g: Pool2dGeom): { out: Storage; indices: Storage } {
     const n = g.batch * g.channels * g.outH * g.outW;
     const out = this.host.out(n, 'float32'), indices = this.host.out(n, 'int32');
-    if (n > 0) this.rt.dispatch(maxPool2dKernel(), [buf(x), out.buf, indices.buf], poolParams(g, n), Math.ceil(n / EW_BLOCK));
+    if (n > 0) this.rt.dispatch(maxPool2dKernel(), [buf(x), out.buf, indices.buf], poolGeometry(g, n), n);
     return { out, indices };
   }
 
@@ -134,9 +133,9 @@ export class VisionKernels {
     const variant = forcedVariant('maxPool2dBackward') ?? (tiles ? 'window' : 'gather');
     if (variant === 'window' && tiles) {
       const outs = g.batch * g.channels * g.outH * g.outW;
-      this.rt.dispatch(maxPool2dBackwardWindowKernel(), [buf(gy), buf(indices), dx.buf], poolParams(g, outs), Math.ceil(outs / EW_BLOCK));
+      this.rt.dispatch(maxPool2dBackwardWindowKernel(), [buf(gy), buf(indices), dx.buf], poolGeometry(g, outs), outs);
     } else {
-      this.rt.dispatch(maxPool2dBackwardKernel(), [buf(gy), buf(indices), dx.buf], poolParams(g, n), Math.ceil(n / EW_BLOCK));
+      this.rt.dispatch(maxPool2dBackwardKernel(), [buf(gy), buf(indices), dx.buf], poolGeometry(g, n), n);
     }
     return dx;
   }
@@ -145,7 +144,7 @@ export class VisionKernels {
     const n = g.batch * g.channels * g.outH * g.outW;
     const out = this.host.out(n, 'float32');
     if (n > 0) {
-      this.rt.dispatch(poolGatherKernel(), [buf(x), buf(indices), out.buf], [n, g.inH * g.inW, g.outH * g.outW], Math.ceil(n / EW_BLOCK));
+      this.rt.dispatch(poolGatherKernel(), [buf(x), buf(indices), out.buf], { n, inPlane: g.inH * g.inW, outPlane: g.outH * g.outW }, n);
     }
     return out;
   }
@@ -154,8 +153,8 @@ export class VisionKernels {
     const n = x.length;
     const out = this.host.out(n, 'float32');
     if (n > 0) {
-      this.rt.dispatch(dropoutKernel(), [buf(x), out.buf], [n, seed[0], seed[1], dropoutThreshold(p), 1 / (1 - p)],
-        Math.ceil(n / EW_BLOCK), [4]);
+      this.rt.dispatch(dropoutKernel(), [buf(x), out.buf],
+        { n, seed0: seed[0], seed1: seed[1], threshold: dropoutThreshold(p), scale: 1 / (1 - p) }, n);
     }
     return out;
   }
@@ -172,20 +171,21 @@ export class VisionKernels {
 
   crossEntropy(logits: Storage, labels: Storage, batch: number, classes: number): Storage {
     const out = this.host.out(1, 'float32');
-    this.rt.dispatch(crossEntropyKernel(), [buf(logits), buf(labels), out.buf, this.statusBuffer(classes)], [batch, classes], 1);
+    this.rt.dispatch(crossEntropyKernel(), [buf(logits), buf(labels), out.buf, this.statusBuffer(classes)], { B: batch, C: classes }, batch);
     return out;
   }
 
   crossEntropyBackward(logits: Storage, labels: Storage, gradOut: Storage, batch: number, classes: number): Storage {
     const out = this.host.out(batch * classes, 'float32');
     this.rt.dispatch(crossEntropyBackwardKernel(), [buf(logits), buf(labels), buf(gradOut), out.buf, this.statusBuffer(classes)],
-      [batch, classes], Math.ceil(batch / 64));
+      { B: batch, C: classes }, batch);
     return out;
   }
 
   countCorrect(logits: Storage, labels: Storage, batch: number, classes: number): Storage {
     const out = this.host.out(1, 'int32');
-    this.rt.dispatch(countCorrectKernel(), [buf(logits), buf(labels), out.buf], [batch, classes], 1);
+    this.rt.dispatch(countCorrectKernel(), [buf(logits), buf(labels), out.buf, this.statusBuffer(classes)],
+      { B: batch, C: classes }, batch);
     return out;
   }
 
@@ -196,12 +196,13 @@ export class VisionKernels {
   async checkStatus(): Promise<void> {
     if (!this.statusPending || !this.status) return;
     this.statusPending = false;
-    const words = new Int32Array(await this.rt.read(this.status.buf, 12));
+    const words = new Int32Array(await this.rt.read(this.status.buf, 16));
     if (words[0] !== 0) {
       this.rt.write(this.status.buf, new Int32Array(4));
-      throw new GpugradError(`crossEntropy: label ${words[1]} of row ${words[2]} is out of range for ` +
+      const [op, consequence] = LABEL_OPS[words[3]] ?? LABEL_OPS[0];
+      throw new GpugradError(`${op}: label ${words[1]} of row ${words[2]} is out of range for ` +
         `${this.statusClasses} classes (labels must be class indices in [0, ${this.statusClasses})); ` +
-        'found on the GPU, so the loss and its gradient are NaN');
+        `found on the GPU, so ${consequence}`);
     }
   }
 }

@@ -16,12 +16,11 @@
  *
  * Variants `c{TC}p{TP}`: one channel per invocation for 1- and 3-channel inputs (the first layers), 4 or 8 for wider.
  *
- * Parameters: 0..17 as conv2d.ts, 18 channel tiles per group (⌈(C/groups)/TC⌉), 19 pixel tiles (N·H·⌈W/TP⌉),
- * 20 tiles per row (⌈W/TP⌉).
+ * Uniforms: conv2d.ts's geometry, then tilesC the channel tiles per group (⌈(C/groups)/TC⌉), tilesP the pixel tiles
+ * (N·H·⌈W/TP⌉), perRow the tiles per row (⌈W/TP⌉).
  */
-import { type KernelSpec, bindings, main1d, memoKernel, paramsWgsl } from './common.js';
-
-export const WG = 64;
+import { type ConvUniform, convUniforms } from './conv2d.js';
+import { type KernelProgram, kernelProgram, lane, memoKernel, range } from './program.js';
 export const conv2dBackwardInputVariants = ['c1p8', 'c4p4', 'c4p8', 'c8p4', 'c8p8'] as const;
 export type Conv2dBackwardInputVariant = (typeof conv2dBackwardInputVariants)[number];
 export function backwardInputTile(v: Conv2dBackwardInputVariant): { TC: number; TP: number } {
@@ -29,15 +28,13 @@ export function backwardInputTile(v: Conv2dBackwardInputVariant): { TC: number; 
   return { TC: Number(m[1]), TP: Number(m[2]) };
 }
 
-const range = (n: number) => [...Array(n).keys()];
-const lane = ['x', 'y', 'z', 'w'];
 
-function source(variant: Conv2dBackwardInputVariant): KernelSpec {
+function source(variant: Conv2dBackwardInputVariant): KernelProgram<ConvUniform | 'tilesC' | 'tilesP' | 'perRow'> {
   const { TC, TP } = backwardInputTile(variant);
   const chans = range(TC), pix = range(TP), quads = range(TP / 4);
   // per pixel j: iw + padW = q·strideW + r (pixels past the row's end get r = strideW: never a match)
   const pixSetup = pix.map((j) => `
-  let tw${j} = iw0 + ${j}u + P(12u);
+  let tw${j} = iw0 + ${j}u + u.padW;
   let qw${j} = i32(tw${j} / sW); let rw${j} = select(sW, tw${j} % sW, iw0 + ${j}u < W);`).join('');
   const colTest = pix.map((j) => `
       let ow${j} = qw${j} - aw; let ok${j} = rw${j} == rwa && u32(ow${j}) < OW;`).join('');
@@ -53,27 +50,24 @@ function source(variant: Conv2dBackwardInputVariant): KernelSpec {
     let xo = xbase + (c0 + ${i}u) * hw;
 ${pix.map((j) => `    if (iw0 + ${j}u < W) { dx[xo + ${j}u] = acc${i}_${j >> 2}.${lane[j & 3]}; }`).join('\n')}
   }`).join('');
-  return {
+  return kernelProgram({
     key: `conv2d-backward-input:${variant}`,
-    inputs: 2,
-    outputs: 1,
-    source: `${paramsWgsl}
-${bindings([{ name: 'gy', type: 'f32' }, { name: 'w', type: 'f32' }], [{ name: 'dx', type: 'f32' }])}
-${main1d(WG)}
-  let tilesP = P(19u); let tilesC = P(18u);
-  if (idx >= P(15u) * tilesC * tilesP) { return; }
+    inputs: [{ name: 'gy', type: 'f32' }, { name: 'w', type: 'f32' }], outputs: [{ name: 'dx', type: 'f32' }],
+    uniforms: { ...convUniforms, tilesC: 'u32', tilesP: 'u32', perRow: 'u32' },
+    entry: { linear: `  let tilesP = u.tilesP; let tilesC = u.tilesC;
+  if (idx >= u.groups * tilesC * tilesP) { return; }
   let pt = idx % tilesP;
   let ct = (idx / tilesP) % tilesC;
   let grp = idx / (tilesP * tilesC);
-  let C = P(1u); let H = P(2u); let W = P(3u); let O = P(4u); let kH = P(5u); let kW = P(6u);
-  let OH = P(7u); let OW = P(8u); let ohw = OH * OW; let hw = H * W;
-  let sH = P(9u); let sW = P(10u);
-  let Cg = P(16u); let Og = P(17u); let KK = kH * kW;
-  let tw = P(20u);
+  let C = u.C; let H = u.H; let W = u.W; let O = u.O; let kH = u.kH; let kW = u.kW;
+  let OH = u.OH; let OW = u.OW; let ohw = OH * OW; let hw = H * W;
+  let sH = u.strideH; let sW = u.strideW;
+  let Cg = u.Cg; let Og = u.Og; let KK = kH * kW;
+  let tw = u.perRow;
   let iw0 = (pt % tw) * ${TP}u;
   let nh = pt / tw;
   let ih = nh % H; let n = nh / H;
-  let th = ih + P(11u);
+  let th = ih + u.padH;
   let qh = i32(th / sH); let rh = th % sH;
   let gplane = i32((n * O + grp * Og) * ohw);
   let xbase = n * C * hw + ih * W + iw0;
@@ -83,12 +77,12 @@ ${chans.map((i) => `  let wr${i} = grp * Og * wstep + min(ct * ${TC}u + ${i}u, C
 ${pixSetup}
 ${chans.flatMap((i) => quads.map((q) => `  var acc${i}_${q} = vec4<f32>(0.0);`)).join('\n')}
   for (var kh = 0u; kh < kH; kh++) {
-    let khd = kh * P(13u);
+    let khd = kh * u.dilationH;
     let oh = qh - i32(khd / sH);
     if (khd % sH != rh || u32(oh) >= OH) { continue; }
     let grow = gplane + oh * i32(OW);
     for (var kw = 0u; kw < kW; kw++) {
-      let kwd = kw * P(14u);
+      let kwd = kw * u.dilationW;
       let aw = i32(kwd / sW); let rwa = kwd % sW;${colTest}
       if (!(${anyOk})) { continue; }${gIndex}
       var wk = kh * kW + kw;
@@ -97,9 +91,8 @@ ${chans.flatMap((i) => quads.map((q) => `  var acc${i}_${q} = vec4<f32>(0.0);`))
         wk += wstep;
       }
     }
-  }${store}
-}`,
-  };
+  }${store}` },
+  });
 }
 
 export const conv2dBackwardInputKernel = memoKernel(source);

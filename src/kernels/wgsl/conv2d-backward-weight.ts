@@ -7,19 +7,20 @@
  * An invocation owns 4 output channels × 4 weight columns (named vec4 accumulators, one per column, over the 4
  * channels) and walks its chunk of pixels with incremental (n, oh, ow) counters — no division in the loop.
  *
- * Parameters: 0..17 as conv2d.ts, 18 channel tiles per group (⌈(O/groups)/4⌉), 19 column tiles (⌈(C/groups)·kH·kW/4⌉),
- * 20 pixels (N·outH·outW), 21 pixels per chunk, 22 chunks S, 23 weights (O·(C/groups)·kH·kW, a partial's stride).
+ * Uniforms: conv2d.ts's geometry, then tilesO the channel tiles per group (⌈(O/groups)/4⌉), tilesC the column tiles
+ * (⌈(C/groups)·kH·kW/4⌉), pixels (N·OH·OW), chunk the pixels per chunk, splits the chunks S, weights
+ * (O·(C/groups)·kH·kW, a partial's stride).
  */
-import { type KernelSpec, bindings, main1d, memoKernel, paramsWgsl } from './common.js';
+import { type ConvUniform, convUniforms } from './conv2d.js';
+import { type KernelProgram, kernelProgram, memoKernel, range } from './program.js';
 
-export const WG = 64;
-const range = (n: number) => [...Array(n).keys()];
+type Uniform = ConvUniform | 'tilesO' | 'tilesC' | 'pixels' | 'chunk' | 'splits' | 'weights';
 
-function source(padded: boolean): KernelSpec {
+function source(padded: boolean): KernelProgram<Uniform> {
   const cols = range(4).map((j) => `
   let col${j} = min(ct * 4u + ${j}u, CKK - 1u);
-  let khd${j} = i32(((col${j} % KK) / kW) * P(13u));
-  let kwd${j} = i32((col${j} % kW) * P(14u));
+  let khd${j} = i32(((col${j} % KK) / kW) * u.dilationH);
+  let kwd${j} = i32((col${j} % kW) * u.dilationW);
   let coff${j} = i32((cg0 + col${j} / KK) * hw) + khd${j} * i32(W) + kwd${j};`).join('');
   const loadX = range(4).map((j) => padded
     ? `
@@ -29,35 +30,32 @@ function source(padded: boolean): KernelSpec {
     let x${j} = x[u32(xbase + coff${j})];`).join('');
   const store = range(4).map((i) => `
   if (ot * 4u + ${i}u < Og) {
-    let base = s * P(23u) + (o0 + ${i}u) * CKK + ct * 4u;
+    let base = s * u.weights + (o0 + ${i}u) * CKK + ct * 4u;
     partial[base] = acc0[${i}];
     if (ct * 4u + 1u < CKK) { partial[base + 1u] = acc1[${i}]; }
     if (ct * 4u + 2u < CKK) { partial[base + 2u] = acc2[${i}]; }
     if (ct * 4u + 3u < CKK) { partial[base + 3u] = acc3[${i}]; }
   }`).join('');
-  return {
+  return kernelProgram({
     key: `conv2d-backward-weight:${padded ? 'pad' : 'nopad'}`,
-    inputs: 2,
-    outputs: 1,
-    source: `${paramsWgsl}
-${bindings([{ name: 'x', type: 'f32' }, { name: 'gy', type: 'f32' }], [{ name: 'partial', type: 'f32' }])}
-${main1d(WG)}
-  let tilesC = P(19u); let tilesO = P(18u); let groups = P(15u);
-  if (idx >= P(22u) * groups * tilesO * tilesC) { return; }
+    inputs: [{ name: 'x', type: 'f32' }, { name: 'gy', type: 'f32' }], outputs: [{ name: 'partial', type: 'f32' }],
+    uniforms: { ...convUniforms, tilesO: 'u32', tilesC: 'u32', pixels: 'u32', chunk: 'u32', splits: 'u32', weights: 'u32' },
+    entry: { linear: `  let tilesC = u.tilesC; let tilesO = u.tilesO; let groups = u.groups;
+  if (idx >= u.splits * groups * tilesO * tilesC) { return; }
   let ct = idx % tilesC;
   let ot = (idx / tilesC) % tilesO;
   let grp = (idx / (tilesC * tilesO)) % groups;
   let s = idx / (tilesC * tilesO * groups);
-  let C = P(1u); let H = P(2u); let W = P(3u); let O = P(4u); let kH = P(5u); let kW = P(6u);
-  let OH = P(7u); let OW = P(8u); let ohw = OH * OW; let hw = H * W;
-  let sH = P(9u); let sW = P(10u); let pH = i32(P(11u)); let pW = i32(P(12u));
-  let Cg = P(16u); let Og = P(17u); let KK = kH * kW; let CKK = Cg * KK;
+  let C = u.C; let H = u.H; let W = u.W; let O = u.O; let kH = u.kH; let kW = u.kW;
+  let OH = u.OH; let OW = u.OW; let ohw = OH * OW; let hw = H * W;
+  let sH = u.strideH; let sW = u.strideW; let pH = i32(u.padH); let pW = i32(u.padW);
+  let Cg = u.Cg; let Og = u.Og; let KK = kH * kW; let CKK = Cg * KK;
   let cg0 = grp * Cg;
   let o0 = grp * Og + ot * 4u;
 ${range(4).map((i) => `  let go${i} = min(o0 + ${i}u, grp * Og + Og - 1u) * ohw;`).join('\n')}
 ${cols}
-  let k0 = s * P(21u);
-  let k1 = min(k0 + P(21u), P(20u));
+  let k0 = s * u.chunk;
+  let k1 = min(k0 + u.chunk, u.pixels);
   var n = k0 / ohw; let r = k0 % ohw;
   var oh = r / OW; var ow = r % OW;
 ${range(4).map((j) => `  var acc${j} = vec4<f32>(0.0);`).join('\n')}
@@ -69,9 +67,8 @@ ${range(4).map((j) => `  var acc${j} = vec4<f32>(0.0);`).join('\n')}
 ${range(4).map((j) => `    acc${j} = fma(gv, vec4<f32>(x${j}), acc${j});`).join('\n')}
     ow++;
     if (ow == OW) { ow = 0u; oh++; if (oh == OH) { oh = 0u; n++; } }
-  }${store}
-}`,
-  };
+  }${store}` },
+  });
 }
 
 export const conv2dBackwardWeightKernel = memoKernel(source);

@@ -1,17 +1,13 @@
-/** Fills a buffer with one value (word 29 of the parameter block, as the element's bits). */
-import { EXTRA_PARAM, type KernelSpec, type WgslType, bindings, mainElementwise, paramsWgsl, memoKernel } from './common.js';
+/** Fills a buffer with one value (the uniform `bits`: the element's bit pattern, so one kernel serves every value). */
+import { type KernelProgram, type WgslType, kernelProgram, memoKernel } from './program.js';
 
-export const WG = 64;
-
-function fillKernelSource(t: WgslType): KernelSpec {
-  return {
+function fillKernelSource(t: WgslType): KernelProgram<'n' | 'bits'> {
+  return kernelProgram({
     key: `fill:${t}`,
-    inputs: 0,
-    outputs: 1,
-    source: `${paramsWgsl}
-${bindings([], [{ name: 'out', type: t }])}
-${mainElementwise(WG, `    out[idx] = bitcast<${t}>(P(${EXTRA_PARAM}u));`)}`,
-  };
+    inputs: [], outputs: [{ name: 'out', type: t }],
+    uniforms: { n: 'u32', bits: 'u32' },
+    entry: { elementwise: `    out[idx] = bitcast<${t}>(u.bits);` },
+  });
 }
 
 export const fillKernel = memoKernel(fillKernelSource);

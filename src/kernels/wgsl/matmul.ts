@@ -4,8 +4,8 @@
  *
  * 'reg' — register tiling straight from storage, no workgroup memory, no barriers: the fastest shape on SwiftShader.
  *   An invocation computes a 4×4 or 8×8 block of C in named vec4 accumulators (`c{row}_{column quad}`); 8×8 runs
- *   about twice as fast on SwiftShader (measured at 512²: each load feeds twice the fmas, and 16 accumulators still
- *   beat the extra loads). Each operand is read in the widest way its layout allows (its `mode`):
+ *   faster on SwiftShader (each load feeds twice the fmas, and 16 accumulators still beat the extra loads; the
+ *   numbers: bench/RESULTS.md, "Measurements behind design choices"). Each operand is read in the widest way its layout allows (its `mode`):
  *     A: 'k4' rows contiguous along k (vec4 of 4 k's per row; k unrolled by 4) · 'm4' columns contiguous along m
  *        (vec4 of 4 rows per k) · 's' scalar reads through the strides;
  *     B: 'n4' rows contiguous along n (vec4 of 4 columns per k) · 'k4' columns contiguous along k · 's' scalar.
@@ -17,19 +17,21 @@
  * Split-K (both families): invocation group s sums k in [s·chunk, min((s+1)·chunk, K)) and writes its partial C at
  * s·batch·M·N; the backend adds the partials (the epilogue is then applied after the sum, by the backend).
  *
- * Parameters: 0 batch, 1 M, 2 K, 3 N, 4..7 A offset, batch stride, m-stride, k-stride, 8..11 B offset, batch stride,
- * k-stride, n-stride, 12 tiles along N, 13 tiles along M, 14 k per split (chunk), 15 splits, 16 elements between
- * the biases of consecutive batch entries (0: one bias for all).
+ * Uniforms (`matmulUniforms`): batch, M, K, N; A's offset and batch, m and k strides; B's offset and batch, k and n
+ * strides; the tiles along N and M; chunk the k per split, splits; biasBatch the elements between the biases of
+ * consecutive batch entries (0: one bias for all).
  */
-import { type KernelSpec, bindings, main1d, memoKernel, paramsWgsl } from './common.js';
+import { type KernelProgram, kernelProgram, lane, memoKernel, range } from './program.js';
 
-export const WG = 64;
+const uniforms = {
+  batch: 'u32', M: 'u32', K: 'u32', N: 'u32', aOffset: 'u32', aBatch: 'u32', aM: 'u32', aK: 'u32',
+  bOffset: 'u32', bBatch: 'u32', bK: 'u32', bN: 'u32', tilesN: 'u32', tilesM: 'u32', chunk: 'u32', splits: 'u32', biasBatch: 'u32',
+} as const;
+export type MatmulUniform = keyof typeof uniforms;
 export type ModeA = 'k4' | 'm4' | 's';
 export type ModeB = 'n4' | 'k4' | 's';
 
-const R = [0, 1, 2, 3];
-const lane = ['x', 'y', 'z', 'w'];
-const range = (n: number) => [...Array(n).keys()];
+const R = range(4);
 
 /** Register-tile sizes: `rows` of C × 4·`quads` columns per invocation. */
 export type RegTile = '4x4' | '8x8' | '4x8' | '8x4' | '4x12' | '8x12' | '4x16';
@@ -65,7 +67,7 @@ function epilogue(bias: boolean, relu: boolean, v: string, j: string): string {
   return e;
 }
 
-function regSource(tile: RegTile, ma: ModeA, mb: ModeB, bias: boolean, relu: boolean): KernelSpec {
+function regSource(tile: RegTile, ma: ModeA, mb: ModeB, bias: boolean, relu: boolean): KernelProgram<MatmulUniform> {
   const { RM, CQ } = regTileSize(tile);
   const CN = 4 * CQ;
   const rows = range(RM), quads = range(CQ);
@@ -82,29 +84,25 @@ function regSource(tile: RegTile, ma: ModeA, mb: ModeB, bias: boolean, relu: boo
     let o = cbase + (i0 + ${i}u) * N + j0;
 ${range(CN).map((j) => `    ${j ? `if (j0 + ${j}u < N) { ` : ''}out[o${j ? ` + ${j}u` : ''}] = ${epilogue(bias, relu, `c${i}_${j >> 2}.${lane[j & 3]}`, `j0 + ${j}u`)};${j ? ' }' : ''}`).join('\n')}
   }`).join('');
-  return {
+  return kernelProgram({
     key: `matmul:reg${tile}:${ma}:${mb}:${bias ? 'bias' : ''}:${relu ? 'relu' : ''}`,
-    inputs: inputs.length,
-    outputs: 1,
-    source: `${paramsWgsl}
-${bindings(inputs, [{ name: 'out', type: 'f32' }])}
-${main1d(WG)}
-  let M = P(1u); let K = P(2u); let N = P(3u);
-  let tn = P(12u); let tm = P(13u);
+    inputs, outputs: [{ name: 'out', type: 'f32' }], uniforms,
+    entry: { linear: `  let M = u.M; let K = u.K; let N = u.N;
+  let tn = u.tilesN; let tm = u.tilesM;
   let tiles = tn * tm;
-  let perSplit = P(0u) * tiles;
-  if (idx >= perSplit * P(15u)) { return; }
+  let perSplit = u.batch * tiles;
+  if (idx >= perSplit * u.splits) { return; }
   let split = idx / perSplit;
   let rest = idx % perSplit;
   let bt = rest / tiles;
   let t = rest % tiles;
   let i0 = (t / tn) * ${RM}u;
   let j0 = (t % tn) * ${CN}u;
-  let k0 = split * P(14u);
-  let k1 = min(k0 + P(14u), K);
-  let sam = P(6u); let sak = P(7u); let sbk = P(10u); let sbn = P(11u);
-  let abase = P(4u) + bt * P(5u);
-  let bbase = P(8u) + bt * P(9u);
+  let k0 = split * u.chunk;
+  let k1 = min(k0 + u.chunk, K);
+  let sam = u.aM; let sak = u.aK; let sbk = u.bK; let sbn = u.bN;
+  let abase = u.aOffset + bt * u.aBatch;
+  let bbase = u.bOffset + bt * u.bBatch;
 ${ma === 'm4'
     ? range(RM / 4).map((r) => `  let acol${r} = abase + min(i0 + ${4 * r}u, M - 4u);`).join('\n')
     : rows.map((i) => `  let arow${i} = abase + min(i0 + ${i}u, M - 1u) * sam;`).join('\n')}
@@ -115,13 +113,12 @@ ${rows.flatMap((i) => quads.map((c) => `  var c${i}_${c} = vec4<f32>(0.0);`)).jo
   for (var k = k0; k < k1; k += ${kStep}u) {
 ${body}
   }
-  let cbase = (split * P(0u) + bt) * M * N;${bias ? '\n  let bbias = bt * P(16u);' : ''}${store}
-}`,
-  };
+  let cbase = (split * u.batch + bt) * M * N;${bias ? '\n  let bbias = bt * u.biasBatch;' : ''}${store}` },
+  });
 }
 
 /** 'wg': a 64×64 block of C per workgroup of 16×16 invocations, each 4×4, through 16-deep workgroup-memory slices. */
-function wgSource(bias: boolean, relu: boolean): KernelSpec {
+function wgSource(bias: boolean, relu: boolean): KernelProgram<MatmulUniform> {
   const inputs = [{ name: 'a', type: 'f32' }, { name: 'b', type: 'f32' }];
   if (bias) inputs.push({ name: 'bias', type: 'f32' });
   const store = R.map((i) => `
@@ -129,25 +126,25 @@ function wgSource(bias: boolean, relu: boolean): KernelSpec {
     let o = cbase + (i0 + ${i}u) * N + j0;
 ${R.map((j) => `    if (j0 + ${j}u < N) { out[o + ${j}u] = ${epilogue(bias, relu, `c${i}.${lane[j]}`, `j0 + ${j}u`)}; }`).join('\n')}
   }`).join('');
-  return {
+  return kernelProgram({
     key: `matmul:wg:${bias ? 'bias' : ''}:${relu ? 'relu' : ''}`,
-    inputs: inputs.length,
-    outputs: 1,
-    source: `${paramsWgsl}
-${bindings(inputs, [{ name: 'out', type: 'f32' }])}
-var<workgroup> As: array<vec4<f32>, 256>; // [16 k][16 row quads]: As[k*16 + r] = A[4r..4r+3, k]
+    inputs, outputs: [{ name: 'out', type: 'f32' }], uniforms,
+    workgroupSize: 256,
+    entry: {
+      dispatch: 'workgroup',
+      custom: (wg) => `var<workgroup> As: array<vec4<f32>, 256>; // [16 k][16 row quads]: As[k*16 + r] = A[4r..4r+3, k]
 var<workgroup> Bs: array<vec4<f32>, 256>; // [16 k][16 col quads]
-@compute @workgroup_size(256)
+@compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) l: u32) {
-  let M = P(1u); let K = P(2u); let N = P(3u);
-  let tn = P(12u); let tm = P(13u);
+  let M = u.M; let K = u.K; let N = u.N;
+  let tn = u.tilesN; let tm = u.tilesM;
   let tiles = tn * tm;
-  let perSplit = P(0u) * tiles;
+  let perSplit = u.batch * tiles;
   let g = wid.y * nwg.x + wid.x;
   // a workgroup past the end still joins every barrier; it just stores nothing
-  let live = g < perSplit * P(15u);
-  let gg = min(g, perSplit * P(15u) - 1u);
+  let live = g < perSplit * u.splits;
+  let gg = min(g, perSplit * u.splits - 1u);
   let split = gg / perSplit;
   let rest = gg % perSplit;
   let bt = rest / tiles;
@@ -155,11 +152,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let tr = l / 16u; let tc = l % 16u;
   let row0 = (t / tn) * 64u; let col0 = (t % tn) * 64u;
   let i0 = row0 + tr * 4u; let j0 = col0 + tc * 4u;
-  let k0 = split * P(14u);
-  let k1 = min(k0 + P(14u), K);
-  let sam = P(6u); let sak = P(7u); let sbk = P(10u); let sbn = P(11u);
-  let abase = P(4u) + bt * P(5u);
-  let bbase = P(8u) + bt * P(9u);
+  let k0 = split * u.chunk;
+  let k1 = min(k0 + u.chunk, K);
+  let sam = u.aM; let sak = u.aK; let sbk = u.bK; let sbn = u.bN;
+  let abase = u.aOffset + bt * u.aBatch;
+  let bbase = u.bOffset + bt * u.bBatch;
   // staging: invocation l loads row quad (l % 16) of k-slot (l / 16) for A, and column quad (l % 16) for B
   let lk = l / 16u; let lq = l % 16u;
 ${R.map((i) => `  var c${i} = vec4<f32>(0.0);`).join('\n')}
@@ -185,9 +182,10 @@ ${R.map((i) => `      c${i} = fma(vec4<f32>(av4.${lane[i]}), bv4, c${i});`).join
     workgroupBarrier();
   }
   if (!live) { return; }
-  let cbase = (split * P(0u) + bt) * M * N;${bias ? '\n  let bbias = bt * P(16u);' : ''}${store}
+  let cbase = (split * u.batch + bt) * M * N;${bias ? '\n  let bbias = bt * u.biasBatch;' : ''}${store}
 }`,
-  };
+    },
+  });
 }
 
 export const matmulRegKernel = memoKernel(regSource);

@@ -3,21 +3,18 @@
  * experiments): one invocation per output writes its whole window of dx, the gradient where the index points and 0
  * elsewhere. No atomics and no search, and a quarter of the invocations of the gather form for 2×2 pools. The last
  * row/column of windows also zeroes the strip that floor mode leaves uncovered.
- * Parameters: 0 outputs (N·C·outH·outW), 1 H, 2 W, 3 outH, 4 outW, 5 kH, 6 kW.
+ * Uniforms: maxpool2d.ts's `poolUniforms`, with n = the outputs (N·C·outH·outW); stride and padding are not read.
  */
-import { type KernelSpec, bindings, mainElementwise, memoKernel, paramsWgsl } from './common.js';
+import { type PoolUniform, poolUniforms } from './maxpool2d.js';
+import { type KernelProgram, kernelProgram, memoKernel } from './program.js';
 
-export const WG = 64;
-
-function source(): KernelSpec {
-  return {
+function source(): KernelProgram<PoolUniform> {
+  return kernelProgram({
     key: 'maxpool2d-backward-window',
-    inputs: 2,
-    outputs: 1,
-    source: `${paramsWgsl}
-${bindings([{ name: 'gy', type: 'f32' }, { name: 'indices', type: 'i32' }], [{ name: 'dx', type: 'f32' }])}
-${mainElementwise(WG, `
-    let H = P(1u); let W = P(2u); let OH = P(3u); let OW = P(4u); let kH = P(5u); let kW = P(6u);
+    inputs: [{ name: 'gy', type: 'f32' }, { name: 'indices', type: 'i32' }], outputs: [{ name: 'dx', type: 'f32' }],
+    uniforms: poolUniforms,
+    entry: { elementwise: `
+    let H = u.H; let W = u.W; let OH = u.OH; let OW = u.OW; let kH = u.kH; let kW = u.kW;
     let ow = idx % OW; let oh = (idx / OW) % OH; let plane = idx / (OW * OH);
     let g = gy[idx];
     let at = u32(indices[idx]);
@@ -29,8 +26,8 @@ ${mainElementwise(WG, `
         let i = r * W + c;
         dx[xb + i] = select(0.0, g, i == at);
       }
-    }`)}`,
-  };
+    }` },
+  });
 }
 
 export const maxPool2dBackwardWindowKernel = memoKernel(source);

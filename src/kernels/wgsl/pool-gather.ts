@@ -1,22 +1,18 @@
 /**
  * Reads x [N,C,H,W] at a pool's indices: out[plane, o] = x[plane, indices[plane, o]]. The adjoint of max pooling's
  * backward (so second derivatives through a max pool cost one gather).
- * Parameters: 0 outputs (N·C·outH·outW), 1 H·W, 2 outH·outW.
+ * Uniforms: n the outputs (N·C·outH·outW), the plane sizes H·W and outH·outW.
  */
-import { type KernelSpec, bindings, mainElementwise, memoKernel, paramsWgsl } from './common.js';
+import { type KernelProgram, kernelProgram, memoKernel } from './program.js';
 
-export const WG = 64;
-
-function source(): KernelSpec {
-  return {
+function source(): KernelProgram<'n' | 'inPlane' | 'outPlane'> {
+  return kernelProgram({
     key: 'pool-gather',
-    inputs: 2,
-    outputs: 1,
-    source: `${paramsWgsl}
-${bindings([{ name: 'x', type: 'f32' }, { name: 'indices', type: 'i32' }], [{ name: 'out', type: 'f32' }])}
-${mainElementwise(WG, `
-    out[idx] = x[(idx / P(2u)) * P(1u) + u32(indices[idx])];`)}`,
-  };
+    inputs: [{ name: 'x', type: 'f32' }, { name: 'indices', type: 'i32' }], outputs: [{ name: 'out', type: 'f32' }],
+    uniforms: { n: 'u32', inPlane: 'u32', outPlane: 'u32' },
+    entry: { elementwise: `
+    out[idx] = x[(idx / u.outPlane) * u.inPlane + u32(indices[idx])];` },
+  });
 }
 
 export const poolGatherKernel = memoKernel(source);

@@ -5,12 +5,10 @@
  * - 'group': one 64-wide workgroup per output, a strided partial per invocation, then a tree in workgroup memory —
  *   few outputs with long R (a full sum, a bias gradient over a big batch).
  * NaN wins in max/min (as PyTorch); argmax/argmin keep the first extreme.
- * Parameters: 0 = outputs (outer·inner), 1 = R, 2 = inner.
+ * Uniforms: outputs (outer·inner), R, inner.
  */
 import type { ReduceOp } from '../backend.js';
-import { type KernelSpec, type WgslType, bindings, main1d, paramsWgsl, memoKernel } from './common.js';
-
-export const WG = 64;
+import { type KernelProgram, type WgslType, kernelProgram, memoKernel } from './program.js';
 export type ReduceVariant = 'thread' | 'group';
 
 function ops(op: ReduceOp, t: WgslType) {
@@ -26,21 +24,21 @@ function ops(op: ReduceOp, t: WgslType) {
   }
 }
 
-function reduceKernelSource(op: ReduceOp, t: WgslType, variant: ReduceVariant): KernelSpec {
+const uniforms = { outputs: 'u32', R: 'u32', inner: 'u32' } as const;
+
+function reduceKernelSource(op: ReduceOp, t: WgslType, variant: ReduceVariant): KernelProgram<keyof typeof uniforms> {
   const o = ops(op, t);
   const outType = o.isArg ? 'i32' : t;
   const step = op === 'sum' ? 'acc += v;' : `if (${o.better}) { acc = v; arg = r; }`;
   const result = o.isArg ? 'i32(arg)' : 'acc';
-  const head = `${paramsWgsl}
-${bindings([{ name: 'x', type: t }], [{ name: 'out', type: outType }])}`;
+  const io = { inputs: [{ name: 'x', type: t }], outputs: [{ name: 'out', type: outType }], uniforms };
   if (variant === 'thread') {
-    return {
-      key: `reduce:${op}:${t}:thread`, inputs: 1, outputs: 1,
-      source: `${head}
-${main1d(WG)}
-  if (idx >= P(0u)) { return; }
-  let R = P(1u);
-  let inner = P(2u);
+    return kernelProgram({
+      key: `reduce:${op}:${t}:thread`, ...io,
+      entry: { linear: `
+  if (idx >= u.outputs) { return; }
+  let R = u.R;
+  let inner = u.inner;
   let base = (idx / inner) * R * inner + idx % inner;
   var acc: ${t} = ${o.init};
   var arg = 0u;
@@ -48,32 +46,32 @@ ${main1d(WG)}
     let v = x[base + r * inner];
     ${step}
   }
-  out[idx] = ${result};
-}`,
-    };
+  out[idx] = ${result};` },
+    });
   }
   // 'group': workgroup id (on the 2-D grid) = output index
   const combine = op === 'sum'
     ? 'sacc[l] = sacc[l] + sacc[l + s];'
     : `let v = sacc[l + s]; let acc = sacc[l]; let r = sarg[l + s];
         if (${o.better} || (v == acc && r < sarg[l])) { sacc[l] = v; sarg[l] = r; }`;
-  return {
-    key: `reduce:${op}:${t}:group`, inputs: 1, outputs: 1,
-    source: `${head}
-var<workgroup> sacc: array<${t}, ${WG}>;
-var<workgroup> sarg: array<u32, ${WG}>;
-@compute @workgroup_size(${WG})
+  return kernelProgram({
+    key: `reduce:${op}:${t}:group`, ...io,
+    entry: {
+      dispatch: 'workgroup',
+      custom: (wg) => `var<workgroup> sacc: array<${t}, ${wg}>;
+var<workgroup> sarg: array<u32, ${wg}>;
+@compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) l: u32,
         @builtin(num_workgroups) nwg: vec3<u32>) {
   let o = wid.y * nwg.x + wid.x;
-  let valid = o < P(0u);
-  let R = P(1u);
-  let inner = P(2u);
+  let valid = o < u.outputs;
+  let R = u.R;
+  let inner = u.inner;
   let base = (o / inner) * R * inner + o % inner;
   var acc: ${t} = ${o.init};
   var arg = 0u;
   if (valid) {
-    for (var r = l; r < R; r += ${WG}u) {
+    for (var r = l; r < R; r += ${wg}u) {
       let v = x[base + r * inner];
       ${step}
     }
@@ -81,7 +79,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   sacc[l] = acc;
   sarg[l] = arg;
   workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
+  for (var s = ${wg / 2}u; s > 0u; s >>= 1u) {
     if (l < s) {
       ${combine}
     }
@@ -93,7 +91,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     out[o] = ${result};
   }
 }`,
-  };
+    },
+  });
 }
 
 export const reduceKernel = memoKernel(reduceKernelSource);

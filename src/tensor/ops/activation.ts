@@ -2,7 +2,7 @@
  * softmax and logSoftmax, composed from differentiable primitives (so they have gradients of every order).
  * The row maximum is subtracted for stability and detached: softmax does not depend on the shift.
  */
-import { normAxis } from '../../kernels/shape.js';
+import { normAxis } from '../../core/shape.js';
 import type { Tensor } from '../tensor.js';
 import { releaseIntermediates } from './util.js';
 import { exp, log, sub, div } from './elementwise.js';

@@ -1,7 +1,7 @@
 /** Elementwise ops with NumPy broadcasting: unary math, binary arithmetic, comparisons, where. */
 import type { BinaryOp, UnaryOp } from '../../kernels/backend.js';
-import { check } from '../../kernels/errors.js';
-import { broadcastShapes } from '../../kernels/shape.js';
+import { check } from '../../core/errors.js';
+import { broadcastShapes } from '../../core/shape.js';
 import { record } from '../autograd-seam.js';
 import { Tensor } from '../tensor.js';
 import { type TensorLike, assertTensor, broadcastView, operands } from './util.js';
@@ -13,7 +13,7 @@ const NOT_DIFFERENTIABLE = new Set<string>(['sign', 'step', 'floor', 'eq', 'ne',
 function unary(op: UnaryOp, x: Tensor): Tensor {
   assertTensor(op, x);
   check(!(FLOAT_ONLY.has(op) && x.dtype === 'int32'), op, `needs a floating-point tensor, got int32 ${JSON.stringify(x.shape)}; use .cast('float32')`);
-  const out = Tensor.fromStorage(x.storage.backend.unary(op, x.view()), x.shape);
+  const out = Tensor.fromStorage(x.storage.backend.unary(op, x.kernelView()), x.shape);
   return NOT_DIFFERENTIABLE.has(op) ? out : record(op, [x], out);
 }
 

@@ -1,6 +1,6 @@
 /** matmul: 1-D, 2-D and batched (broadcast batch dimensions), as NumPy's matmul. */
-import { check, fmtShape } from '../../kernels/errors.js';
-import { broadcastShapes, collapseDims, sizeOf } from '../../kernels/shape.js';
+import { check, fmtShape } from '../../core/errors.js';
+import { broadcastShapes, collapseDims, sizeOf } from '../../core/shape.js';
 import { record } from '../autograd-seam.js';
 import { Tensor } from '../tensor.js';
 import { assertTensor, broadcastView, operands, releaseIntermediates } from './util.js';

@@ -1,7 +1,7 @@
 /** Reductions over any set of axes, with keepDim: sum, mean, max, min (differentiable), argmax, argmin. */
 import type { ReduceOp } from '../../kernels/backend.js';
-import { check, fmtShape } from '../../kernels/errors.js';
-import { normAxes, normAxis, sizeOf } from '../../kernels/shape.js';
+import { check, fmtShape } from '../../core/errors.js';
+import { normAxes, normAxis, sizeOf } from '../../core/shape.js';
 import { record } from '../autograd-seam.js';
 import { Tensor } from '../tensor.js';
 import { assertTensor, releaseIntermediates } from './util.js';
@@ -37,7 +37,7 @@ function reduceRaw(op: ReduceOp, x: Tensor, axes: number[], keepDim: boolean): T
   return out;
 }
 
-function copyOf(x: Tensor): Tensor { return Tensor.fromStorage(x.storage.backend.copy(x.view()), x.shape); }
+function copyOf(x: Tensor): Tensor { return Tensor.fromStorage(x.storage.backend.copy(x.kernelView()), x.shape); }
 function permuteRaw(x: Tensor, dims: number[]): Tensor {
   return x.viewAs(dims.map((i) => x.shape[i]), dims.map((i) => x.strides[i]), x.offset);
 }

@@ -1,8 +1,8 @@
-/** Helpers shared by the op files: scalar operands, dtype promotion, device checks, broadcast views. */
+/** Helpers shared by the op files: argument checks, scalar operands, dtype promotion, device checks, broadcast views. */
 import type { DType, View } from '../../kernels/backend.js';
 // cast is the recorded one: a float32 operand promoted to float64 keeps its gradient
-import { check, fmtShape } from '../../kernels/errors.js';
-import { broadcastStrides } from '../../kernels/shape.js';
+import { check, fmtShape } from '../../core/errors.js';
+import { broadcastStrides } from '../../core/shape.js';
 import { constant } from '../creation.js';
 import { Tensor } from '../tensor.js';
 import { cast } from './views.js';
@@ -12,6 +12,44 @@ export type TensorLike = Tensor | number;
 export function assertTensor(op: string, x: unknown, what = 'input'): asserts x is Tensor {
   check(x instanceof Tensor, op, () => `${what} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
 }
+
+export function assertFloat(op: string, t: Tensor, what: string): void {
+  assertTensor(op, t, what);
+  check(t.dtype !== 'int32', op, () => `${what} must be floating point, got int32 ${fmtShape(t.shape)}; use .cast('float32')`);
+}
+
+/** A kernel op's operands must share a device, and a float dtype (int32 operands are indices or labels). */
+export function sameDevice(op: string, ...ts: Tensor[]): void {
+  for (const t of ts.slice(1)) {
+    check(t.device === ts[0].device, op,
+      () => `tensors are on different devices (${ts[0].device} ${fmtShape(ts[0].shape)} and ${t.device} ${fmtShape(t.shape)}); move one with .to()`);
+    check(t.dtype === ts[0].dtype || t.dtype === 'int32' || ts[0].dtype === 'int32', op,
+      () => `dtypes differ (${ts[0].dtype} and ${t.dtype}); cast one`);
+  }
+}
+
+/**
+ * Runs `f` on copies of `ts` that are contiguous from their storage's first element (what the vision kernels read;
+ * a tensor already so is passed as it is), disposing the copies it made.
+ */
+export function withContiguous<R>(ts: Tensor[], f: (...c: Tensor[]) => R): R {
+  const c = ts.map((t) => (t.isContiguous && t.offset === 0 ? t : Tensor.fromStorage(t.storage.backend.copy(t.kernelView()), t.shape)));
+  try { return f(...c); } finally { c.forEach((x, i) => { if (x !== ts[i]) x.dispose(); }); }
+}
+
+export type Pair = number | readonly [number, number];
+
+/** A size, stride, padding or dilation given as one number or an (H, W) pair, checked: integers ≥ min. */
+export function pair(op: string, name: string, v: Pair, min: number): [number, number] {
+  const p: [number, number] = typeof v === 'number' ? [v, v] : Array.isArray(v) && v.length === 2 ? [v[0], v[1]] : [NaN, NaN];
+  check(p.length === 2 && p.every((x) => Number.isInteger(x) && x >= min), op,
+    () => `${name} must be an integer ≥ ${min} or a pair of them, got ${JSON.stringify(v)}`);
+  return p;
+}
+
+/** PyTorch's output size: floor((in + 2·pad − dilation·(k − 1) − 1) / stride) + 1. */
+export const outSize = (n: number, k: number, s: number, p: number, d: number) => Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
+
 
 /** Float dtypes win over int32; float64 wins over float32. */
 export function promote(a: DType, b: DType): DType {
@@ -45,8 +83,6 @@ export function operands(op: string, a: TensorLike, b: TensorLike): [Tensor, Ten
 export function broadcastView(t: Tensor, shape: readonly number[]): View {
   return { storage: t.storage, shape, strides: broadcastStrides(t.shape, t.strides, shape), offset: t.offset };
 }
-
-
 
 /**
  * Disposes intermediates of a composite op, except those the autograd graph holds (they require grad and are freed

@@ -2,9 +2,9 @@
  * Shape and layout ops. reshape (of contiguous data), permute/transpose, expand, slice, squeeze/unsqueeze are views
  * sharing storage; concat/stack/contiguous/clone copy. Every one is recorded for autograd.
  */
-import type { DType, DeviceName } from '../../kernels/backend.js';
-import { GpugradError, check, fmtShape } from '../../kernels/errors.js';
-import { checkShape, contiguousStrides, normAxis, sizeOf } from '../../kernels/shape.js';
+import { type DType, type DeviceName, checkDType } from '../../kernels/backend.js';
+import { GpugradError, check, fmtShape } from '../../core/errors.js';
+import { checkShape, contiguousStrides, normAxis, sizeOf } from '../../core/shape.js';
 import { record } from '../autograd-seam.js';
 import { getBackend } from '../device.js';
 import { Tensor } from '../tensor.js';
@@ -17,7 +17,7 @@ export function contiguous(x: Tensor): Tensor {
 
 /** A contiguous copy (recorded: its gradient is the identity). */
 export function clone(x: Tensor): Tensor {
-  return record('clone', [x], Tensor.fromStorage(x.storage.backend.copy(x.view()), x.shape));
+  return record('clone', [x], Tensor.fromStorage(x.storage.backend.copy(x.kernelView()), x.shape));
 }
 
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
@@ -32,6 +32,15 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const src = x.isContiguous ? x : clone(x);
   const out = src.viewAs(target, contiguousStrides(target), src.offset);
   return record('reshape', [x], out);
+}
+
+/** reshape that never copies, as PyTorch's view: the tensor must be contiguous. */
+export function view(x: Tensor, shape: readonly number[]): Tensor {
+  assertTensor('view', x);
+  check(x.isContiguous, 'view', () => `the tensor ${fmtShape(x.shape)} is not contiguous (strides ${fmtShape(x.strides)}: ` +
+    'a transposed, permuted or sliced view), so it cannot be viewed as another shape without a copy; use reshape(), ' +
+    'which copies when it must, or contiguous() first');
+  return reshape(x, shape);
 }
 
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
@@ -120,13 +129,13 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   const shape = [...first.shape];
   shape[a] = sizes.reduce((x, y) => x + y, 0);
   const backend = getBackend(first.device);
-  const parts = tensors.map((t) => (t.dtype === dtype ? t : Tensor.fromStorage(backend.copy(t.view(), dtype), t.shape)));
+  const parts = tensors.map((t) => (t.dtype === dtype ? t : Tensor.fromStorage(backend.copy(t.kernelView(), dtype), t.shape)));
   // Each part is written through a strided view of the output (its slab along `axis`).
   const out = Tensor.fromStorage(backend.alloc(sizeOf(shape), dtype), shape);
   const strides = contiguousStrides(shape);
   let offset = 0;
   for (const p of parts) {
-    if (p.size > 0) backend.copyInto(p.view(), { storage: out.storage, shape: p.shape, strides, offset: offset * strides[a] });
+    if (p.size > 0) backend.copyInto(p.kernelView(), { storage: out.storage, shape: p.shape, strides, offset: offset * strides[a] });
     offset += p.shape[a];
     if (!tensors.includes(p)) p.dispose();
   }
@@ -135,6 +144,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
 
 export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
   check(Array.isArray(tensors) && tensors.length > 0, 'stack', 'needs a non-empty list of tensors');
+  tensors.forEach((t, i) => assertTensor('stack', t, `element ${i}`));
   const a = normAxis('stack', axis, tensors[0].ndim + 1);
   for (const t of tensors) {
     check(t.ndim === tensors[0].ndim && t.shape.every((d: number, i: number) => d === tensors[0].shape[i]), 'stack',
@@ -146,14 +156,17 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
 /** dtype conversion (a copy); float-to-float conversions carry gradients. */
 export function cast(x: Tensor, dtype: DType): Tensor {
   assertTensor('cast', x);
+  checkDType('cast', dtype);
   if (x.dtype === dtype) return x;
   check(x.storage.backend.supportsDType(dtype), 'cast', `dtype ${dtype} is not available on ${x.device}`);
-  const out = Tensor.fromStorage(x.storage.backend.copy(x.view(), dtype), x.shape);
+  const out = Tensor.fromStorage(x.storage.backend.copy(x.kernelView(), dtype), x.shape);
   return dtype === 'int32' || x.dtype === 'int32' ? out : record('cast', [x], out);
 }
 
 /** Copies a tensor to another device (reads back through the host). */
 export async function to(x: Tensor, device: DeviceName): Promise<Tensor> {
+  assertTensor('to', x);
+  check(device === 'cpu' || device === 'webgpu', 'to', () => `needs a device name, 'webgpu' or 'cpu', got ${JSON.stringify(device)}`);
   if (x.device === device) return x;
   const target = getBackend(device);
   const data = await x.data();

@@ -1,5 +1,6 @@
 /**
- * Shape arithmetic shared by every floor: sizes, strides, broadcasting, axis normalisation.
+ * Shape arithmetic shared by every floor: sizes, strides, broadcasting, axis normalisation (and the shape checks of
+ * user input).
  * Kept in one place so that no two files compute a broadcast (or a stride) their own way.
  */
 import { check, fmtShape } from './errors.js';
@@ -61,6 +62,7 @@ export function normAxis(op: string, axis: number, ndim: number): number {
 /** Normalises a list of axes (undefined = all), sorted and without duplicates. */
 export function normAxes(op: string, axes: number | readonly number[] | undefined, ndim: number): number[] {
   if (axes === undefined) return [...Array(ndim).keys()];
+  check(typeof axes === 'number' || Array.isArray(axes), op, () => `axes must be a number or a list of numbers, got ${JSON.stringify(axes)}`);
   const list = (typeof axes === 'number' ? [axes] : axes).map((a) => normAxis(op, a, ndim));
   const set = [...new Set(list)].sort((x, y) => x - y);
   check(set.length === list.length, op, `axes ${JSON.stringify(axes)} repeat an axis`);
@@ -74,6 +76,14 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
 export function checkShape(op: string, shape: Shape): void {
   check(Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0), op,
     () => `shape ${JSON.stringify(shape)} must be a list of non-negative integers`);
+  checkElements(op, sizeOf(shape), shape);
+}
+
+/** Kernels index elements with 32-bit integers, and the host arrays behind a tensor top out near there too. */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
+export function checkElements(op: string, n: number, shape?: Shape): void {
+  check(n <= MAX_ELEMENTS, op, () => `${shape ? `shape ${fmtShape(shape)} has` : 'that is'} ${n} elements; a tensor holds at ` +
+    `most 2^31 − 1 (${MAX_ELEMENTS}): split the data into smaller tensors`);
 }
 
 /**
