@@ -34,24 +34,39 @@ const cases: Case[] = [
   { a: [7, 5, 10], b: [7, 10, 10], f: (a, b) => a.matmul(b), what: 'a batch of 10-wide layers (the ensembles)' },
 ];
 
+/** `fn` in float64 on the CPU and on wasm (compareDevices runs the devices in float32): every output within `tol`. */
+async function compareF64(what: string, inputs: { data: ArrayLike<number>; shape: readonly number[] }[],
+  fn: (...xs: g.Tensor[]) => g.Tensor | g.Tensor[], tol = { atol: 1e-12, rtol: 1e-10 }): Promise<void> {
+  const run = async (device: g.DeviceName) => {
+    const xs = inputs.map((i) => g.tensor(Float64Array.from(i.data), { shape: i.shape, dtype: 'float64', device }));
+    const outs = g.tidy(() => { const r = fn(...xs); return Array.isArray(r) ? r : [r]; });
+    const data = await Promise.all(outs.map((t) => t.data()));
+    for (const t of [...xs, ...outs]) t.dispose();
+    return data;
+  };
+  const [got, want] = [await run('wasm'), await run('cpu')];
+  got.forEach((d, i) => assertClose(d, want[i], tol, `${what} float64 (output ${i})`));
+}
+
 for (const threads of [false, true]) {
   test(`matmul on the SIMD kernel matches the CPU, float32 and float64 (${threads ? 'every job on the threads' : 'one thread'})`, async () => {
     wasmTuning.smallMatmul = 0;
     wasmTuning.threadMinFlops = threads ? 0 : Infinity;
     try {
-      for (const dtype of ['float32', 'float64'] as const) {
-        for (const [i, c] of cases.entries()) {
-          await compareDevices(`${c.what} ${dtype}`, [
-            { data: randomArray(sizeOf(c.a), 10 + i), shape: c.a, dtype }, { data: randomArray(sizeOf(c.b), 30 + i), shape: c.b, dtype },
-          ], c.f, dtype === 'float64' ? { atol: 1e-6, rtol: 1e-6 } : { atol: 1e-5, rtol: 1e-4 });
-        }
-        // the epilogue: shared bias, per-member bias, ReLU
-        await compareDevices(`fusedLinear ${dtype}`, [
-          { data: randomArray(13 * 19, 1), shape: [13, 19], dtype }, { data: randomArray(3 * 11 * 19, 2), shape: [3, 11, 19], dtype },
-          { data: randomArray(3 * 11, 3), shape: [3, 11], dtype }, { data: randomArray(11, 4), shape: [11], dtype },
-        ], (x, w, bs, b) => [g.fusedLinear(x, w, bs, { relu: true }), g.fusedLinear(x, w.slice(0, 1, 2).reshape([11, 19]), b, { relu: true })],
-        { atol: 1e-5, rtol: 1e-4 });
+      for (const [i, c] of cases.entries()) {
+        const inputs = [{ data: randomArray(sizeOf(c.a), 10 + i), shape: c.a }, { data: randomArray(sizeOf(c.b), 30 + i), shape: c.b }];
+        await compareDevices(c.what, inputs, c.f, { atol: 1e-5, rtol: 1e-4 });
+        await compareF64(c.what, inputs, c.f);
       }
+      // the epilogue: shared bias, per-member bias, ReLU
+      const inputs = [
+        { data: randomArray(13 * 19, 1), shape: [13, 19] }, { data: randomArray(3 * 11 * 19, 2), shape: [3, 11, 19] },
+        { data: randomArray(3 * 11, 3), shape: [3, 11] }, { data: randomArray(11, 4), shape: [11] },
+      ];
+      const f = (x: g.Tensor, w: g.Tensor, bs: g.Tensor, b: g.Tensor) =>
+        [g.fusedLinear(x, w, bs, { relu: true }), g.fusedLinear(x, w.slice(0, 1, 2).reshape([11, 19]), b, { relu: true })];
+      await compareDevices('fusedLinear', inputs, f, { atol: 1e-5, rtol: 1e-4 });
+      await compareF64('fusedLinear', inputs, f);
     } finally {
       restore();
     }
