@@ -20,7 +20,7 @@ import { mkdtempSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as g from '../src/index.js';
-import { FUNCTION_MODELS, mlp } from '../src/experiments/common.js';
+import { FUNCTION_MODELS, mlp } from '../src/experiments/models.js';
 import { HessianPool, hessianSpectra } from '../src/experiments/hessian-spectrum.js';
 
 const { values: opt } = parseArgs({
@@ -168,7 +168,7 @@ if (N === FULL.trainings) {
 
 if (opt.experiment) {
   const { runExperiment } = await import('../src/cli/run.js');
-  const { readResults } = await import('../src/cli/run-folder.js');
+  const { readResults } = await import('../src/run/folder.js');
   const { loadExperiment } = await import('../src/experiments/index.js');
   const set = opt.experiment.split(/\s+/).filter(Boolean);
   const root = mkdtempSync(join(tmpdir(), 'gpugrad-bench-ensemble-'));

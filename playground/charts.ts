@@ -4,7 +4,7 @@
  */
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { Figure } from '../src/experiments/types.js';
+import type { Figure } from '../src/run/types.js';
 import { figureSpec } from '../src/report/figure-spec.js';
 
 const views = new WeakMap<HTMLElement, vega.View>();

@@ -3,7 +3,7 @@
  * stays responsive; the loss curves and predictions are redrawn a few times a second from the experiment's own
  * figure specifications (one readback per chunk for all the losses).
  */
-import type { Row } from '../src/experiments/types.js';
+import type { Row } from '../src/run/types.js';
 import { Fit, type ModelName, fitFigures } from '../src/playground/fit.js';
 import { drawFigure } from './charts.js';
 import { $, messageOf, status } from './dom.js';

@@ -65,7 +65,10 @@ export interface Site { routes?: Readonly<Record<string, Route>>; folders?: Read
 
 export interface Server { origin: string; close(): Promise<void> }
 
-const TYPES: Record<string, string> = { '.js': JS, '.mjs': JS, '.html': HTML, '.json': 'application/json', '.map': 'application/json' };
+const TYPES: Record<string, string> = {
+  '.js': JS, '.mjs': JS, '.html': HTML, '.json': 'application/json', '.map': 'application/json',
+  '.svg': 'image/svg+xml', '.png': 'image/png', '.md': 'text/markdown; charset=utf-8', '.csv': 'text/csv; charset=utf-8', // run reports
+};
 
 /** A file under one of the site's folders (never outside it), or undefined. */
 function fromFolder(folders: Readonly<Record<string, string>>, path: string): Route | undefined {

@@ -6,15 +6,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as g from '../src/index.js';
 import { parse, numberFlag, UsageError } from '../src/cli/args.js';
-import { deriveSeed } from '../src/cli/run-context.js';
+import { deriveSeed } from '../src/run/context.js';
 import { runExperiment, type RunOptions } from '../src/cli/run.js';
-import { readResults, toCsv } from '../src/cli/run-folder.js';
-import type { Experiment, Results } from '../src/experiments/types.js';
+import { readResults, toCsv } from '../src/run/folder.js';
+import { makeDir, writeAtomic } from '../src/run/files.js';
+import { loadMnist } from '../src/experiments/classifiers.js';
+import type { Experiment, Results } from '../src/run/types.js';
 
 const bin = join(process.cwd(), 'bin/gpugrad.js');
 const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], {
@@ -163,6 +165,89 @@ test('--resume continues from the last finished epoch, with the checkpointed sta
   assert.equal(readResults(fresh).series.epochs.map((x) => x.rng), r.series.epochs.map((x) => x.rng));
   // a second run into a folder that holds one is refused
   await runExperiment(fake, opts, g.deviceInfo()).then(() => assert.unreachable('should refuse'), (e) => assert.match(e.message, /already holds a run/));
+});
+
+/** A run of the stand-in stopped after unit b's second epoch (as a kill would leave it, with its lock released). */
+async function interruptedRun(seed = 1): Promise<{ out: string; opts: RunOptions }> {
+  const out = join(mkdtempSync(join(tmpdir(), 'gpugrad-cli-')), 'run');
+  const opts: RunOptions = { seed, runsDir: 'unused', out, resume: false, preset: 'test' };
+  failAfter = 2;
+  await runExperiment(fake, opts, g.deviceInfo()).then(() => assert.unreachable('should fail'), (e) => assert.match(e.message, 'simulated kill'));
+  failAfter = Infinity;
+  return { out, opts };
+}
+
+test('a missing checkpoint refuses the resume (it used to restart the unit and keep its rows), leaving the folder as it was', async () => {
+  const { out, opts } = await interruptedRun();
+  const before = readFileSync(join(out, 'results.json'), 'utf8');
+  rmSync(join(out, readResults(out).units.b.checkpoint!));
+  await runExperiment(fake, { ...opts, resume: true }, g.deviceInfo()).then(() => assert.unreachable('should refuse'),
+    (e) => assert.match(e.message, /cannot resume .*: results\.json names checkpoints\/b-e2\.safetensors \(unit b, 2 epochs done\), missing from the folder/));
+  assert.is(readFileSync(join(out, 'results.json'), 'utf8'), before, 'results.json untouched');
+  assert.not.ok(existsSync(join(out, 'run.lock')), 'the lock is released');
+});
+
+test('a resume keeps the seed and preset, applies settings asked for and notes them; leftovers of the killed attempt go', async () => {
+  const { out, opts } = await interruptedRun(3);
+  // what a kill can leave: temporary files, a superseded checkpoint, a checkpoint written but never named
+  writeFileSync(join(out, 'results.json.tmp-99999'), '{');
+  writeFileSync(join(out, 'checkpoints', 'b-e1.safetensors'), 'old');
+  writeFileSync(join(out, 'checkpoints', 'b-e3.safetensors.tmp-123'), 'half');
+  await runExperiment(fake, { ...opts, resume: true, seed: 4 }, g.deviceInfo()).then(() => assert.unreachable('should refuse'),
+    (e) => { assert.ok(e instanceof UsageError); assert.match(e.message, /is a run with seed 3; --resume continues it with that seed \(drop --seed 4\)/); });
+  await runExperiment(fake, { ...opts, resume: true, seed: undefined, preset: undefined, epochs: 5 }, g.deviceInfo());
+  const r = readResults(out);
+  assert.is(r.seed, 3);
+  assert.is(r.preset, 'test');
+  assert.equal(r.config, { epochs: 5 });
+  assert.ok(r.notes.includes('Attempt 2 (a resume) changed epochs 4 → 5.'), r.notes.join(' | '));
+  assert.equal(readdirSync(join(out, 'checkpoints')), [], 'superseded and unnamed checkpoints removed');
+  assert.not.ok(readdirSync(out).some((f) => /\.tmp-\d+$/.test(f)), 'temporary files removed');
+});
+
+test('a run that says "running" while no process owns its folder is reported as stopped', async () => {
+  const { out } = await interruptedRun();
+  const r = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  writeFileSync(join(out, 'results.json'), JSON.stringify({ ...r, status: 'running' })); // as after SIGKILL or ENOSPC
+  const seen = readResults(out);
+  assert.is(seen.status, 'failed');
+  assert.match(seen.error!, new RegExp(`stopped without finishing .*gpugrad run fake --resume --out ${out} continues it`));
+  writeFileSync(join(out, 'run.lock'), JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), startedAt: '', command: '' }));
+  assert.is(readResults(out).status, 'running', 'a live owner: it is running');
+});
+
+test('folders that cannot be made are named at once (--out /proc/x hung in a recursive mkdir)', async () => {
+  await makeDir('/proc/gpugrad-test/run').then(() => assert.unreachable('should fail'),
+    (e) => assert.match(e.message, /cannot create the folder \/proc\/gpugrad-test\/run: \/proc\/gpugrad-test could not be made/));
+  const dir = mkdtempSync(join(tmpdir(), 'gpugrad-cli-'));
+  writeFileSync(join(dir, 'file'), '');
+  await makeDir(join(dir, 'file', 'sub')).then(() => assert.unreachable('should fail'), (e) => assert.match(e.message, /a file of that name is in the way/));
+  await makeDir(join(dir, 'a', 'b', 'c'));
+  assert.ok(existsSync(join(dir, 'a', 'b', 'c')));
+});
+
+test('a failed write leaves no temporary file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gpugrad-cli-'));
+  mkdirSync(join(dir, 'target', 'inside'), { recursive: true }); // a non-empty folder where the file should go
+  await writeAtomic(join(dir, 'target'), 'data').then(() => assert.unreachable('should fail'), () => {});
+  assert.equal(readdirSync(dir), ['target']);
+});
+
+test('--data-dir without MNIST is refused, not replaced by the bundled copy', async () => {
+  const empty = mkdtempSync(join(tmpdir(), 'gpugrad-cli-'));
+  const ctx = { dataDir: empty, note: () => assert.unreachable('no note: an error') } as unknown as Parameters<typeof loadMnist>[0];
+  await loadMnist(ctx, 10, 10).then(() => assert.unreachable('should refuse'),
+    (e) => { assert.is(e.name, 'GpugradError'); assert.match(e.message, new RegExp(`--data-dir ${empty} holds no complete MNIST.*leave out --data-dir`)); });
+  const missing = join(empty, 'nope');
+  await loadMnist({ ...ctx, dataDir: missing } as typeof ctx, 10, 10).then(() => assert.unreachable('should refuse'), (e) => assert.match(e.message, /does not exist/));
+});
+
+test('an expected failure of a run prints its message without a stack trace', () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'gpugrad-cli-')), 'run');
+  const r = cli('run', 'mnist-cnns', '--preset', 'test', '--device', 'cpu', '--data-dir', '/nonexistent-gpugrad', '--out', out);
+  assert.is(r.status, 1, r.stderr);
+  assert.match(r.stderr, /gpugrad: mnist-cnns failed: --data-dir \/nonexistent-gpugrad does not exist/);
+  assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
 });
 
 test.run();

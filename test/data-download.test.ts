@@ -158,6 +158,32 @@ test('archives and folders placed by hand: used offline, checked, and named when
   await rejects(data.loadCIFAR10({ cacheDir: partial }), [/exists but lacks data_batch_2\.bin/, /delete the folder/], 'partial folder');
 });
 
+test('a redirect from https to http is refused; others are followed', () => {
+  assert.throws(() => data.redirectTarget('https://example.org/a.tar.gz', 'http://example.org/a.tar.gz'),
+    (e: unknown) => e instanceof GpugradError && /refused the redirect from https:\/\/example\.org\/a\.tar\.gz to http:/.test((e as Error).message));
+  assert.throws(() => data.redirectTarget('https://example.org/a', 'file:///etc/passwd'), /refused the redirect/);
+  assert.is(data.redirectTarget('https://example.org/a', '/b'), 'https://example.org/b');
+  assert.is(data.redirectTarget('https://example.org/a', 'https://mirror.example.org/b'), 'https://mirror.example.org/b');
+  assert.is(data.redirectTarget('http://127.0.0.1:9/a', 'https://example.org/b'), 'https://example.org/b');
+});
+
+test('a truncated archive reports the archive, not the cleanup, and leaves no temporary folder', async () => {
+  // Large, well-compressed entries: tar is still writing one when the gzip stream ends early (the cleanup raced it).
+  const big = join(tmp, 'big');
+  mkdirSync(join(big, 'cifar-10-batches-bin'), { recursive: true });
+  for (let i = 0; i < 6; i++) writeFileSync(join(big, 'cifar-10-batches-bin', `data_batch_${i}.bin`), Buffer.alloc(3_000_000, i));
+  tar.c({ gzip: true, file: join(tmp, 'big.tar.gz'), cwd: big, sync: true }, ['cifar-10-batches-bin']);
+  const whole = readFileSync(join(tmp, 'big.tar.gz'));
+  for (const keep of [0.2, 0.4, 0.5, 0.7, 0.9, 0.95]) {
+    const dir = newCache();
+    mkdirSync(dir);
+    const cut = join(dir, 'cut.tar.gz');
+    writeFileSync(cut, whole.subarray(0, Math.floor(whole.length * keep)));
+    await rejects(data.extractFolder(cut, dir, 'cifar-10-batches-bin'), [/cannot extract .*cut\.tar\.gz/, /the archive is corrupt/], `cut at ${keep}`);
+    assert.equal(readdirSync(dir), ['cut.tar.gz'], `cut at ${keep}: nothing left but the archive`);
+  }
+});
+
 test('a cache folder that cannot be made is named', async () => {
   writeFileSync(join(tmp, 'a-file'), 'x');
   await rejects(data.loadCIFAR10(opts(join(tmp, 'a-file', 'cache'), '/good')), [/cifar10: .*ENOTDIR.*a-file/, /--cache-dir/], 'not a folder');

@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertClose, g, randomArray, webgpuAvailable } from './helpers.js';
 import { runExperiment } from '../src/cli/run.js';
-import { readResults } from '../src/cli/run-folder.js';
+import { readResults } from '../src/run/folder.js';
 import { loadExperiment } from '../src/experiments/index.js';
-import { ScalarLog, VectorLog, flatParameters, memberFlatParameters } from '../src/experiments/common.js';
+import { ScalarLog, VectorLog, flatParameters, memberFlatParameters } from '../src/experiments/readback.js';
 import { mnistMlp } from '../src/experiments/models.js';
-import type { Results, Row } from '../src/experiments/types.js';
+import type { Results, Row } from '../src/run/types.js';
 
 const DEVICES: g.DeviceName[] = ['cpu', 'webgpu', 'wasm'];
 /** float64 on the CPU agrees to rounding; float32 on WebGPU to a few ulps of the sums involved */
@@ -180,8 +180,10 @@ const SAME = { atol: 1e-6, rtol: 1e-4 };
 test('fit-functions at --preset test: batched equals one by one', async () => {
   const [b, o] = [await run('fit-functions', false), await run('fit-functions', true)];
   assert.equal(Object.keys(b.units), ['ensembles']);
-  assert.equal(Object.keys(o.units).length, 6);
+  assert.equal(Object.keys(o.units).length, 6 * Number(o.config.seeds), 'every model from every seed');
   compareSeries(b.series.loss, o.series.loss, ['function', 'model', 'iteration'], ['mse'], SAME, 'loss');
+  compareSeries(b.series.tail, o.series.tail, ['function', 'model', 'seed', 'iteration'], ['mse'], SAME, 'the last iterations of every seed');
+  compareSeries(b.series.final, o.series.final, ['function', 'model', 'seed'], ['mse'], SAME, 'final MSE per seed');
   compareSeries(b.series.prediction, o.series.prediction, ['function', 'model', 'x'], ['y', 'truth'], SAME, 'prediction');
   assert.equal(Object.keys(b.final).sort(), Object.keys(o.final).sort());
   for (const [k, v] of Object.entries(o.final)) {

@@ -13,14 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as g from '../src/index.js';
 import { runExperiment } from '../src/cli/run.js';
-import { Context } from '../src/cli/run-context.js';
-import { RunFolder, readResults } from '../src/cli/run-folder.js';
-import { evaluate, loadMnist, subset, trainWithTestCurve } from '../src/experiments/common.js';
+import { Context } from '../src/run/context.js';
+import { RunFolder, readResults } from '../src/run/folder.js';
+import { evaluate, loadMnist, subset, trainWithTestCurve } from '../src/experiments/classifiers.js';
 import { type ExperimentName, loadExperiment } from '../src/experiments/index.js';
 import { alphaGrid } from '../src/experiments/interpolation.js';
 import { flatnessCnn } from '../src/experiments/models.js';
 import { inputSensitivity } from '../src/experiments/sensitivity.js';
-import type { Experiment, Results, RunContext } from '../src/experiments/types.js';
+import type { Experiment, Results, RunContext } from '../src/run/types.js';
 import { writeRunReport } from '../src/report/run-report.js';
 import { writeCifarFolder } from './data-fixtures.js';
 import { assertClose } from './helpers.js';
@@ -62,7 +62,7 @@ const load = (name: ExperimentName) => loadExperiment(name);
 const ofModel = (r: Results, m: string) => (r.series.epochs ?? []).filter((x) => x.model === m);
 const isAcc = (v: unknown) => typeof v === 'number' && v >= 0 && v <= 1;
 
-test('mnist-cnns: CNN-A and CNN-B, one row per epoch, CNN-B also with dropout on (seed variant)', async () => {
+test('mnist-cnns: CNN-A and CNN-B, one row per epoch, CNN-B also with dropout on (original’s variant)', async () => {
   const e = await load('mnist-cnns');
   const r = await runChecked(e, 'mnist-cnns');
   assert.is(r.final['cnnA.params'], 371581);
@@ -73,7 +73,7 @@ test('mnist-cnns: CNN-A and CNN-B, one row per epoch, CNN-B also with dropout on
     assert.equal(rows.map((x) => x.epoch), Array.from({ length: cfg.epochs }, (_, i) => i + 1));
     assert.ok(rows.every((x) => isAcc(x.testAcc) && isAcc(x.trainAcc) && Number(x.trainLoss) > 0));
   }
-  assert.ok(ofModel(r, 'cnnA').every((x) => x.testAccDropoutOn === undefined), 'CNN-A has no dropout: no seed variant');
+  assert.ok(ofModel(r, 'cnnA').every((x) => x.testAccDropoutOn === undefined), 'CNN-A has no dropout: no original’s variant');
   assert.ok(ofModel(r, 'cnnB').every((x) => isAcc(x.testAccDropoutOn)), 'CNN-B with dropout on');
   assert.ok(isAcc(r.final['cnnB.testAccDropoutOn']));
   assert.ok(r.notes.some((n) => /lr 0\.001; the protocol's is 0\.0001/.test(n)), 'a preset lr other than the protocol\'s is noted');
@@ -135,6 +135,7 @@ test('interpolation: the sweep over α for each lr; θ(0) and θ(1) are the trai
   }
   model.dispose();
   test.release();
+  folder.release();
 });
 
 /** The experiment, dying when it logs row number `after + 1` of `series` (what a kill at that moment leaves). */
@@ -235,18 +236,18 @@ test('inputSensitivity: ‖∂L/∂X‖_F of the mean loss and the per-sample me
   ds.release();
 });
 
-test('sensitivity: one row per batch size with the task sensitivities and the seed variant apart', async () => {
+test('sensitivity: one row per batch size with the task sensitivities and the original’s variant apart', async () => {
   const e = await load('sensitivity');
   const r = await runChecked(e, 'sensitivity');
   const cfg = e.presets.test as { batchSizes: number[] };
   assert.equal(r.series.batches.map((x) => x.batchSize), cfg.batchSizes);
   for (const x of r.series.batches) {
     assert.ok(Number(x.sensitivity) > 0 && Number(x.sensitivityPerSample) > Number(x.sensitivity), 'task sensitivities');
-    assert.ok(Number(x.seedSensitivity) > 0, 'seed variant: parameter-gradient norm of the last batch');
+    assert.ok(Number(x.seedSensitivity) > 0, 'original’s variant: parameter-gradient norm of the last batch');
     assert.ok(isAcc(x.testAcc) && isAcc(x.trainAcc));
   }
   const figs = e.figures(r);
-  assert.ok(figs.some((f) => f.definition.startsWith('seed variant')) && figs.some((f) => f.definition.startsWith('task')));
+  assert.ok(figs.some((f) => f.definition.startsWith('original’s variant')) && figs.some((f) => f.definition.startsWith('task')));
 });
 
 test.run();

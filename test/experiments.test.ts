@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as g from '../src/index.js';
 import { runExperiment } from '../src/cli/run.js';
-import { readResults } from '../src/cli/run-folder.js';
+import { readResults } from '../src/run/folder.js';
 import { EXPERIMENT_NAMES, loadExperiment } from '../src/experiments/index.js';
 import { writeRunReport } from '../src/report/run-report.js';
 import { pngSize, svgText } from './report-helpers.js';
@@ -86,7 +86,7 @@ test('gpugrad report gathers the runs into one page with their figures', () => {
     assert.match(html, `id="${name}"`);
     assert.match(html, new RegExp(`<img src="${name}/[^"]+\\.svg"`));
   }
-  assert.match(html, /seed report/);
+  assert.match(html, /original report/);
 });
 
 test('a run killed after a checkpoint resumes from it (gpugrad run ... --resume)', async () => {
@@ -102,7 +102,10 @@ test('a run killed after a checkpoint resumes from it (gpugrad run ... --resume)
   const killed = readResults(out);
   const at = killed.units.deep.epochsDone;
   assert.ok(at >= 8, `the run reached a checkpoint before the kill (${at})`);
-  assert.is(killed.status, 'running', 'SIGKILL leaves no chance to write more');
+  // SIGKILL leaves no chance to write more: the file still says running, and with no live owner it reads as stopped
+  assert.is(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).status, 'running');
+  assert.is(killed.status, 'failed');
+  assert.match(killed.error ?? '', /stopped without finishing/);
 
   const r = spawnSync(process.execPath, ['bin/gpugrad.js', 'run', 'grad-norm', '--resume', '--epochs', String(at + 8), '--out', out],
     { env: { ...process.env, GPUGRAD_QUIET: '1', GPUGRAD_DIST: process.env.GPUGRAD_DIST ?? 'dist' }, encoding: 'utf8', timeout: 60_000 });

@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as g from '../src/index.js';
 import { runExperiment } from '../src/cli/run.js';
-import { readResults } from '../src/cli/run-folder.js';
+import { readResults } from '../src/run/folder.js';
 import { loadExperiment } from '../src/experiments/index.js';
-import type { Row } from '../src/experiments/types.js';
-import { FUNCTION_MODELS, mlp } from '../src/experiments/common.js';
+import type { Row } from '../src/run/types.js';
+import { FUNCTION_MODELS, mlp } from '../src/experiments/models.js';
 import { HessianPool } from '../src/experiments/hessian-spectrum.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gpugrad-minimal-ratio-'));

@@ -8,7 +8,7 @@ import { assertClose, g, randomArray, testedDevices } from './helpers.js';
 
 const BATCH = 32;
 
-/** CNN-A of PROTOCOL.md 1-2, initialised from `seed` on `device`. */
+/** CNN-A of docs/protocol.md 1-2, initialised from `seed` on `device`. */
 function cnnA(device: g.DeviceName, seed: number): g.Sequential {
   const generator = new g.Generator(seed);
   const o = { generator, device };

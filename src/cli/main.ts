@@ -23,16 +23,21 @@ Commands:
 Flags: -h, --help on any command; --version.
 `;
 
+const PRESETS_TEXT = `Presets: test = every code path in seconds (CI; its numbers mean nothing); quick = each experiment in minutes
+without a GPU, showing the homework's finding ("quick shows" above; only sizes and counts change, never the
+optimiser, learning rate or models); full = the protocol (docs/protocol.md), hours without a GPU for MNIST/CIFAR.
+`;
+
 const LIST_HELP = `Usage: gpugrad list
 
-Prints each experiment's name, homework section and title, and what its presets train.
+Prints each experiment's name, homework section and title, what it trains, and what its quick preset shows.
 `;
 
 const REPORT_HELP = `Usage: gpugrad report [--runs DIR]
 
 Redraws the figures and report of every run folder under DIR (default: runs), then writes DIR/report.html and
-DIR/report.md: each experiment's newest run, its figures beside the seed report's numbers (PROTOCOL.md), and a note
-where ours differ and why.
+DIR/report.md: each experiment's newest run (what it showed, its figures), then the original homework report's numbers
+beside it (docs/protocol.md), each with a verdict from a stated criterion.
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -91,12 +96,13 @@ async function listCommand(argv: string[]): Promise<number> {
       const e = await loadExperiment(name);
       lines.push(`${name.padEnd(26)} ${e.section.padEnd(4)} ${e.title}`);
       lines.push(`${''.padEnd(31)} ${e.description}`);
+      lines.push(`${''.padEnd(31)} quick shows: ${e.quickShows}`);
     } catch (err) {
       const why = (err as Error).message.split('\n')[0];
       lines.push(`${name.padEnd(26)} (${/not implemented yet/.test(why) ? 'not implemented yet' : `cannot be loaded: ${why}`})`);
     }
   }
-  process.stdout.write(`${lines.join('\n')}\n\ngpugrad run <name> --preset full|quick|test; gpugrad run --help for the flags\n`);
+  process.stdout.write(`${lines.join('\n')}\n\n${PRESETS_TEXT}\ngpugrad run <name> --preset full|quick|test; gpugrad run --help for the flags\n`);
   return 0;
 }
 

@@ -29,6 +29,20 @@ export class DownloadError extends GpugradError {
 
 const OFFLINE_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET']);
 
+/**
+ * Where a redirect from `url` to `location` leads. A redirect from https to anything but https is refused: following
+ * it would let whoever answers the plain request choose the bytes (the MD5 check aside, the URL promised TLS).
+ */
+export function redirectTarget(url: string, location: string): string {
+  const next = new URL(location, url);
+  if (new URL(url).protocol === 'https:' && next.protocol !== 'https:') {
+    throw new DownloadError(`refused the redirect from ${url} to ${next} (https to ${next.protocol.replace(':', '')}); ` +
+      'download the file yourself from a source you trust and pass its folder with --data-dir');
+  }
+  if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new DownloadError(`refused the redirect from ${url} to ${next}: not http(s)`);
+  return next.toString();
+}
+
 /** GET `url`, following up to 5 redirects; resolves with a 200 response. Sets `stalled` when the idle timeout fired. */
 function get(url: string, timeoutMs: number, state: { stalled: boolean }, redirects = 5): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
@@ -38,7 +52,9 @@ function get(url: string, timeoutMs: number, state: { stalled: boolean }, redire
       if (status >= 300 && status < 400 && res.headers.location) {
         res.resume();
         if (redirects === 0) { reject(new DownloadError(`too many redirects at ${url}`)); return; }
-        get(new URL(res.headers.location, url).toString(), timeoutMs, state, redirects - 1).then(resolve, reject);
+        let next: string;
+        try { next = redirectTarget(url, res.headers.location); } catch (e) { reject(e); return; }
+        get(next, timeoutMs, state, redirects - 1).then(resolve, reject);
         return;
       }
       if (status !== 200) {
@@ -151,7 +167,10 @@ export async function extractFolder(archive: string, intoDir: string, folder: st
     }
     await rename(join(tmp, folder), target);
   } finally {
-    await rm(tmp, { recursive: true, force: true });
+    // tar may still be finishing writes it started before it failed: retry the removal (ENOTEMPTY) rather than
+    // report the race instead of the archive's real fault, or leave the temporary folder behind
+    await rm(tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 })
+      .catch((e) => process.stderr.write(`gpugrad: could not remove ${tmp} (${(e as Error).message}); delete it by hand\n`));
   }
   return target;
 }

@@ -1,5 +1,5 @@
 /**
- * The function-fitting data of experiments 1-1, 2-2 and 2-3 (see hw1/PROTOCOL.md), computed in float64 on the host:
+ * The function-fitting data of experiments 1-1, 2-2 and 2-3 (see docs/protocol.md), computed in float64 on the host:
  *   f1(x) = sin(5πx) / (5πx)   on linspace(-5, 5, 500)   (0 is not on the grid)
  *   f2(x) = sign(sin(5πx))     on linspace(-1, 1, 200)
  * `functionDataset` turns one into tensors x, y of shape [N, 1] (float32 by default, float64 on the cpu device).

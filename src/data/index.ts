@@ -10,7 +10,7 @@ export {
   loadCIFAR10, ensureCifar10, readCifar10Folder, parseCifarBatch, cifarRecordCount,
   CIFAR10_URL, CIFAR10_MD5, CIFAR10_ARCHIVE, CIFAR10_FOLDER, CIFAR10_CLASSES, type Cifar10Options,
 } from './cifar10.js';
-export { defaultCacheDir, download, md5File, extractFolder, DownloadError, type DownloadOptions } from './download.js';
+export { defaultCacheDir, download, md5File, extractFolder, redirectTarget, DownloadError, type DownloadOptions } from './download.js';
 
 /** torchvision's names for the loaders. */
 export const MNIST = loadMNIST;

@@ -1,28 +1,33 @@
 /**
  * 2-2 Observe the gradient norm during training: the deep 571-parameter model on f1, full batch, Adam on the MSE;
- * every iteration the loss and the L2 norm of the gradient over all parameters. PROTOCOL.md 2-2.
+ * every iteration the loss and the L2 norm of the gradient over all parameters. docs/protocol.md 2-2.
  *
  * The task is one training (run 0). Our addition: `runs` trainings from independent initialisations, to see whether
  * the spikes of run 0's gradient norm are generic. Batched (the default), the runs train at once as one MLPEnsemble,
  * each member initialised from the generator its one-by-one model uses; `--one-by-one` trains them one after another.
  */
 import * as g from '../index.js';
-import { line, panels, thin } from '../report/charts.js';
-import { FUNCTION_MODELS, ScalarLog, VectorLog, isConstant, iterateWithCheckpoints, mlp, regressionStep, resumeTraining, trainingState, variance } from './common.js';
-import type { Experiment, Results, Row, RunContext } from './types.js';
+import { line, panels, thin } from '../run/charts.js';
+import { num } from '../run/format.js';
+import { FUNCTION_MODELS, mlp } from './models.js';
+import { ScalarLog, VectorLog } from './readback.js';
+import { isConstant, iterationText, median, regressionStep, variance } from './regression.js';
+import { iterateWithCheckpoints, resumeTraining, trainingState } from '../run/checkpoint.js';
+import type { Experiment, Results, Row, RunContext } from '../run/types.js';
 
 interface Config { iterations: number; lr: number; checkpointEvery: number; readEvery: number; runs: number; oneByOne: boolean }
 
 const WIDTHS = FUNCTION_MODELS.deep;
-const MORE_RUNS = 'our addition (not in the protocol or the seed): the same training from independent initialisations; run 0 is the task\'s';
+const MORE_RUNS = 'our addition (not in the protocol or the original): the same training from independent initialisations; run 0 is the task\'s';
 
-const DEFINITION = 'task (PROTOCOL 2-2: loss and ‖∇L‖₂ over all 571 parameters, every iteration, before the update)';
+const DEFINITION = 'task (protocol 2-2: loss and ‖∇L‖₂ over all 571 parameters, every iteration, before the update)';
 
 const experiment: Experiment<Config> = {
   name: 'grad-norm',
   section: '2-2',
   title: 'Observe the gradient norm during training',
   description: 'loss and total gradient norm of the deep 571-parameter model on f1, every iteration of full-batch Adam',
+  quickShows: 'the loss falling by orders of magnitude while the gradient norm spikes and stays noisy, over 4 initialisations',
   data: ['functions'],
   presets: {
     full: { iterations: 20000, lr: 1e-3, checkpointEvery: 1000, readEvery: 250, runs: 8, oneByOne: false },
@@ -53,15 +58,15 @@ const experiment: Experiment<Config> = {
       name: 'loss-and-grad-norm', title: 'Loss and gradient norm of the deep model on f1', definition: DEFINITION,
       caption: 'Both on log scales. A dead network (constant output) would flatten at Var(f1) with ‖∇L‖ → 0.',
       spec: panels([
-        line(rows, { x: { field: 'iteration', title: 'iteration' }, y: { field: 'loss', title: 'MSE loss', log: true }, panelTitle: 'loss', height: 220 }),
-        line(rows, { x: { field: 'iteration', title: 'iteration' }, y: { field: 'gradNorm', title: '‖∇L‖₂ (all parameters)', log: true }, panelTitle: 'gradient norm', height: 220 }),
+        line(rows, { x: { field: 'iteration', title: 'iteration', tight: true }, y: { field: 'loss', title: 'MSE loss', log: true }, panelTitle: 'loss', height: 220 }),
+        line(rows, { x: { field: 'iteration', title: 'iteration', tight: true }, y: { field: 'gradNorm', title: '‖∇L‖₂ (all parameters)', log: true }, panelTitle: 'gradient norm', height: 220 }),
       ], 1),
     }];
     const all = allRuns(r);
     if (all.size > 1) {
       const runRows = thin([...all.values()].flat(), 800, 'run');
       const enc = (field: string, title: string, panelTitle: string) => line(runRows, {
-        x: { field: 'iteration', title: 'iteration' }, y: { field, title, log: true }, color: { field: 'run', title: 'run' }, panelTitle, height: 220,
+        x: { field: 'iteration', title: 'iteration', tight: true }, y: { field, title, log: true }, color: { field: 'run', title: 'run' }, panelTitle, height: 220,
       });
       figs.push({
         name: 'grad-norm-runs', title: `Loss and gradient norm of ${all.size} trainings from independent initialisations`, definition: MORE_RUNS,
@@ -79,8 +84,8 @@ const experiment: Experiment<Config> = {
     const tail = norms.slice(Math.floor(norms.length / 2));
     const peak = s.reduce((best, x) => (Number(x.gradNorm) > Number(best.gradNorm) ? x : best), s[0]);
     return [
-      `Loss ${Number(s[0].loss).toExponential(2)} → ${Number(s.at(-1)!.loss).toExponential(2)} over ${s.length} iterations; dead network: ${r.final.dead ?? '?'}.`,
-      `Gradient norm ${norms[0].toFixed(3)} at the start, largest ${Number(peak.gradNorm).toFixed(3)} at iteration ${peak.iteration}; over the second half it stays between ${Math.min(...tail).toExponential(1)} and ${Math.max(...tail).toExponential(1)}.`,
+      `Loss ${num(Number(s[0].loss))} → ${num(Number(s.at(-1)!.loss))} over ${s.length} iterations; dead network: ${r.final.dead ?? '?'}.`,
+      `Gradient norm ${num(norms[0])} at the start, largest ${num(Number(peak.gradNorm))} at iteration ${peak.iteration}; over the second half it stays between ${num(Math.min(...tail), 2)} and ${num(Math.max(...tail), 2)}.`,
       ...spikeSummary(r),
     ];
   },
@@ -145,7 +150,10 @@ async function oneTraining(ctx: RunContext<Config>, run: number, x: g.Tensor, y:
   const record = async (it: number) => {
     const [l, n] = await Promise.all([losses.drain(), norms.drain()]); // both blocks taken now
     logSteps(ctx, run, it - l.length, l, n);
-    bar.update(it, l.length ? `loss ${l[l.length - 1].toExponential(2)} ‖∇L‖ ${n[n.length - 1].toExponential(2)}` : '');
+    if (!l.length) return;
+    const text = `loss ${num(l.at(-1)!)}  ‖∇L‖ ${num(n.at(-1)!)}`;
+    bar.update(it, text);
+    if (it % checkpointEvery === 0 || it === iterations) bar.line(`${iterationText(it, iterations)}  deep on f1${run ? `, run ${run}` : ''}  ${text}`);
   };
   await iterateWithCheckpoints(unit, {
     from, iterations, checkpointEvery, record, full: () => losses.full, state: () => trainingState(model, opt),
@@ -177,7 +185,10 @@ async function batched(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor, runs: 
   const record = async (it: number) => {
     const v = await log.drain();
     for (let r = 0; r < runs; r++) logSteps(ctx, r, it - v.length, v.map((row) => row[r]), v.map((row) => row[runs + r]));
-    bar.update(it, v.length ? `run 0: loss ${v.at(-1)![0].toExponential(2)} ‖∇L‖ ${v.at(-1)![runs].toExponential(2)}` : '');
+    if (!v.length) return;
+    const text = `run 0: loss ${num(v.at(-1)![0])}  ‖∇L‖ ${num(v.at(-1)![runs])}`;
+    bar.update(it, text);
+    if (it % checkpointEvery === 0 || it === iterations) bar.line(`${iterationText(it, iterations)}  deep on f1, ${runs} runs  ${text}`);
   };
   await iterateWithCheckpoints(unit, {
     from, iterations, checkpointEvery, record, full: () => log.full, state: () => trainingState(ens, opt),
@@ -247,11 +258,6 @@ function spikeSummary(r: Results): string[] {
   const w = window(runs.get(0)!.length);
   return [`Our addition, ${runs.size} independent initialisations${left ? ` (${left} died during training and ${left === 1 ? 'is' : 'are'} left out)` : ''}: ` +
     `spikes (‖∇L‖ above 3× the median of the preceding ${w} iterations) per run — ${list || 'none left'}.${verdict}`];
-}
-
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 export default experiment;

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import * as g from '../index.js';
-import { FUNCTION_MODELS, mlp } from './common.js';
+import { FUNCTION_MODELS, mlp } from './models.js';
 
 const WIDTHS = FUNCTION_MODELS.deep;
 

@@ -2,7 +2,7 @@
  * The experiments, in the homework's order. Each lives in its own file and is loaded on demand (loading one imports
  * the library, which probes WebGPU: the CLI sets the device up first).
  */
-import type { Experiment } from './types.js';
+import type { Experiment } from '../run/types.js';
 
 export const EXPERIMENT_NAMES = [
   'fit-functions',

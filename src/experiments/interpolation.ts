@@ -2,13 +2,13 @@
  * 3-3 part 1, flatness by interpolation: for each learning rate, the 3-3 CNN (14 718 parameters) is trained twice,
  * θ1 with batch 64 and θ2 with batch 1024 (each from its own init, Adam, 10 epochs); then along the line
  * θ(α) = (1 − α)·θ1 + α·θ2 over all parameters, α from −1 to 2 (0 and 1 included), loss and accuracy over the
- * training and test sets. PROTOCOL.md 3-3.
+ * training and test sets. docs/protocol.md 3-3.
  */
 import * as g from '../index.js';
-import { line, panels } from '../report/charts.js';
-import { evaluate, loadMnist, trainUnit } from './common.js';
+import { line, panels } from '../run/charts.js';
+import { evaluate, loadMnist, trainUnit } from './classifiers.js';
 import { flatnessCnn } from './models.js';
-import type { Experiment, Results, Row } from './types.js';
+import type { Experiment, Results, Row } from '../run/types.js';
 
 interface Config {
   lrs: number[]; batchSizes: [number, number]; epochs: number;
@@ -17,7 +17,7 @@ interface Config {
   trainSamples?: number; testSamples?: number;
 }
 
-const DEFINITION = 'task (PROTOCOL 3-3: θ(α) = (1−α)θ1 + αθ2 over all parameters; loss and accuracy over the whole sets, eval mode; α = 0 and 1 on the grid)';
+const DEFINITION = 'task (protocol 3-3: θ(α) = (1−α)θ1 + αθ2 over all parameters; loss and accuracy over the whole sets, eval mode; α = 0 and 1 on the grid)';
 
 /** −1, −1 + 1/k, …, 2: exact at 0 and 1. */
 export function alphaGrid(k: number): number[] {
@@ -29,11 +29,12 @@ const experiment: Experiment<Config> = {
   section: '3-3',
   title: 'Flatness vs generalisation: interpolating between two minima',
   description: 'the 3-3 CNN trained with batch 64 (θ1) and 1024 (θ2) at lr 1e-2 and 1e-3; loss/accuracy along (1−α)θ1 + αθ2',
+  quickShows: 'a barrier between θ1 and θ2: accuracy falling between α = 0 and α = 1, loss rising beyond them',
   data: ['mnist'],
   presets: {
     full: { lrs: [1e-2, 1e-3], batchSizes: [64, 1024], epochs: 10, alphaSteps: 10 },
-    // less data, so the batch sizes shrink with it (same 1:16 ratio): θ2 still takes several steps per epoch
-    quick: { lrs: [1e-2, 1e-3], batchSizes: [16, 256], epochs: 2, alphaSteps: 4, trainSamples: 512, testSamples: 100 },
+    // the protocol's batch sizes on less data: θ2 takes 4 steps per epoch, θ1 64 — far enough apart for a barrier
+    quick: { lrs: [1e-2, 1e-3], batchSizes: [64, 1024], epochs: 2, alphaSteps: 4, trainSamples: 4096, testSamples: 500 },
     test: { lrs: [1e-2, 1e-3], batchSizes: [4, 8], epochs: 1, alphaSteps: 2, trainSamples: 12, testSamples: 8 },
   },
   flags: { epochs: 'epochs' },
@@ -56,7 +57,7 @@ const experiment: Experiment<Config> = {
           const model = flatnessCnn(ctx.rng(name, 'init'));
           const opt = new g.Adam(model.parameters(), { lr });
           const u = await trainUnit(ctx, name, model, opt, train, {
-            epochs: c.epochs, batchSize,
+            epochs: c.epochs, batchSize, label: `θ${k + 1} (lr ${lr}, batch ${batchSize})`,
             afterEpoch: (epoch, s) => ctx.log('epochs', { lr, theta: `θ${k + 1}`, batchSize, epoch, trainLoss: s.loss, trainAcc: s.acc }),
           });
           await u!.finish({ tensors: Object.fromEntries(model.namedParameters()) });
@@ -107,8 +108,8 @@ const experiment: Experiment<Config> = {
     const bs = (r.config.batchSizes as number[]) ?? [64, 1024];
     return ((r.config.lrs as number[]) ?? []).map((lr) => {
       const mine = rows.filter((x) => x.lr === lr).flatMap((x) => [
-        { alpha: x.alpha, split: 'train', loss: x.trainLoss, acc: x.trainAcc },
-        { alpha: x.alpha, split: 'test', loss: x.testLoss, acc: x.testAcc },
+        { alpha: x.alpha, split: 'train', loss: x.trainLoss, acc: 100 * Number(x.trainAcc) },
+        { alpha: x.alpha, split: 'test', loss: x.testLoss, acc: 100 * Number(x.testAcc) },
       ]);
       const split = { field: 'split', title: 'set', sort: ['train', 'test'], colors: ['#4c78a8', '#f58518'] };
       const x = { field: 'alpha', title: `α  (θ1 = batch ${bs[0]} at α = 0, θ2 = batch ${bs[1]} at α = 1)` };
@@ -117,7 +118,7 @@ const experiment: Experiment<Config> = {
         caption: 'Left: mean cross-entropy (log scale); right: accuracy. Each point is the interpolated model measured over the whole training and test sets.',
         spec: panels([
           line(mine, { x, y: { field: 'loss', title: 'loss (mean cross-entropy)', log: true }, color: split, points: true, panelTitle: 'loss', width: 380 }),
-          line(mine, { x, y: { field: 'acc', title: 'accuracy', domain: [0, 1] }, color: split, points: true, panelTitle: 'accuracy', width: 380 }),
+          line(mine, { x, y: { field: 'acc', title: 'accuracy (%)', domain: [0, 100] }, color: split, points: true, panelTitle: 'accuracy', width: 380 }),
         ], 2),
       };
     });

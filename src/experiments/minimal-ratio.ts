@@ -1,11 +1,11 @@
 /**
  * 2-3 What happens when the gradient is almost zero. Each of N trainings of the deep 571-parameter model on f1:
- *   1. Adam on the MSE (the seed's whole training: its variant is measured here, a per-layer Gauss–Newton block);
+ *   1. Adam on the MSE (the original’s whole training: its variant is measured here, a per-layer Gauss–Newton block);
  *   2. the task: switch the objective to g(θ) = ½‖∇L(θ)‖² (its gradient H·∇L costs one Hessian-vector product) and
  *      train until ‖∇L‖ is near 0;
  *   3. the full 571×571 Hessian of L (571 backward passes, float64 on the CPU for clean small eigenvalues), its
  *      eigenvalues (ml-matrix), and the minimal ratio = fraction of eigenvalues > τ, τ = tauRel·max|λ|.
- * Dead networks (constant output, loss = Var(f1)) are detected and shown apart. PROTOCOL.md 2-3.
+ * Dead networks (constant output, loss = Var(f1)) are detected and shown apart. docs/protocol.md 2-3.
  *
  * Batched (the default): phases 1 and 2 train all N networks at once as one MLPEnsemble — one matmul per layer for
  * all of them, per-model losses and gradient norms read back every `readEvery` steps. A network whose ‖∇L‖ drops
@@ -13,10 +13,13 @@
  * Phase 3 runs per network (one resumable unit each). `--one-by-one` trains them one after another instead.
  */
 import * as g from '../index.js';
-import { line, panels, scatter } from '../report/charts.js';
-import { FUNCTION_MODELS, ScalarLog, VectorLog, isConstant, mlp, regressionStep, variance } from './common.js';
+import { line, panels, scatter } from '../run/charts.js';
+import { num } from '../run/format.js';
+import { FUNCTION_MODELS, mlp } from './models.js';
+import { ScalarLog, VectorLog } from './readback.js';
+import { isConstant, median, regressionStep, variance } from './regression.js';
 import { HessianPool, hessianSpectra, symmetricEigenvalues } from './hessian-spectrum.js';
-import type { Experiment, Results, Row, RunContext } from './types.js';
+import type { Experiment, Results, Row, RunContext } from '../run/types.js';
 
 interface Config {
   trainings: number; adamSteps: number; lr: number;
@@ -44,18 +47,19 @@ const WIDTHS = FUNCTION_MODELS.deep;
 /** Seconds spent in each phase during one attempt (reported as final numbers: where the time goes). */
 interface Spent { adam: number; gradNorm: number; hessian: number }
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
-const TASK = 'task (PROTOCOL 2-3: minimise ½‖∇L‖² after Adam; full Hessian in float64; ratio = #{λ > τ}/571)';
-const SEED = (adamSteps: unknown) => `seed variant (Adam steps only: ${adamSteps}, the seed's 1 000; per-layer Gauss–Newton blocks JᵀJ, weights only; ratio = mean over layers of #{λ > 0}/size in float32)`;
+const TASK = 'task (protocol 2-3: minimise ½‖∇L‖² after Adam; full Hessian in float64; ratio = #{λ > τ}/571)';
+const SEED = (adamSteps: unknown) => `original’s variant (Adam steps only: ${adamSteps}, the original’s 1 000; per-layer Gauss–Newton blocks JᵀJ, weights only; ratio = mean over layers of #{λ > 0}/size in float32)`;
 
 const experiment: Experiment<Config> = {
   name: 'minimal-ratio',
   section: '2-3',
   title: 'What happens when the gradient is almost zero (minimal ratio)',
   description: 'N trainings of the 571-parameter model: Adam, then minimise ½‖∇L‖²; Hessian eigenvalues; dead networks apart',
+  quickShows: 'dead networks apart at loss Var(f1), and minimising ½‖∇L‖² lowering ‖∇L‖ for the alive ones (6 trainings)',
   data: ['functions'],
   presets: {
     full: { trainings: 100, adamSteps: 1000, lr: 1e-3, gradSteps: 2000, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 100, pointStride: 1, oneByOne: false, hessianBatch: 1, hessianWorkers: 0 },
-    quick: { trainings: 6, adamSteps: 300, lr: 1e-3, gradSteps: 60, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 50, pointStride: 1, oneByOne: false, hessianBatch: 1, hessianWorkers: 0 },
+    quick: { trainings: 6, adamSteps: 1000, lr: 1e-3, gradSteps: 500, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 50, pointStride: 1, oneByOne: false, hessianBatch: 1, hessianWorkers: 0 },
     test: { trainings: 1, adamSteps: 3, lr: 1e-3, gradSteps: 2, gradLr: 1e-4, gradTol: 1e-4, tauRel: 1e-6, readEvery: 2, pointStride: 25, oneByOne: false, hessianBatch: 1, hessianWorkers: 0 },
   },
   flags: { epochs: 'adamSteps', lr: 'lr', oneByOne: 'oneByOne' },
@@ -116,7 +120,7 @@ const experiment: Experiment<Config> = {
         spec: scatter(rows, { x: { field: 'taskRatio', title: 'minimal ratio (fraction of Hessian eigenvalues > τ)', domain: [0, 1] }, y: { field: 'taskLoss', title: 'loss (MSE)', log: true }, color: state }),
       },
       {
-        name: 'minimal-ratio-seed', title: 'The seed\'s variant: Gauss–Newton-block ratio vs loss after Adam', definition: SEED(r.config.adamSteps),
+        name: 'minimal-ratio-seed', title: 'The original’s variant: Gauss–Newton-block ratio vs loss after Adam', definition: SEED(r.config.adamSteps),
         caption: 'Dead networks get ratio 0 here because their blocks are exactly 0, not because they sit at a minimum.',
         spec: scatter(rows, { x: { field: 'seedRatio', title: 'GN-block ratio (mean over 8 layers of fraction > 0)', domain: [0, 1] }, y: { field: 'adamLoss', title: 'loss after Adam (MSE)', log: true }, color: state }),
       },
@@ -124,8 +128,8 @@ const experiment: Experiment<Config> = {
         name: 'gradient-norm-minimisation', title: '‖∇L‖ while minimising ½‖∇L‖²', definition: TASK,
         caption: 'One line per training; the objective switched from the loss to the gradient norm at step 0.',
         spec: panels([
-          line(gmin, { x: { field: 'step', title: 'step on ½‖∇L‖²' }, y: { field: 'gradNorm', title: '‖∇L‖₂', log: true }, color: state, detail: 'training', panelTitle: 'gradient norm' }),
-          line(gmin, { x: { field: 'step', title: 'step on ½‖∇L‖²' }, y: { field: 'loss', title: 'loss (MSE)', log: true }, color: state, detail: 'training', panelTitle: 'loss' }),
+          line(gmin, { x: { field: 'step', title: 'step on ½‖∇L‖²', tight: true }, y: { field: 'gradNorm', title: '‖∇L‖₂', log: true }, color: state, detail: 'training', panelTitle: 'gradient norm' }),
+          line(gmin, { x: { field: 'step', title: 'step on ½‖∇L‖²', tight: true }, y: { field: 'loss', title: 'loss (MSE)', log: true }, color: state, detail: 'training', panelTitle: 'loss' }),
         ], 2),
       },
     ];
@@ -140,7 +144,7 @@ const experiment: Experiment<Config> = {
     if (alive.length) {
       const med = (k: string) => { const v = alive.map((x) => Number(x[k])).sort((a, b) => a - b); return v[Math.floor(v.length / 2)]; };
       const f = (k: string) => Number(r.final[k]).toFixed(3);
-      out.push(`Task, alive runs after minimising ½‖∇L‖²: median ‖∇L‖ ${med('taskGradNorm').toExponential(1)} (after Adam: ${med('adamGradNorm').toExponential(1)}); ` +
+      out.push(`Task, alive runs after minimising ½‖∇L‖²: median ‖∇L‖ ${num(med('taskGradNorm'), 2)} (after Adam: ${num(med('adamGradNorm'), 2)}); ` +
         `median eigenvalue counts out of 571: ${med('nPositive')} above τ, ${med('nNearZero')} within ±τ, ${med('nNegative')} below −τ; minimal ratio ${f('task.ratio.min')}–${f('task.ratio.max')} (median ${f('task.ratio.median')}).`);
       out.push(med('nNegative') > 0
         ? 'Negative eigenvalues remain at the median run: these points are saddle-like or not yet critical, not minima; most directions are flat (|λ| ≤ τ).'
@@ -251,7 +255,7 @@ async function lossAndGradNorm(params: g.Tensor[], losses: () => g.Tensor): Prom
 /** One Linear layer's inputs a_n (rows × nIn) and output sensitivities δ_n (rows × nOut), row-major on the host. */
 interface LayerActs { A: ArrayLike<number>; D: ArrayLike<number>; nIn: number; nOut: number; rows: number }
 
-/** The seed's ratio from every layer's (a_n, δ_n): mean over layers of #{λ(JᵀJ) > 0} / size, in float32. */
+/** The original’s ratio from every layer's (a_n, δ_n): mean over layers of #{λ(JᵀJ) > 0} / size, in float32. */
 function gaussNewtonRatioOf(layers: readonly LayerActs[]): number {
   let sum = 0;
   for (const { A, D, nIn, nOut, rows } of layers) {
@@ -362,6 +366,7 @@ async function trainFamily(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor): P
   const dead = Array.from({ length: N }, (_, n) => isConstant(predHost.subarray(n * P, (n + 1) * P)));
   const lossesOf = () => g.ensembleMSE(ens.forward(x), y);
   const [adamLoss, adamGradNorm] = await lossAndGradNorm(params, lossesOf);
+  bar.line(`Adam: ${c.adamSteps} steps  ${dead.filter(Boolean).length} of ${N} dead  median loss ${num(median(Array.from(adamLoss)))}  median ‖∇L‖ ${num(median(Array.from(adamGradNorm)))}`);
   const seedRatio = await gaussNewtonRatios(ens, x);
   const adamSeconds = seconds(t0);
   t0 = performance.now();
@@ -403,6 +408,7 @@ async function trainFamily(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor): P
   });
   const [taskLoss, taskGradNorm] = await lossAndGradNorm(params, lossesOf);
   const gradNormSeconds = seconds(t0);
+  bar.line(`½‖∇L‖² minimised: ${stoppedAt.size} of ${N} below ‖∇L‖ ${num(c.gradTol)}  median ‖∇L‖ ${num(median(Array.from(taskGradNorm)))}  median loss ${num(median(Array.from(taskLoss)))}`);
   bar.stop();
 
   const arrays: Record<string, Float32Array> = {};
@@ -426,7 +432,7 @@ async function memberStates(ens: g.MLPEnsemble): Promise<Record<string, Float32A
 }
 
 /**
- * The seed's measure: for each Linear layer, J = ∂f(x_n)/∂W over the inputs (row n = δ_n ⊗ a_n, with a_n the layer's
+ * The original’s measure: for each Linear layer, J = ∂f(x_n)/∂W over the inputs (row n = δ_n ⊗ a_n, with a_n the layer's
  * input and δ_n = ∂f_n/∂z_n its output's sensitivity), the block JᵀJ rounded to float32, and the fraction of its
  * eigenvalues > 0; the ratio is the mean over the layers.
  */

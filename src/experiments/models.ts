@@ -1,9 +1,35 @@
 /**
- * The networks of PROTOCOL.md, written as PyTorch's `nn.Sequential`s (so their state-dict keys match the seed's).
+ * The networks of docs/protocol.md, written as PyTorch's `nn.Sequential`s (so their state-dict keys match the original’s).
  * Each takes the generator its initial values are drawn from.
  */
 import * as g from '../index.js';
-import type { Generator } from '../index.js';
+import type { Generator, Module, Tensor } from '../index.js';
+
+/** Linear layers of the given widths with ReLU between them (none after the last): PyTorch's default init. */
+export function mlp(widths: readonly number[], generator: g.Generator, opts: { device?: g.DeviceName; dtype?: g.DType } = {}): g.Sequential {
+  const layers: Module[] = [];
+  for (let i = 0; i + 1 < widths.length; i++) {
+    layers.push(new g.Linear(widths[i], widths[i + 1], { generator, ...opts }));
+    if (i + 2 < widths.length) layers.push(new g.ReLU());
+  }
+  return new g.Sequential(...layers);
+}
+
+/** The function-fitting models of 1-1 (deep is also the model of 2-2 and 2-3). */
+export const FUNCTION_MODELS = {
+  deep: [1, 5, 10, 10, 10, 10, 10, 5, 1],
+  medium: [1, 10, 18, 15, 4, 1],
+  shallow: [1, 190, 1],
+} as const;
+
+/** Several modules as one (parameter keys `<name>.<key>`), so trainingState/resumeTraining checkpoint them together. */
+export class ModuleGroup extends g.Module {
+  constructor(modules: Record<string, Module>) {
+    super();
+    for (const [name, m] of Object.entries(modules)) this.registerModule(name, m);
+  }
+  forward(x: Tensor): Tensor { return x; }
+}
 
 const relu = () => new g.ReLU();
 const pool = () => new g.MaxPool2d(2);
@@ -45,7 +71,7 @@ export function cnn1(generator: Generator, dropoutGenerator: Generator): g.Seque
   );
 }
 
-/** 1-2 CIFAR-10 CNN-2 (2 299 258 parameters: fewer than CNN-1, though the seed report says more). */
+/** 1-2 CIFAR-10 CNN-2 (2 299 258 parameters: fewer than CNN-1, though the original report says more). */
 export function cnn2(generator: Generator): g.Sequential {
   return new g.Sequential(
     new g.Conv2d(3, 96, 3, { padding: 1, generator }), relu(), pool(),

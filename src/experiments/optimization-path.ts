@@ -2,7 +2,7 @@
  * 2-1 Visualise the optimisation process: 8 independent trainings of an MNIST MLP 784-256-128-10. At initialisation
  * and every few epochs, the flattened parameters of the whole model and of its first layer (fc1, all 256 units) are
  * collected with that epoch's loss and accuracy; PCA to 2 components, fitted jointly on every run's snapshots, shows
- * the paths. PROTOCOL.md 2-1.
+ * the paths. docs/protocol.md 2-1.
  *
  * PCA: with 88 rows of 235 146 columns, the components come from the rows' Gram matrix (88 × 88, its eigenvectors by
  * ml-matrix): the same components as an SVD of the data, in a second instead of minutes (ml-pca's SVD and NIPALS
@@ -13,20 +13,19 @@
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import * as g from '../index.js';
-import { line, panels } from '../report/charts.js';
-import {
-  type EpochStats, epochLoader, evaluate, evaluateEnsemble, flatParameters, loadMnist, memberFlatParameters, restoreTraining,
-  trainEnsembleEpoch, trainingState, trainUnit,
-} from './common.js';
+import { line, panels } from '../run/charts.js';
+import { epochLine, type EpochStats, epochLoader, evaluate, evaluateEnsemble, loadMnist, trainEnsembleEpoch, trainUnit } from './classifiers.js';
+import { flatParameters, memberFlatParameters } from './readback.js';
+import { restoreTraining, trainingState } from '../run/checkpoint.js';
 import { mnistMlp } from './models.js';
-import type { Experiment, Results, RunContext } from './types.js';
+import type { Experiment, Results, RunContext } from '../run/types.js';
 
 interface Config { runs: number; epochs: number; every: number; lr: number; batchSize: number; trainSamples?: number; oneByOne: boolean }
 
 const HIDDEN = [256, 128];
 
 const FC1 = 784 * 256 + 256; // fc1's weight and bias come first in the flattened parameters
-const DEFINITION = 'task (PROTOCOL 2-1: every snapshot, one colour per run, the whole first layer; PCA fitted jointly on all runs)';
+const DEFINITION = 'task (protocol 2-1: every snapshot, one colour per run, the whole first layer; PCA fitted jointly on all runs)';
 
 interface Snapshot { epoch: number; loss: number; acc: number }
 interface SnapshotRow { run: number; s: Snapshot; params: Float32Array }
@@ -36,10 +35,11 @@ const experiment: Experiment<Config> = {
   section: '2-1',
   title: 'Visualise the optimisation process',
   description: '8 trainings of an MNIST MLP; parameter snapshots every 3 epochs projected by a joint PCA (whole model and fc1)',
+  quickShows: '8 paths leaving their initialisations, training accuracy rising along each (4 epochs on 2 000 images)',
   data: ['mnist'],
   presets: {
     full: { runs: 8, epochs: 30, every: 3, lr: 1e-4, batchSize: 64, oneByOne: false },
-    quick: { runs: 8, epochs: 4, every: 1, lr: 1e-4, batchSize: 64, trainSamples: 1000, oneByOne: false },
+    quick: { runs: 8, epochs: 4, every: 1, lr: 1e-4, batchSize: 64, trainSamples: 2000, oneByOne: false },
     test: { runs: 2, epochs: 2, every: 1, lr: 1e-4, batchSize: 64, trainSamples: 64, oneByOne: false },
   },
   flags: { epochs: 'epochs', lr: 'lr', batchSize: 'batchSize', oneByOne: 'oneByOne' },
@@ -79,13 +79,13 @@ const experiment: Experiment<Config> = {
         color: { field: 'run', title: 'run' }, order: 'epoch', points: true, label: 'label', panelTitle: title, width: 420, height: 340,
       });
     };
-    const caption = `Snapshots at initialisation and every ${r.config.every} epoch(s), joined in time order, labelled with that epoch's training accuracy.`;
+    const caption = `Snapshots at initialisation and every ${r.config.every} epoch(s), joined in time order, labelled with the training accuracy: at initialisation from an evaluation pass over the training set, afterwards the running mean over that epoch's batches (as the original reported it), so the first step of each label mixes the two.`;
     return [{
       name: 'optimization-path', title: `Optimisation paths of ${r.config.runs} trainings, PCA of the parameters`, definition: DEFINITION, caption,
       spec: panels([panel('pca', 'model', 'whole model (235 146 parameters)'), panel('pca', 'fc1', 'layer fc1 (784×256 + 256)')], 2),
     }, {
       name: 'optimization-path-displacement', title: 'The same paths, PCA of each run\'s displacement from its initialisation',
-      definition: 'our addition (not in the protocol or the seed): joint PCA of θ_t − θ_0, so each path shows at the scale of its training, not of the distance between initialisations',
+      definition: 'our addition (not in the protocol or the original): joint PCA of θ_t − θ_0, so each path shows at the scale of its training, not of the distance between initialisations',
       caption,
       spec: panels([panel('pcaDisplacement', 'model', 'whole model'), panel('pcaDisplacement', 'fc1', 'layer fc1')], 2),
     }];
@@ -120,7 +120,7 @@ async function trainOneByOne(ctx: RunContext<Config>, train: g.ImageDataset): Pr
       await snap({ epoch: 0, loss: s0.loss, acc: s0.acc });
     }
     const unit = await trainUnit(ctx, name, model, opt, train, {
-      epochs: c.epochs, batchSize: c.batchSize,
+      epochs: c.epochs, batchSize: c.batchSize, label: `MLP run ${r}`,
       afterEpoch: async (epoch, s) => {
         ctx.log('epochs', { run: r, epoch, loss: s.loss, acc: s.acc });
         if (epoch % c.every === 0 || epoch === c.epochs) await snap({ epoch, loss: s.loss, acc: s.acc });
@@ -184,6 +184,8 @@ async function trainBatched(ctx: RunContext<Config>, train: g.ImageDataset): Pro
     const stats = await trainEnsembleEpoch(ens, opt, loaders, (i) => bar.update(e * perEpoch + i, `epoch ${e + 1}/${c.epochs}`));
     const done = epoch + 1;
     stats.forEach((s, r) => ctx.log('epochs', { run: r, epoch: done, loss: s.loss, acc: s.acc }));
+    const mean = (k: 'loss' | 'acc') => stats.reduce((a, s) => a + s[k], 0) / stats.length;
+    bar.line(`${epochLine(done, c.epochs, `${c.runs} MLPs (mean)`, { loss: mean('loss'), acc: mean('acc') })}`);
     if (done % c.every === 0 || done === c.epochs) await snap(done, stats);
     await unit.epochDone(done, { ...trainingState(ens, opt, { snapshots }), arrays });
   }

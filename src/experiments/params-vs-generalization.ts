@@ -1,27 +1,29 @@
 /**
  * 3-2 Number of parameters vs generalisation: ten MNIST MLPs 784-h1-h2-10 (3 270 … 337 674 parameters) trained the
- * same way; afterwards loss and accuracy over the whole training and test sets. PROTOCOL.md 3-2.
+ * same way; afterwards loss and accuracy over the whole training and test sets. docs/protocol.md 3-2.
  */
+import { int, num, pct } from '../run/format.js';
 import * as g from '../index.js';
-import { line, melt } from '../report/charts.js';
-import { evaluate, loadMnist, trainUnit } from './common.js';
+import { line, melt, percent } from '../run/charts.js';
+import { evaluate, loadMnist, trainUnit } from './classifiers.js';
 import { mnistMlp } from './models.js';
-import type { Experiment, Results } from './types.js';
+import type { Experiment, Results } from '../run/types.js';
 
 interface Config { models: [number, number][]; epochs: number; lr: number; batchSize: number; trainSamples?: number; testSamples?: number }
 
 const ALL: [number, number][] = [[4, 8], [8, 16], [16, 32], [32, 64], [64, 128], [100, 200], [128, 256], [200, 300], [256, 400], [256, 512]];
-const DEFINITION = 'task (PROTOCOL 3-2: one Adam per model for all epochs; loss and accuracy over the full sets in eval mode)';
+const DEFINITION = 'task (protocol 3-2: one Adam per model for all epochs; loss and accuracy over the full sets in eval mode)';
 
 const experiment: Experiment<Config> = {
   name: 'params-vs-generalization',
   section: '3-2',
   title: 'Number of parameters vs generalisation',
   description: 'ten MNIST MLPs from 3 270 to 337 674 parameters; train/test loss and accuracy against the parameter count',
+  quickShows: 'test accuracy rising with the number of parameters (5 000 images, 3 epochs)',
   data: ['mnist'],
   presets: {
     full: { models: ALL, epochs: 10, lr: 1e-4, batchSize: 64 },
-    quick: { models: ALL, epochs: 2, lr: 1e-3, batchSize: 64, trainSamples: 3000, testSamples: 1000 },
+    quick: { models: ALL, epochs: 3, lr: 1e-4, batchSize: 64, trainSamples: 5000, testSamples: 1000 },
     test: { models: [[4, 8], [16, 32]], epochs: 1, lr: 1e-4, batchSize: 64, trainSamples: 128, testSamples: 64 },
   },
   flags: { epochs: 'epochs', lr: 'lr', batchSize: 'batchSize' },
@@ -36,7 +38,7 @@ const experiment: Experiment<Config> = {
       const params = model.numParameters();
       const opt = new g.Adam(model.parameters(), { lr: c.lr });
       const unit = await trainUnit(ctx, name, model, opt, train, {
-        epochs: c.epochs, batchSize: c.batchSize,
+        epochs: c.epochs, batchSize: c.batchSize, label: `MLP 784-${h1}-${h2}-10`,
         afterEpoch: (epoch, s) => ctx.log('epochs', { model: name, params, epoch, trainLoss: s.loss, trainAcc: s.acc }),
       });
       const tr = await evaluate(model, train);
@@ -53,11 +55,11 @@ const experiment: Experiment<Config> = {
 
   figures(r) {
     const rows = r.series.models ?? [];
-    const long = (cols: Record<string, string>) => melt(rows, ['model', 'params'], cols, 'split');
+    const long = (cols: Record<string, string>) => melt(percent(rows, ['trainAcc', 'testAcc']), ['model', 'params'], cols, 'split');
     const x = { field: 'params', title: 'number of parameters', log: true };
     const split = { field: 'split', title: 'set', sort: ['train', 'test'], colors: ['#4c78a8', '#f58518'] };
     const chart = (cols: Record<string, string>, title: string, log: boolean) =>
-      line(long(cols), { x, y: { field: 'value', title, log, ...(log ? {} : { domain: [0, 1] as [number, number] }) }, color: split, points: true });
+      line(long(cols), { x, y: { field: 'value', title, log, ...(log ? {} : { domain: [0, 100] as [number, number] }) }, color: split, points: true });
     return [
       {
         name: 'loss-vs-params', title: 'Loss vs number of parameters (MNIST MLPs)', definition: DEFINITION,
@@ -67,12 +69,12 @@ const experiment: Experiment<Config> = {
       {
         name: 'accuracy-vs-params', title: 'Accuracy vs number of parameters (MNIST MLPs)', definition: DEFINITION,
         caption: 'Accuracy over the whole training and test sets after training.',
-        spec: chart({ trainAcc: 'train', testAcc: 'test' }, 'accuracy', false),
+        spec: chart({ trainAcc: 'train', testAcc: 'test' }, 'accuracy (%)', false),
       },
       {
         name: 'training-curves', title: 'Training loss per epoch, each model', definition: DEFINITION,
         caption: 'Running mean of the training loss over each epoch.',
-        spec: line(r.series.epochs ?? [], { x: { field: 'epoch', title: 'epoch' }, y: { field: 'trainLoss', title: 'train loss', log: true }, color: { field: 'model', title: 'h1-h2', sort: ALL.map(([a, b]) => `${a}-${b}`) }, points: true }),
+        spec: line(r.series.epochs ?? [], { x: { field: 'epoch', title: 'epoch', integer: true }, y: { field: 'trainLoss', title: 'train loss', log: true }, color: { field: 'model', title: 'h1-h2', sort: ALL.map(([a, b]) => `${a}-${b}`) }, points: true }),
       },
     ];
   },
@@ -82,12 +84,12 @@ const experiment: Experiment<Config> = {
     if (rows.length < 2) return [];
     const first = rows[0], last = rows[rows.length - 1];
     const gap = (x: typeof first) => Number(x.trainAcc) - Number(x.testAcc);
-    const pct = (v: unknown) => `${(100 * Number(v)).toFixed(1)} %`;
+    const pc = (v: unknown) => pct(Number(v));
     const trend = Number(last.testAcc) > Number(first.testAcc) ? 'rises' : 'does not rise';
     const widens = gap(last) > gap(first);
     return [
-      `Test accuracy ${trend} from ${pct(first.testAcc)} (${first.params} parameters) to ${pct(last.testAcc)} (${last.params}).`,
-      `The train–test accuracy gap goes from ${(100 * gap(first)).toFixed(1)} to ${(100 * gap(last)).toFixed(1)} points${widens ? ': the larger models fit the training set further ahead of the test set' : ''}.`,
+      `Test accuracy ${trend} from ${pc(first.testAcc)} (${int(Number(first.params))} parameters) to ${pc(last.testAcc)} (${int(Number(last.params))}).`,
+      `The train–test accuracy gap goes from ${num(100 * gap(first), 2)} to ${num(100 * gap(last), 2)} points${widens ? ': the larger models fit the training set further ahead of the test set' : ''}.`,
     ];
   },
 };

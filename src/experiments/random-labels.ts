@@ -1,30 +1,31 @@
 /**
  * 3-1 Can the network fit random labels? CNN-A of 1-2 trained on the MNIST training images with labels drawn
- * uniformly from 0..9 (seeded); the test set keeps its true labels. Train and test cross-entropy every epoch. The seed
+ * uniformly from 0..9 (seeded); the test set keeps its true labels. Train and test cross-entropy every epoch. The original
  * stopped at 50 epochs with the train loss still falling and concluded it cannot fit them; we train longer so the
- * memorisation shows. PROTOCOL.md 3-1.
+ * memorisation shows. docs/protocol.md 3-1.
  */
 import * as g from '../index.js';
-import { line } from '../report/charts.js';
-import { loadMnist, lrNote, trainWithTestCurve } from './common.js';
+import { line } from '../run/charts.js';
+import { loadMnist, lrNote, trainWithTestCurve } from './classifiers.js';
 import { cnnA } from './models.js';
-import type { Experiment, Results, Row } from './types.js';
+import type { Experiment, Results, Row } from '../run/types.js';
 
 interface Config { epochs: number; lr: number; batchSize: number; trainSamples?: number; testSamples?: number }
 
-const DEFINITION = 'task (PROTOCOL 3-1: one Adam for all epochs; mean cross-entropy; train = running mean over each epoch on the random labels, test = true labels, eval mode)';
+const DEFINITION = 'task (protocol 3-1: one Adam for all epochs; mean cross-entropy; train = running mean over each epoch on the random labels, test = true labels, eval mode)';
 
 const experiment: Experiment<Config> = {
   name: 'random-labels',
   section: '3-1',
   title: 'Can the network fit random labels?',
   description: 'CNN-A on MNIST with random training labels; train and test cross-entropy per epoch, long enough to memorise',
+  quickShows: 'the train loss on random labels falling below the test loss: memorisation beginning (512 images, 30 epochs)',
   data: ['mnist'],
   presets: {
-    // the seed's 50 epochs end mid-memorisation; 150 show it finishing (or pass --epochs / --lr)
+    // the original’s 50 epochs end mid-memorisation; 150 show it finishing (or pass --epochs / --lr)
     full: { epochs: 150, lr: 1e-4, batchSize: 64 },
-    // a small set memorises in few steps (SwiftShader: ~45 ms per CNN-A training image at load ~12)
-    quick: { epochs: 40, lr: 1e-3, batchSize: 16, trainSamples: 64, testSamples: 50 },
+    // a small set memorises in few steps, at the protocol's lr and batch (only the sizes change)
+    quick: { epochs: 30, lr: 1e-4, batchSize: 64, trainSamples: 512, testSamples: 500 },
     test: { epochs: 2, lr: 1e-3, batchSize: 8, trainSamples: 12, testSamples: 8 },
   },
   flags: { epochs: 'epochs', lr: 'lr', batchSize: 'batchSize' },
@@ -38,7 +39,7 @@ const experiment: Experiment<Config> = {
     ctx.final({ trainSamples: random.length, 'labels.agreeWithTrue': agree / random.length });
     if (!ctx.unit('cnnA').finished) {
       const model = cnnA(ctx.rng('cnnA', 'init'));
-      await trainWithTestCurve(ctx, 'cnnA', model, random, test, { epochs: c.epochs, batchSize: c.batchSize, lr: c.lr });
+      await trainWithTestCurve(ctx, 'cnnA', model, random, test, { epochs: c.epochs, batchSize: c.batchSize, lr: c.lr, label: 'CNN-A, random labels' });
       model.dispose();
     }
     random.release();
@@ -57,11 +58,11 @@ const experiment: Experiment<Config> = {
 
   figures(r) {
     const rows: Row[] = (r.series.epochs ?? []).flatMap((x) => [
-      { epoch: x.epoch, split: 'train (random labels)', loss: x.trainLoss, acc: x.trainAcc },
-      { epoch: x.epoch, split: 'test (true labels)', loss: x.testLoss, acc: x.testAcc },
+      { epoch: x.epoch, split: 'train (random labels)', loss: x.trainLoss, acc: 100 * Number(x.trainAcc) },
+      { epoch: x.epoch, split: 'test (true labels)', loss: x.testLoss, acc: 100 * Number(x.testAcc) },
     ]);
     const split = { field: 'split', title: 'set', sort: ['train (random labels)', 'test (true labels)'], colors: ['#4c78a8', '#f58518'] };
-    const epoch = { field: 'epoch', title: 'epoch' };
+    const epoch = { field: 'epoch', title: 'epoch', integer: true };
     return [
       {
         name: 'random-labels-loss', title: 'CNN-A on MNIST with random training labels: loss per epoch', definition: DEFINITION,
@@ -71,7 +72,7 @@ const experiment: Experiment<Config> = {
       {
         name: 'random-labels-accuracy', title: 'Accuracy on the random training labels and on the true test labels', definition: DEFINITION,
         caption: 'Chance is 10 %. Training accuracy well above it is memorisation: the test accuracy stays at chance.',
-        spec: line(rows, { x: epoch, y: { field: 'acc', title: 'accuracy', domain: [0, 1] }, color: split, points: rows.length < 200 }),
+        spec: line(rows, { x: epoch, y: { field: 'acc', title: 'accuracy (%)', domain: [0, 100] }, color: split, points: rows.length < 200 }),
       },
     ];
   },
@@ -86,7 +87,7 @@ const experiment: Experiment<Config> = {
         `train accuracy ${(100 * Number(last.trainAcc)).toFixed(1)} % (chance 10 %).`,
       `Test loss (true labels) ${Number(first.testLoss).toFixed(3)} → ${Number(last.testLoss).toFixed(3)}, test accuracy ${(100 * Number(last.testAcc)).toFixed(1)} %.`,
       memorised
-        ? 'The network memorises the random labels: the train loss falls far below ln 10 while the test loss rises. The seed\'s "cannot fit random labels" was a run stopped early.'
+        ? 'The network memorises the random labels: the train loss falls far below ln 10 while the test loss rises. The original’s "cannot fit random labels" was a run stopped early.'
         : 'The train loss has not yet fallen far below ln 10 = 2.303: memorisation is under way but unfinished at this length (more epochs or a higher lr finish it).',
     ];
   },

@@ -5,19 +5,21 @@
  *   task       ‖∂L/∂X‖_F with L the mean cross-entropy over the N test images = √(Σₙ ‖∂ℓₙ/∂xₙ‖²) / N;
  *   per sample  meanₙ ‖∂ℓₙ/∂xₙ‖_F.
  * In eval mode ℓₙ depends on xₙ alone, so one backward pass of Σₙ ℓₙ per evaluation batch gives every ∂ℓₙ/∂xₙ.
- * The seed's "sensitivity" is a different quantity, computed alongside and labelled as such: the mean over the
- * parameter tensors of ‖∂L_batch/∂θ‖_F left from the last training batch. PROTOCOL.md 3-3.
+ * The original’s "sensitivity" is a different quantity, computed alongside and labelled as such: the mean over the
+ * parameter tensors of ‖∂L_batch/∂θ‖_F left from the last training batch. docs/protocol.md 3-3.
  */
 import * as g from '../index.js';
-import { line, melt, panels } from '../report/charts.js';
-import { evaluate, loadMnist, lrNote, trainUnit } from './common.js';
+import { num, pct } from '../run/format.js';
+import { line, melt, percent, panels } from '../run/charts.js';
+import { evaluate, loadMnist, lrNote, trainUnit } from './classifiers.js';
+import { DeviceSum } from './readback.js';
 import { flatnessCnn } from './models.js';
-import type { Experiment, Results, Row } from './types.js';
+import type { Experiment, Results, Row } from '../run/types.js';
 
 interface Config { batchSizes: number[]; lr: number; epochs: number; trainSamples?: number; testSamples?: number }
 
-const TASK = 'task (PROTOCOL 3-3: ‖∂L/∂X‖_F of the mean cross-entropy over the fixed test set, and the per-sample meanₙ ‖∂ℓₙ/∂xₙ‖_F)';
-const SEED = 'seed variant (mean over parameter tensors of ‖∂L/∂θ‖_F from the last training batch: not an input sensitivity)';
+const TASK = 'task (protocol 3-3: ‖∂L/∂X‖_F of the mean cross-entropy over the fixed test set, and the per-sample meanₙ ‖∂ℓₙ/∂xₙ‖_F)';
+const SEED = 'original’s variant (mean over parameter tensors of ‖∂L/∂θ‖_F from the last training batch: not an input sensitivity)';
 
 /**
  * Input-gradient norms over a whole dataset in eval mode: [task ‖∂L/∂X‖_F, per-sample mean ‖∂ℓₙ/∂xₙ‖_F], summed on the
@@ -26,27 +28,24 @@ const SEED = 'seed variant (mean over parameter tensors of ‖∂L/∂θ‖_F fr
 export async function inputSensitivity(model: g.Module, ds: g.ImageDataset, batchSize = 500): Promise<{ task: number; perSample: number }> {
   const wasTraining = model.training;
   model.eval();
-  let sums = g.keep(g.zeros([2]));
+  const sums = new DeviceSum([2]);
   for (const batch of new g.DataLoader(ds, { batchSize })) {
-    const next = g.tidy(() => {
+    sums.add(() => {
       // the batch's summed loss: row n of its input gradient is ∂ℓₙ/∂xₙ
       const [dx] = g.grad((x) => g.F.crossEntropy(model.forward(x), batch.y).mul(batch.y.size), [batch.x]);
       return g.noGrad(() => {
         const sq = dx.square().sum([1, 2, 3]);
-        return sums.add(g.stack([sq.sum(), sq.sqrt().sum()]));
+        return g.stack([sq.sum(), sq.sqrt().sum()]);
       });
     });
-    sums.dispose();
-    sums = g.keep(next);
     batch.dispose();
   }
-  const [sumSq, sumNorm] = await sums.data();
-  sums.dispose();
+  const [sumSq, sumNorm] = await sums.read();
   model.train(wasTraining);
   return { task: Math.sqrt(sumSq) / ds.length, perSample: sumNorm / ds.length };
 }
 
-/** The seed's number: the mean over parameter tensors of the Frobenius norm of the gradient they hold. */
+/** The original’s number: the mean over parameter tensors of the Frobenius norm of the gradient they hold. */
 async function meanParamGradNorm(params: readonly g.Tensor[]): Promise<number | null> {
   const grads = params.map((p) => p.grad).filter((t): t is g.Tensor => t !== null);
   if (!grads.length) return null;
@@ -61,10 +60,11 @@ const experiment: Experiment<Config> = {
   section: '3-3',
   title: 'Flatness vs generalisation: sensitivity vs batch size',
   description: 'the 3-3 CNN trained with batch 32…512; loss, accuracy and input-gradient sensitivity on the test set',
+  quickShows: 'the measurements for every batch size; the trends of the homework (accuracy and sensitivity falling with batch size) need the full preset',
   data: ['mnist'],
   presets: {
     full: { batchSizes: [32, 64, 128, 256, 512], lr: 1e-4, epochs: 10 },
-    quick: { batchSizes: [32, 64, 128, 256, 512], lr: 1e-3, epochs: 2, trainSamples: 768, testSamples: 200 },
+    quick: { batchSizes: [32, 64, 128, 256, 512], lr: 1e-4, epochs: 2, trainSamples: 3000, testSamples: 500 },
     test: { batchSizes: [4, 8], lr: 1e-3, epochs: 1, trainSamples: 12, testSamples: 8 },
   },
   flags: { epochs: 'epochs', lr: 'lr' },
@@ -79,7 +79,7 @@ const experiment: Experiment<Config> = {
       const model = flatnessCnn(ctx.rng(name, 'init'));
       const opt = new g.Adam(model.parameters(), { lr: c.lr });
       const unit = await trainUnit(ctx, name, model, opt, train, {
-        epochs: c.epochs, batchSize: b,
+        epochs: c.epochs, batchSize: b, label: `CNN, batch ${b}`,
         afterEpoch: async (epoch, s) => ctx.log('epochs', {
           batchSize: b, epoch, trainLoss: s.loss, trainAcc: s.acc, seedSensitivity: await meanParamGradNorm(model.parameters()),
         }),
@@ -87,7 +87,7 @@ const experiment: Experiment<Config> = {
       const tr = await evaluate(model, train);
       const te = await evaluate(model, test);
       const sens = await inputSensitivity(model, test);
-      // the seed's number from the last epoch's last batch (logged with that epoch, so a resume keeps it)
+      // the original’s number from the last epoch's last batch (logged with that epoch, so a resume keeps it)
       const seedSensitivity = ctx.series('epochs').filter((r) => r.batchSize === b).at(-1)?.seedSensitivity ?? null;
       ctx.log('batches', {
         batchSize: b, trainLoss: tr.loss, trainAcc: tr.acc, testLoss: te.loss, testAcc: te.acc,
@@ -103,7 +103,7 @@ const experiment: Experiment<Config> = {
     }
     train.release();
     test.release();
-    ctx.note(`Sensitivity (task) is measured on the ${test.length} test images with the mean loss over all of them; the seed's "sensitivity" (mean parameter-gradient norm of the last training batch) is shown apart as the seed variant.`);
+    ctx.note(`Sensitivity (task) is measured on the ${test.length} test images with the mean loss over all of them; the original’s "sensitivity" (mean parameter-gradient norm of the last training batch) is shown apart as the original’s variant.`);
   },
 
   figures(r) {
@@ -115,7 +115,7 @@ const experiment: Experiment<Config> = {
     const sens = line(melt(rows, ['batchSize'], { sensitivity: S1, sensitivityPerSample: S2 }, 'series'), {
       x, y: { field: 'value', title: 'sensitivity (task)', log: true }, color, points: true, height: 240, panelTitle: 'sensitivity (task)',
     });
-    const panel = (cols: Record<string, string>, title: string, log: boolean) => line(melt(rows, ['batchSize'], cols, 'series'), {
+    const panel = (cols: Record<string, string>, title: string, log: boolean) => line(melt(percent(rows, ['trainAcc', 'testAcc']), ['batchSize'], cols, 'series'), {
       x, y: { field: 'value', title, log }, color, points: true, height: 240, panelTitle: title,
     });
     const seedRows: Row[] = rows.map((b) => ({ batchSize: b.batchSize, value: b.seedSensitivity }));
@@ -128,10 +128,10 @@ const experiment: Experiment<Config> = {
       {
         name: 'accuracy-and-sensitivity', title: 'Accuracy and sensitivity vs batch size', definition: TASK,
         caption: 'Left: accuracy over the whole training and test sets. Right: the input-gradient sensitivity on the test set.',
-        spec: panels([panel({ trainAcc: 'train', testAcc: 'test' }, 'accuracy', false), sens], 2),
+        spec: panels([panel({ trainAcc: 'train', testAcc: 'test' }, 'accuracy (%)', false), sens], 2),
       },
       {
-        name: 'seed-sensitivity', title: 'The seed\'s "sensitivity": mean parameter-gradient norm of the last training batch', definition: SEED,
+        name: 'seed-sensitivity', title: 'The original’s "sensitivity": mean parameter-gradient norm of the last training batch', definition: SEED,
         caption: 'Not the sensitivity the task defines: a gradient with respect to the parameters, not the input, taken from one (often partial) training batch, so it moves with whichever batch came last.',
         spec: line(seedRows, { x, y: { field: 'value', title: 'mean ‖∂L_batch/∂θ‖_F over parameter tensors', log: true }, points: true, height: 240 }),
       },
@@ -145,10 +145,10 @@ const experiment: Experiment<Config> = {
     const first = rows[0], last = rows.at(-1)!;
     const trend = (k: string) => (Number(last[k]) > Number(first[k]) ? 'rises' : 'falls');
     return [
-      `Test accuracy by batch size ${list('testAcc', (v) => `${(100 * v).toFixed(1)} %`)}.`,
-      `Sensitivity ‖∂L/∂X‖_F (task) ${list('sensitivity', (v) => v.toExponential(2))}: it ${trend('sensitivity')} from batch ${first.batchSize} to ${last.batchSize}; ` +
-        `per sample ${list('sensitivityPerSample', (v) => v.toFixed(3))}.`,
-      `The seed's variant (parameter gradients of the last batch): ${list('seedSensitivity', (v) => v.toFixed(3))}.`,
+      `Test accuracy by batch size ${list('testAcc', (v) => pct(v))}.`,
+      `Sensitivity ‖∂L/∂X‖_F (task) ${list('sensitivity', (v) => num(v))}: it ${trend('sensitivity')} from batch ${first.batchSize} to ${last.batchSize}; ` +
+        `per sample ${list('sensitivityPerSample', (v) => num(v))}.`,
+      `The original’s variant (parameter gradients of the last batch): ${list('seedSensitivity', (v) => num(v))}.`,
     ];
   },
 };

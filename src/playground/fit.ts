@@ -6,9 +6,10 @@
  */
 import * as gg from '../index.js';
 import type { Adam, DeviceName, Module, Tensor } from '../index.js';
-import { FUNCTION_MODELS, mlp, regressionStep } from '../experiments/common.js';
+import { FUNCTION_MODELS, mlp } from '../experiments/models.js';
+import { regressionStep } from '../experiments/regression.js';
 import fitFunctions from '../experiments/fit-functions.js';
-import type { Figure, Results, Row } from '../experiments/types.js';
+import type { Figure, Results, Row } from '../run/types.js';
 
 export type ModelName = keyof typeof FUNCTION_MODELS;
 export const MODEL_NAMES = Object.keys(FUNCTION_MODELS) as ModelName[];

@@ -1,14 +1,14 @@
 /**
  * `gpugrad report`: one page for all runs under a folder. For each experiment it takes the newest finished run (else
- * the newest), redraws its figures from results.json, and shows them beside the seed report's numbers.
+ * the newest), redraws its figures from results.json, and shows them beside the original report's numbers.
  */
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { EXPERIMENT_NAMES } from '../experiments/index.js';
-import type { Results } from '../experiments/types.js';
-import { findRuns, readResults } from '../cli/run-folder.js';
+import type { Results } from '../run/types.js';
+import { findRuns, readResults } from '../run/folder.js';
 import { type Block, toHtml, toMarkdown } from './doc.js';
-import { type DrawnFigure, formatDuration, runBlocks, writeRunReport } from './run-report.js';
+import { type DrawnFigure, ORIGINAL_EXPLAINED, formatDuration, runBlocks, writeRunReport } from './run-report.js';
 
 interface Found { dir: string; results: Results }
 
@@ -40,9 +40,10 @@ export async function assembleReport(runsDir: string, opts: { redraw?: boolean }
     let problems: string[] = [];
     let findings: string[] = [];
     let full: Record<string, unknown> | undefined;
+    let quickShows: string | undefined;
     let r = chosen.results;
     try {
-      if (opts.redraw !== false) ({ results: r, figures, problems, findings, full } = await writeRunReport(chosen.dir));
+      if (opts.redraw !== false) ({ results: r, figures, problems, findings, full, quickShows } = await writeRunReport(chosen.dir));
       else figures = [];
     } catch (err) {
       problems = [`the report of ${chosen.dir} could not be written: ${(err as Error).message}`];
@@ -50,14 +51,14 @@ export async function assembleReport(runsDir: string, opts: { redraw?: boolean }
     const prefix = `${relative(runsDir, chosen.dir).split('\\').join('/')}/`;
     total += r.wallTimeS;
     overview.push([`[${name}](#${name})`, r.section, r.status, r.preset, formatDuration(r.wallTimeS), `[${prefix}](${prefix}report.html)`]);
-    sections.push(...runBlocks(r, figures, problems, prefix, 2, findings, full));
+    sections.push(...runBlocks(r, figures, problems, prefix, 2, { findings, full, quickShows, explain: false }));
     const others = runs.filter((x) => x !== chosen).map((x) => `${relative(runsDir, x.dir)} (${x.results.status}, ${x.results.preset})`);
     if (others.length) sections.push({ p: `Other runs of ${name}: ${others.join('; ')}.` });
   }
 
   const blocks: Block[] = [
     { h: 1, text: 'gpugrad: Homework 1, reproduced' },
-    { p: 'Each experiment as the homework defines it (the task), with the seed report\'s variant computed alongside where its code measured something else (../shared/hw1/PROTOCOL.md). Every figure names the definition that produced it; each table puts our final numbers beside the seed report\'s with a note where they differ and why.' },
+    { p: `Each experiment as the homework defines it (the task). ${ORIGINAL_EXPLAINED} Every figure names the definition that produced it; each table puts this run's numbers beside the original report's, with the criterion that judges them.` },
     { table: { head: ['experiment', 'section', 'status', 'preset', 'wall time', 'run folder'], rows: overview } },
     { p: `Total wall time of the runs shown: ${formatDuration(total)}.` },
     ...sections,

@@ -31,14 +31,22 @@ export function toMarkdown(blocks: Block[]): string {
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const inline = (s: string) => esc(s)
+/**
+ * A number with its exponent, unit sign or grouping (`1.24e-3`, `1.24 × 10⁻³`, `371 581`, `96.0 %`, `×0.52`): kept on
+ * one line in HTML. Matched in text only, never inside a tag (a link's address has digits too).
+ */
+const NUMBER = /[×−-]?\d[\d.,\u202f]*(?:e[+-]?\d+|\u00a0×\u00a010[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+)?(?:[ \u00a0]?%)?/g;
+const nowrapNumbers = (html: string) => html.split(/(<[^>]+>)/).map((part) => (part.startsWith('<') ? part
+  : part.replace(NUMBER, (m) => (/[e×\u202f%]/.test(m) ? `<span class="n">${m}</span>` : m)))).join('');
+const inline = (s: string) => nowrapNumbers(esc(s)
   .replace(/`([^`]+)`/g, '<code>$1</code>')
   .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>')
-  .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, '<a href="$2">$1</a>');
+  .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, '<a href="$2">$1</a>'));
 
-const STYLE = `body{font-family:system-ui,'DejaVu Sans',sans-serif;max-width:1500px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+const STYLE = `body{font-family:system-ui,'DejaVu Sans',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 table{border-collapse:collapse;margin:1em 0;font-size:.92em}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
-th{background:#f3f3f3}figure{margin:1.5em 0}figure img{max-width:100%;border:1px solid #eee}figcaption{color:#555;font-size:.9em}
+th{background:#f3f3f3}figure{margin:1.5em 0}figure img{width:100%;max-width:960px;border:1px solid #eee}figcaption{color:#555;font-size:.9em;max-width:960px}
+.n{white-space:nowrap}
 code{background:#f4f4f4;padding:0 .2em}.differs{color:#a33}.agrees{color:#2a6}h1,h2,h3{line-height:1.2}nav a{margin-right:.8em}
 .columns{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:1.5em;align-items:start}
 .columns .side{position:sticky;top:0}@media (max-width:900px){.columns{display:block}}`;
@@ -56,6 +64,7 @@ function htmlBody(blocks: Block[]): string {
     else if ('list' in b) body.push(`<ul>${b.list.map((x) => `<li>${inline(x)}</li>`).join('')}</ul>`);
     else if ('table' in b) {
       const td = (s: string) => `<td${/^differs/.test(s) ? ' class="differs"' : /^agrees/.test(s) ? ' class="agrees"' : ''}>${inline(s)}</td>`;
+      // numbers in tables never wrap: `1.24 × 10⁻³` broken after the × reads as two numbers
       body.push(`<table><tr>${b.table.head.map((h) => `<th>${inline(h)}</th>`).join('')}</tr>${b.table.rows.map((r) => `<tr>${r.map(td).join('')}</tr>`).join('')}</table>`);
     } else if ('figure' in b) {
       body.push(`<figure><a href="${esc(b.figure.svg)}"><img src="${esc(b.figure.svg)}" alt="${esc(b.figure.title)}"></a><figcaption>${inline(b.figure.caption)}</figcaption></figure>`);

@@ -3,7 +3,7 @@
  * the reports shares. Browser-safe (no Node built-in), so the playground page draws its charts from the very same
  * specification the reports render to SVG and PNG in render.ts.
  */
-import type { Figure } from '../experiments/types.js';
+import type { Figure } from '../run/types.js';
 
 export const FONT_FAMILY = 'DejaVu Sans';
 

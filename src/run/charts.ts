@@ -1,8 +1,9 @@
 /**
  * Small builders of Vega-Lite specs, so an experiment's figures read as "loss vs iteration, coloured by model, log y"
- * instead of forty lines of JSON. They return plain spec objects; render.ts adds the title and draws them.
+ * instead of forty lines of JSON. They return plain spec objects; report/render.ts adds the title and draws them.
+ * They live on the run floor because experiments declare their figures with them and the report draws them.
  */
-import type { Row } from '../experiments/types.js';
+import type { Row } from './types.js';
 
 type Spec = Record<string, unknown>;
 
@@ -17,6 +18,18 @@ export interface Axis {
   /** include zero in the scale (default: no, so curves fill the panel) */
   zero?: boolean;
   domain?: [number, number];
+  /** the axis ends at the data's first and last values (iterations 0…N), no rounding out, no padding */
+  tight?: boolean;
+  /** integer ticks only (epochs) */
+  integer?: boolean;
+  /**
+   * keep noise from looking like a result: a log axis spans at least this many decades below the data's top (an
+   * untrained loss of 2.24–2.30 stays a flat line)
+   */
+  minDecades?: number;
+  /** a linear axis includes this value (chance level) when the data stay below `baselineUntil` (not yet trained) */
+  baseline?: number;
+  baselineUntil?: number;
 }
 
 export interface Series {
@@ -52,14 +65,30 @@ export interface ChartOptions {
 function encodeAxis(a: Axis): Spec {
   // log axes end at the data (not at the next power of ten): nice ticks on a log scale can leave a decade empty
   const scale: Spec = a.log ? { type: 'log', nice: false, padding: 8 } : { zero: a.zero ?? false, padding: 6 };
+  if (a.tight) Object.assign(scale, { nice: false, padding: 0 });
   if (a.domain) scale.domain = a.domain;
+  const axis: Spec = a.format ? { format: a.format } : {};
+  if (a.integer) Object.assign(axis, { tickMinStep: 1, format: 'd' });
   return {
     field: a.field,
     type: a.type ?? 'quantitative',
     title: a.title,
     scale: a.type && a.type !== 'quantitative' ? undefined : scale,
-    axis: a.format ? { format: a.format } : {},
+    axis,
   };
+}
+
+/** The y axis with its domain widened from the data where `minDecades` or `baseline` ask for it. */
+function fitAxis(a: Axis, rows: Row[]): Axis {
+  if (a.domain || (a.minDecades === undefined && a.baseline === undefined)) return a;
+  const v = rows.map((r) => Number(r[a.field])).filter((x) => Number.isFinite(x) && (!a.log || x > 0));
+  if (!v.length) return a;
+  const lo = Math.min(...v), hi = Math.max(...v);
+  if (a.log && a.minDecades !== undefined && hi / lo < 10 ** a.minDecades) return { ...a, domain: [hi / 10 ** a.minDecades, hi] };
+  if (!a.log && a.baseline !== undefined && hi < (a.baselineUntil ?? Infinity)) {
+    return { ...a, domain: [Math.min(lo, a.baseline), Math.max(hi, a.baselineUntil ?? hi)] };
+  }
+  return a;
 }
 
 function encodeSeries(s: Series, channel: 'color' | 'strokeDash'): Spec {
@@ -96,14 +125,16 @@ function frame(o: ChartOptions, rows: Row[]): Spec {
 }
 
 /** Lines (one per colour/dash group), optionally with points and per-point labels. */
-export function line(rows: Row[], o: ChartOptions): Spec {
+export function line(rows: Row[], opts: ChartOptions): Spec {
+  const o = { ...opts, y: fitAxis(opts.y, rows) };
   const layers: Spec[] = [{ mark: { type: 'line', point: o.points ?? false, strokeWidth: 1.6, clip: true }, encoding: encoding(o) }];
   if (o.label) layers.push(labels(o));
   return { ...frame(o, rows), layer: layers };
 }
 
 /** Points (one colour per group), optionally labelled. */
-export function scatter(rows: Row[], o: ChartOptions & { shape?: Series; size?: number }): Spec {
+export function scatter(rows: Row[], opts: ChartOptions & { shape?: Series; size?: number }): Spec {
+  const o = { ...opts, y: fitAxis(opts.y, rows) };
   const enc = encoding(o);
   if (o.shape) enc.shape = { field: o.shape.field, type: 'nominal', title: o.shape.title };
   const layers: Spec[] = [{ mark: { type: 'point', filled: true, size: o.size ?? 40, opacity: 0.8, clip: true }, encoding: enc }];
@@ -145,6 +176,15 @@ export function thin(rows: Row[], max = 1500, groupBy?: string): Row[] {
     g.forEach((r, i) => { if (i % k === 0 || i === g.length - 1) out.push(r); });
   }
   return out;
+}
+
+/** Rows with the given fraction fields as percentages (accuracy is drawn in %, as the text states it). */
+export function percent(rows: Row[], fields: string[]): Row[] {
+  return rows.map((r) => {
+    const o: Row = { ...r };
+    for (const f of fields) if (typeof r[f] === 'number') o[f] = 100 * (r[f] as number);
+    return o;
+  });
 }
 
 /** Turns wide rows ({epoch, trainLoss, testLoss}) into long ones ({epoch, split: 'train', value}) for colour/dash. */

@@ -1,8 +1,8 @@
 /**
- * What an experiment is, and what the command line hands it while it runs. An experiment is a plain object: its
- * presets, a `run(ctx)` that trains and logs through the context, and `figures(results)` that turns a results.json
- * into Vega-Lite charts. Everything an experiment writes goes through the context, so the run folder (results.json,
- * metrics.csv, checkpoints for --resume) is the CLI's business, not the experiment's.
+ * The results schema and the contract between an experiment and whatever runs it. An experiment is a plain object:
+ * its presets, a `run(ctx)` that trains and logs through the context, and `figures(results)` that turns a
+ * results.json into Vega-Lite charts. Everything an experiment writes goes through the context, so the run folder
+ * (results.json, metrics.csv, checkpoints for --resume) is this floor's business, not the experiment's.
  */
 import type { Generator, Tensor } from '../index.js';
 
@@ -21,6 +21,11 @@ export interface Experiment<C extends object = object> {
   title: string;
   /** one line for `gpugrad list` */
   description: string;
+  /**
+   * What the quick preset must show (the homework's qualitative finding, at a size that runs in minutes without a
+   * GPU), or plainly what it cannot show at that size: printed by `gpugrad list`, `--help` and the report.
+   */
+  quickShows: string;
   /** datasets it needs (`--data-dir` applies to them) */
   data: readonly ('mnist' | 'cifar10' | 'functions')[];
   presets: Record<Preset, C>;
@@ -38,7 +43,7 @@ export interface Figure {
   /** file stem: `<name>.svg`, `<name>.png` */
   name: string;
   title: string;
-  /** which definition produced it, per PROTOCOL.md: e.g. 'task', 'seed variant', 'task and seed variant' */
+  /** which definition produced it, per docs/protocol.md: e.g. 'task', 'original’s variant', 'task and original’s variant' */
   definition: string;
   caption?: string;
   spec: Record<string, unknown>;
@@ -97,6 +102,11 @@ export interface Restored {
 export interface Progress {
   /** sets the count done (and a short status such as the current loss) */
   update(done: number, status?: string): void;
+  /**
+   * A line that stays in the log (stdout), with the time so far appended: one per epoch or block of iterations, its
+   * metrics named, e.g. `epoch 3/10  CNN-A  loss 0.132  acc 96.0 %  test 97.0 %`.
+   */
+  line(text: string): void;
   stop(): void;
 }
 
@@ -132,11 +142,11 @@ export interface RunContext<C> {
   log(series: string, row: Row): void;
   /** The rows of a series logged so far, earlier attempts' included (after --resume). */
   series(name: string): readonly Row[];
-  /** Sets final numbers (flat key → value); the report compares them with the seed's. */
+  /** Sets final numbers (flat key → value); the report compares them with the original’s. */
   final(values: Record<string, Value>): void;
   /** A sentence for the report (what the run saw, a caveat). */
   note(text: string): void;
-  /** A progress bar on stderr (silent when stderr is not a terminal). */
+  /** A progress bar on stderr when it is a terminal, and lines on stdout (see src/cli/progress.ts). */
   progress(label: string, total: number): Progress;
   unit(name: string): Unit;
   /** Writes results.json now. */
