@@ -10,8 +10,8 @@
  * Uniforms: B the batch, C the classes.
  */
 import { ieeeWgsl } from './common.js';
-import { kernelProgram, memoKernel } from './program.js';
-import { workgroupRowSum } from './workgroup-sum.js';
+import { memoKernel } from './program.js';
+import { labelledRowSumProgram } from './workgroup-sum.js';
 
 /** The label check (needs `labels` and `status` bindings): false, and `status` set, for a label outside [0, classes). */
 export const labelOkWgsl = /* wgsl */ `
@@ -38,22 +38,11 @@ fn row_lse(base: u32, classes: u32) -> f32 {
 ${labelOkWgsl}`;
 
 function source() {
-  return kernelProgram({
-    key: 'cross-entropy',
-    inputs: [{ name: 'logits', type: 'f32' }, { name: 'labels', type: 'i32' }],
-    outputs: [{ name: 'out', type: 'f32' }, { name: 'status', type: 'i32' }],
-    uniforms: { B: 'u32', C: 'u32' },
-    workgroupSize: 256,
-    helpers: rowLogSumExpWgsl,
-    entry: {
-      dispatch: 'single',
-      custom: (wg) => workgroupRowSum(wg, 'f32', `    if (label_ok(b, C, 0)) {
+  return labelledRowSumProgram('cross-entropy', 'f32', rowLogSumExpWgsl, `    if (label_ok(b, C, 0)) {
       acc += row_lse(b * C, C) - logits[b * C + u32(labels[b])];
     } else {
       acc += f32_nan();
-    }`, 'out[0] = partial[0] / f32(B);'),
-    },
-  });
+    }`, 'out[0] = partial[0] / f32(B);');
 }
 
 export const crossEntropyKernel = memoKernel(source);
