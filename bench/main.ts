@@ -4,6 +4,7 @@
  * several timed repetitions after warm-up, GFLOP/s or GB/s, and the ratio (TF.js time / gpugrad time: above 1 means
  * gpugrad is faster). The two outputs are compared before anything is timed. See harness.ts for how time is taken.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { createRequire } from 'node:module';
@@ -25,6 +26,8 @@ const HELP = `gpugrad benchmarks: kernels and training steps, gpugrad vs TensorF
   --only <regex>     run only the cases whose group or name matches (repeatable; e.g. --only matmul --only conv)
   --kernels-only     skip the training steps        --training-only   skip the kernels
   --no-tfjs          gpugrad alone
+  --no-cpu-table     skip the last table: the wasm device vs PyTorch CPU, TF.js wasm and our cpu backend (bench/cpu.ts,
+                     which also runs alone: node dist/bench/cpu.js --help)
   --reps <n>         exactly n timed repetitions per case (default: adaptive, 3 or more)
   --wall             time with wall clock (back-to-back runs, one submit, onSubmittedWorkDone) even if the adapter
                      has 'timestamp-query'
@@ -39,10 +42,11 @@ Environment: GPUGRAD_DAWN_FLAGS (Dawn toggles; the bench adds disable-dawn-featu
 interface Options {
   quick: boolean; full: boolean; json: boolean; out?: string; only: RegExp[]; tfjs: boolean;
   kernels: boolean; training: boolean; reps?: number; wall: boolean; torch?: string; list: boolean; profile: boolean;
+  cpuTable: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { quick: false, full: false, json: false, only: [], tfjs: true, kernels: true, training: true, wall: false, list: false, profile: false };
+  const o: Options = { quick: false, full: false, json: false, only: [], tfjs: true, kernels: true, training: true, wall: false, list: false, profile: false, cpuTable: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -57,6 +61,7 @@ function parseArgs(argv: string[]): Options {
       case '--out': o.out = value(); break;
       case '--only': o.only.push(new RegExp(value(), 'i')); break;
       case '--no-tfjs': o.tfjs = false; break;
+      case '--no-cpu-table': o.cpuTable = false; break;
       case '--kernels-only': o.training = false; break;
       case '--training-only': o.kernels = false; break;
       case '--reps': o.reps = Math.max(1, Number(value())); break;
@@ -323,6 +328,13 @@ async function main(): Promise<void> {
   if (o.json) process.stdout.write(JSON.stringify(doc, null, 1) + '\n');
   if (o.out) writeFileSync(o.out, JSON.stringify(doc, null, 1));
   gg.shutdown();
+  if (o.cpuTable && !o.list) {
+    // its own process: it loads TF.js's wasm backend, which would replace the WebGPU one as TF.js's current backend
+    out('');
+    const r = spawnSync(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'cpu.js'), '--reps', o.quick ? '3' : '5',
+      ...(o.tfjs ? [] : ['--no-tfjs'])], { stdio: ['ignore', o.json ? 'ignore' : 'inherit', 'inherit'] });
+    if (r.status !== 0) out(`note: the CPU table failed (exit ${r.status})`);
+  }
 }
 
 main().catch((e) => {

@@ -55,7 +55,7 @@ export function paramCount(m: ModelSpec): number {
   return m.layers.reduce((n, l) => n + (l.kind === 'linear' ? l.in * l.out + l.out : l.kind === 'conv' ? l.in * l.out * l.k * l.k + l.out : 0), 0);
 }
 
-interface Step {
+export interface Step {
   step(): void; loss(): Promise<number>; dispose(): void;
   /** puts every dispatch in a pass of its own (for the per-kernel profile); returns the undo */
   isolate(): () => void;
@@ -63,7 +63,7 @@ interface Step {
 
 // ---- gpugrad --------------------------------------------------------------------------------------------------------
 
-function ggModel({ gg }: Ctx, m: ModelSpec, X: Float32Array, Y: Float32Array | Int32Array): Step | string {
+export function ggModel({ gg }: Ctx, m: ModelSpec, X: Float32Array, Y: Float32Array | Int32Array): Step | string {
   const need = ['Sequential', 'Linear', 'ReLU', 'Adam', 'tidy', ...(m.loss === 'ce' ? ['Conv2d', 'MaxPool2d', 'Flatten', 'crossEntropy'] : [])];
   const absent = need.filter((n) => typeof (gg as unknown as Record<string, unknown>)[n] !== 'function');
   if (absent.length) return `gpugrad does not export ${absent.join(', ')} yet`;
@@ -110,7 +110,7 @@ function ggModel({ gg }: Ctx, m: ModelSpec, X: Float32Array, Y: Float32Array | I
 
 // ---- TF.js ----------------------------------------------------------------------------------------------------------
 
-function tfModel(tf: Tf, m: ModelSpec, X: Float32Array, Y: Float32Array | Int32Array): Step {
+export function tfModel(tf: Tf, m: ModelSpec, X: Float32Array, Y: Float32Array | Int32Array): Step {
   type T = import('@tensorflow/tfjs').Tensor;
   const vars: import('@tensorflow/tfjs').Variable[] = [];
   const param = (shape: number[], fanIn: number) => {

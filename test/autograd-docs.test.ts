@@ -34,7 +34,7 @@ test('the figures are the library\'s own drawings, as it draws them now', () => 
   assert.is(r.status, 0, r.stderr);
 });
 
-for (const device of ['cpu', 'webgpu']) {
+for (const device of ['cpu', 'webgpu', 'wasm']) {
   test(`the tour's code runs on ${device}`, () => {
     if (device === 'webgpu' && !webgpuAvailable()) return;
     assert.ok(program.includes("from 'gpugrad'"));

@@ -6,7 +6,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { assertClose, g, webgpuAvailable } from './helpers.js';
+import { assertClose, g, testedDevices } from './helpers.js';
 import { leaf64, maxAbs, mlp, sincData } from './autograd-fixtures.js';
 import type { DType, DeviceName, Tensor } from '../src/index.js';
 
@@ -104,7 +104,7 @@ test('the Hessian of a small tanh MLP is symmetric and equals the finite-differe
   }
 });
 
-// ---- the 571-parameter MLP: WebGPU against float64 on the CPU ------------------------------------------------------
+// ---- the 571-parameter MLP: WebGPU and wasm against float64 on the CPU ------------------------------------------------------
 
 const N = 64;
 const MLP_SHAPES = mlp('cpu').parameters().map((p) => [...p.shape]);
@@ -125,29 +125,28 @@ function setup(device: DeviceName, dtype?: DType) {
   return { model, params: model.parameters(), loss: mlpLoss(x, y) };
 }
 
-test('571-parameter MLP: WebGPU gradients equal the CPU ones', async () => {
-  if (!webgpuAvailable()) return;
-  const cpu = setup('cpu', 'float32'), gpu = setup('webgpu');
+for (const device of testedDevices()) {
+test(`571-parameter MLP: ${device} gradients equal the CPU ones`, async () => {
+  const cpu = setup('cpu', 'float32'), gpu = setup(device);
   const gc = await flat(g.grad(cpu.loss(...cpu.params), cpu.params));
   const gw = await flat(g.grad(gpu.loss(...gpu.params), gpu.params));
   assert.is(gc.length, 571);
   assertClose(gw, gc, { atol: 1e-5 * maxAbs(gc), rtol: 1e-3 }, 'gradients');
-  const model = mlp('webgpu'); // the module's forward gives the same gradient as the functional form
-  const { x, y } = sincData(N, 'webgpu');
+  const model = mlp(device); // the module's forward gives the same gradient as the functional form
+  const { x, y } = sincData(N, device);
   g.F.mseLoss(model.forward(x), y).backward();
   assertClose(await flat(model.parameters().map((p) => p.grad!)), gw, { atol: 1e-7, rtol: 1e-5 }, 'module path');
 });
 
-test('571-parameter MLP: hvp and hessian on WebGPU agree with float64 finite differences on the CPU', async () => {
-  if (!webgpuAvailable()) return;
-  const ref = setup('cpu', 'float64'), gpu = setup('webgpu');
+test(`571-parameter MLP: hvp and hessian on ${device} agree with float64 finite differences on the CPU`, async () => {
+  const ref = setup('cpu', 'float64'), gpu = setup(device);
   const theta = await flat(ref.params);
   const gen = new g.Generator(7);
   const vHost = Float64Array.from({ length: theta.length }, () => gen.random() * 2 - 1);
   let at = 0;
   const v = MLP_SHAPES.map((s) => {
     const n = s.reduce((a, b) => a * b, 1);
-    return g.tensor(vHost.slice(at, (at += n)), { shape: s, device: 'webgpu', dtype: 'float32' });
+    return g.tensor(vHost.slice(at, (at += n)), { shape: s, device, dtype: 'float32' });
   });
   const hv = await flat(g.hvp(gpu.loss, gpu.params, v));
   const hvRef = await fdHvp(ref.loss, MLP_SHAPES, theta, vHost);
@@ -168,5 +167,6 @@ test('571-parameter MLP: hvp and hessian on WebGPU agree with float64 finite dif
   }
   H.dispose();
 });
+}
 
 test.run();

@@ -1,9 +1,9 @@
 /** Deterministic memory: dispose, tidy scopes, views sharing storage, and the buffer pool reusing released buffers. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { g, webgpuAvailable } from './helpers.js';
+import { allDevices, g, webgpuAvailable } from './helpers.js';
 
-const devices = (): g.DeviceName[] => ['cpu', ...(webgpuAvailable() ? ['webgpu' as const] : [])];
+const devices = (): g.DeviceName[] => allDevices();
 
 test('tidy disposes everything but what it returns, and memory() returns to its level', () => {
   for (const device of devices()) {

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type ElementwiseVariant, elementwiseDispatches, forceElementwiseVariant } from '../src/kernels/wgsl/common.js';
-import { assertClose, compareDevices, g, randomArray, sizeOf, testOp, webgpuAvailable } from './helpers.js';
+import { allDevices, assertClose, compareDevices, g, randomArray, sizeOf, testOp, webgpuAvailable } from './helpers.js';
 
 const unaryOps = ['neg', 'abs', 'sign', 'exp', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'square'] as const;
 const positiveOps = ['log', 'sqrt', 'reciprocal'] as const;
@@ -205,7 +205,7 @@ test('elementwise and reductions over more than 65 535 workgroups (2-D grid)', a
 });
 
 test('creation: zeros, ones, full, arange, linspace, seeded rand/randn/randint agree across devices', async () => {
-  for (const device of ['cpu', ...(g.hasWebGPU() ? ['webgpu'] : [])] as g.DeviceName[]) {
+  for (const device of allDevices()) {
     g.manualSeed(7);
     const r = await g.rand([5], { device }).data();
     const n = await g.randn([4], { device }).data();

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DataLoader, ImageDataset, PIXEL_TABLE, loadMNIST } from '../src/data/index.js';
 import { gatherBytes } from '../src/kernels/cpu/gather.js';
-import { g, throwsGpugrad, webgpuAvailable } from './helpers.js';
+import { allDevices, g, throwsGpugrad, webgpuAvailable } from './helpers.js';
 
 /** `n` samples of `c×h×w` bytes: byte 0 and 1 of sample i encode i, the rest is a pattern; label i % 10. */
 function indexedDataset(n: number, shape: [number, number, number]): ImageDataset {
@@ -50,7 +50,7 @@ function assertSame(actual: ArrayLike<number>, expected: ArrayLike<number>, what
   }
 }
 
-const devices = (): g.DeviceName[] => (webgpuAvailable() ? ['cpu', 'webgpu'] : ['cpu']);
+const devices = (): g.DeviceName[] => allDevices();
 
 test('every sample exactly once per epoch; the last batch is partial, or dropped with dropLast', async () => {
   const ds = indexedDataset(300, [1, 3, 5]);

@@ -17,7 +17,7 @@ import { ScalarLog, VectorLog, flatParameters, memberFlatParameters } from '../s
 import { mnistMlp } from '../src/experiments/models.js';
 import type { Results, Row } from '../src/run/types.js';
 
-const DEVICES: g.DeviceName[] = ['cpu', 'webgpu'];
+const DEVICES: g.DeviceName[] = ['cpu', 'webgpu', 'wasm'];
 /** float64 on the CPU agrees to rounding; float32 on WebGPU to a few ulps of the sums involved */
 const TOL = { cpu: { atol: 1e-12, rtol: 1e-10 }, webgpu: { atol: 1e-6, rtol: 1e-5 } };
 const dtypeOf = (device: g.DeviceName): g.DType => (device === 'cpu' ? 'float64' : 'float32');

@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { assertClose, g, webgpuAvailable } from './helpers.js';
+import { allDevices, assertClose, g, webgpuAvailable } from './helpers.js';
 
 const SIZES = [1, 5, 10, 10, 5, 1];
 const SEEDS = [11, 12, 13];
@@ -78,7 +78,7 @@ async function trainEnsemble(device: g.DeviceName, steps: number, kill = -1) {
   return { curves, params, submitsPerStep, norms };
 }
 
-for (const device of ['cpu', 'webgpu'] as g.DeviceName[]) {
+for (const device of ['cpu', 'webgpu', 'wasm'] as g.DeviceName[]) {
   test(`${device}: an ensemble of 3 equals 3 models trained alone with the same seeds`, async () => {
     if (device === 'webgpu' && !webgpuAvailable()) return;
     const steps = 15;
@@ -123,7 +123,7 @@ test('per-model Hessians equal each model\'s own Hessian (float64 on the CPU)', 
   H.dispose(); ens.dispose();
 });
 
-for (const device of ['cpu', ...(webgpuAvailable() ? ['webgpu'] : [])] as g.DeviceName[]) {
+for (const device of allDevices()) {
   test(`${device}: ensemble Adam and ½‖∇L‖² steps leave no tensor behind`, async () => {
     const x = g.tensor(Float32Array.from({ length: 37 }, (_, i) => i / 18 - 1), { shape: [37, 1], device });
     const y = x.mul(3).sin();

@@ -46,3 +46,15 @@ export function throwsGpugrad(fn: () => unknown, pattern: RegExp, what = ''): vo
   }
   assert.unreachable(`${what}: expected an error matching ${pattern}`);
 }
+
+/** The devices checked against the CPU reference: every device this process has but the CPU (WebGPU, wasm). */
+export function testedDevices(): g.DeviceName[] {
+  webgpuAvailable();
+  return g.availableDevices().filter((d) => d !== 'cpu');
+}
+
+/** Every device this process has, the CPU reference first. */
+export function allDevices(): g.DeviceName[] {
+  webgpuAvailable();
+  return g.availableDevices();
+}

@@ -5,11 +5,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { assertClose, g, throwsGpugrad, webgpuAvailable } from './helpers.js';
+import { allDevices, assertClose, g, throwsGpugrad, webgpuAvailable } from './helpers.js';
 import { mlp, sincData } from './autograd-fixtures.js';
 import type { DeviceName, Optimizer, Tensor } from '../src/index.js';
 
-const devices = (): DeviceName[] => ['cpu', ...(webgpuAvailable() ? ['webgpu' as const] : [])];
+const devices = (): DeviceName[] => allDevices();
 
 /** Runs `steps` updates minimising sum(p² · c) (gradient 2·c·p) and returns the parameter after each step. */
 async function run(device: DeviceName, make: (p: Tensor) => Optimizer, steps: number): Promise<number[][]> {

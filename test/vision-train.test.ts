@@ -1,10 +1,10 @@
 /**
  * The vision issue's "done when": a training step of MNIST CNN-A (forward, cross-entropy, backward, Adam) on WebGPU
- * agrees with the CPU reference on the loss and every parameter gradient for a fixed batch — and so does the update.
+ * and on wasm agrees with the CPU reference on the loss and every parameter gradient for a fixed batch — and so does the update.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { assertClose, g, randomArray, webgpuAvailable } from './helpers.js';
+import { assertClose, g, randomArray, testedDevices } from './helpers.js';
 
 const BATCH = 32;
 
@@ -60,22 +60,24 @@ async function train(device: g.DeviceName): Promise<StepResult> {
   return { losses, correct, grads, updates, names };
 }
 
-test('MNIST CNN-A: forward, crossEntropy, backward and two Adam steps agree between WebGPU and the CPU', async () => {
+test('MNIST CNN-A: forward, crossEntropy, backward and two Adam steps agree between WebGPU, wasm and the CPU', async () => {
   const cpu = await train('cpu');
   assert.is(cpu.names.length, 12, 'four conv/linear weights and biases... (12 tensors)');
   assert.ok(cpu.losses[0] > 2 && cpu.losses[0] < 2.6, `an untrained 10-class loss is near ln 10, got ${cpu.losses[0]}`);
   assert.ok(cpu.losses[1] < cpu.losses[0], 'one Adam step on a fixed batch lowers its loss');
-  if (!webgpuAvailable()) return;
-  const gpu = await train('webgpu');
-  assertClose(gpu.losses, cpu.losses, { atol: 1e-5, rtol: 1e-5 }, 'losses');
-  assert.is(gpu.correct, cpu.correct, 'countCorrect');
-  for (const [i, name] of cpu.names.entries()) {
-    const scale = cpu.grads[i].reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-    assertClose(gpu.grads[i], cpu.grads[i], { atol: 1e-4 * scale, rtol: 1e-3 }, `gradient of ${name}`);
-    // Adam's first steps move each weight by about ±lr: compare where the gradient's sign is not in doubt
-    const sure = (j: number) => Math.abs(cpu.grads[i][j]) > 1e-3 * scale;
-    const idx = [...cpu.grads[i].keys()].filter(sure);
-    assertClose(idx.map((j) => gpu.updates[i][j]), idx.map((j) => cpu.updates[i][j]), { atol: 2e-6, rtol: 1e-3 }, `Adam update of ${name}`);
+  for (const device of testedDevices()) {
+    const gpu = await train(device);
+    assertClose(gpu.losses, cpu.losses, { atol: 1e-5, rtol: 1e-5 }, `${device}: losses`);
+    assert.is(gpu.correct, cpu.correct, `${device}: countCorrect`);
+    for (const [i, name] of cpu.names.entries()) {
+      const scale = cpu.grads[i].reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      assertClose(gpu.grads[i], cpu.grads[i], { atol: 1e-4 * scale, rtol: 1e-3 }, `${device}: gradient of ${name}`);
+      // Adam's first steps move each weight by about ±lr: compare where the gradient's sign is not in doubt
+      const sure = (j: number) => Math.abs(cpu.grads[i][j]) > 1e-3 * scale;
+      const idx = [...cpu.grads[i].keys()].filter(sure);
+      assertClose(idx.map((j) => gpu.updates[i][j]), idx.map((j) => cpu.updates[i][j]), { atol: 2e-6, rtol: 1e-3 },
+        `${device}: Adam update of ${name}`);
+    }
   }
 });
 

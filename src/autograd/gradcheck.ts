@@ -1,5 +1,6 @@
 /**
- * Checking backward rules against finite differences, in float64 on the CPU reference backend:
+ * Checking backward rules against finite differences, in float64 on a device that has it (the CPU reference, or
+ * wasm to check its kernels' gradients); every tensor made here is made on the inputs' device:
  *
  *   analytic:  row o of the Jacobian J = grad(output, inputs, {gradOutputs: one-hot at o})
  *   numeric:   column k of J ≈ (f(x + ε·e_k) − f(x − ε·e_k)) / 2ε
@@ -7,7 +8,7 @@
  * `gradgradcheck` checks the rules' rules: it gradchecks the function (x, v) ↦ ∂(f(x)·v)/∂x, whose analytic
  * Jacobian comes from differentiating a backward pass recorded with `createGraph`.
  */
-import type { TypedArray } from '../kernels/backend.js';
+import type { DeviceName, TypedArray } from '../kernels/backend.js';
 import { GpugradError, check, fmtShape } from '../core/errors.js';
 import { tensor, zeros } from '../tensor/creation.js';
 import { endScope, startScope, tidy } from '../tensor/memory.js';
@@ -29,22 +30,25 @@ export interface GradcheckOptions {
 
 type Fn = (...xs: Tensor[]) => Tensor;
 
-function checkInputs(op: string, inputs: readonly Tensor[]): void {
+/** Checks the inputs; returns their device. */
+function checkInputs(op: string, inputs: readonly Tensor[]): DeviceName {
   check(Array.isArray(inputs), op, () => `inputs must be an array of tensors, got ${inputs === null ? 'null' : typeof inputs}`);
+  for (const [i, x] of inputs.entries()) check(x instanceof Tensor, op, `input ${i} is not a Tensor`);
+  const device = inputs[0]?.device ?? 'cpu';
   for (const [i, x] of inputs.entries()) {
-    check(x instanceof Tensor, op, `input ${i} is not a Tensor`);
-    check(x.device === 'cpu' && (x.dtype === 'float64' || !x.requiresGrad), op,
-      () => `input ${i} is ${x.dtype} on ${x.device}; finite differences need float64 on the cpu device ` +
-      `(tensor(data, {dtype: 'float64', device: 'cpu', requiresGrad: true}))`);
+    check(x.device === device && device !== 'webgpu' && (x.dtype === 'float64' || !x.requiresGrad), op,
+      () => `input ${i} is ${x.dtype} on ${x.device}${i > 0 ? ` (input 0 on ${device})` : ''}; finite differences ` +
+      "need float64, all on the cpu or wasm device (tensor(data, {dtype: 'float64', device: 'cpu', requiresGrad: true}))");
   }
   check(inputs.some((x) => x.requiresGrad), op, 'no input requires a gradient: mark the ones to check with requiresGrad');
+  return device;
 }
 
-/** A float64 CPU copy of `x` with element k moved by `delta`. */
+/** A float64 copy of `x` (on its device) with element k moved by `delta`. */
 function nudged(x: Tensor, values: TypedArray, k: number, delta: number): Tensor {
   const v = Float64Array.from(values);
   v[k] += delta;
-  return tensor(v, { shape: x.shape, dtype: 'float64', device: 'cpu', requiresGrad: x.requiresGrad });
+  return tensor(v, { shape: x.shape, dtype: 'float64', device: x.device, requiresGrad: x.requiresGrad });
 }
 
 /** Compares the analytic and numeric Jacobians of `fn` at `inputs`. Resolves to true, or throws (or gives false). */
@@ -59,7 +63,7 @@ export async function gradcheck(fn: Fn, inputs: readonly Tensor[], options: Grad
 
 async function compareJacobians(fn: Fn, inputs: readonly Tensor[], options: GradcheckOptions): Promise<boolean> {
   const { eps = 1e-6, atol = 1e-5, rtol = 1e-3, raiseException = true } = options;
-  checkInputs('gradcheck', inputs);
+  const device = checkInputs('gradcheck', inputs);
   const wrt = inputs.map((x, i) => (x.requiresGrad ? i : -1)).filter((i) => i >= 0);
   const out = fn(...inputs);
   check(out instanceof Tensor, 'gradcheck', 'the function must return one Tensor');
@@ -71,10 +75,10 @@ async function compareJacobians(fn: Fn, inputs: readonly Tensor[], options: Grad
     const rows = tidy(() => {
       const onehot = new Float64Array(nOut);
       onehot[o] = 1;
-      const seed = tensor(onehot, { shape: out.shape, dtype: 'float64', device: 'cpu' });
+      const seed = tensor(onehot, { shape: out.shape, dtype: 'float64', device });
       return out.requiresGrad
         ? grad(out, wrt.map((i) => inputs[i]), { gradOutputs: seed, retainGraph: true, allowUnused: true })
-        : wrt.map((i) => zeros(inputs[i].shape, { dtype: 'float64', device: 'cpu' }));
+        : wrt.map((i) => zeros(inputs[i].shape, { dtype: 'float64', device }));
     });
     for (const [j, r] of rows.entries()) {
       analytic[j].set(await r.data(), o * inputs[wrt[j]].size);
@@ -117,13 +121,13 @@ async function compareJacobians(fn: Fn, inputs: readonly Tensor[], options: Grad
  * inputs that require one (flattened and joined), with v a random gradient of the output's shape.
  */
 export async function gradgradcheck(fn: Fn, inputs: readonly Tensor[], options: GradcheckOptions & { seed?: number } = {}): Promise<boolean> {
-  checkInputs('gradgradcheck', inputs);
+  const device = checkInputs('gradgradcheck', inputs);
   const wrt = inputs.map((x, i) => (x.requiresGrad ? i : -1)).filter((i) => i >= 0);
   const outShape = noGrad(() => tidy(() => [...fn(...inputs).shape]));
   const gen = new Generator(options.seed ?? 1);
   const size = outShape.reduce((a, b) => a * b, 1);
   const v = tensor(Float64Array.from({ length: size }, () => gen.random() * 2 - 1),
-    { shape: outShape, dtype: 'float64', device: 'cpu', requiresGrad: true });
+    { shape: outShape, dtype: 'float64', device, requiresGrad: true });
   const gradOf = (...xs: Tensor[]) => {
     const vv = xs[xs.length - 1];
     const ins = xs.slice(0, -1);

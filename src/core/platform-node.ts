@@ -3,6 +3,8 @@
  * bindings (the npm package `webgpu`), and the device released at 'beforeExit' so a script ends by itself.
  * Only src/index.ts imports this file; the browser graph never does.
  */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import type { Platform } from './platform.js';
 
 export const HOW_TO_GET_WEBGPU =
@@ -28,4 +30,7 @@ export const nodePlatform: Platform = {
   },
   onExit: (fn) => { process.once('beforeExit', fn); },
   howToGetWebGPU: HOW_TO_GET_WEBGPU,
+  cores: () => availableParallelism(),
+  // execArgv: [] — the parent's flags are not the worker's (`node --input-type=module -e ...` would stop it starting)
+  startWorker: (url, workerData) => new Worker(url, { workerData, execArgv: [] }),
 };

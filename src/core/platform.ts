@@ -23,6 +23,20 @@ export interface Platform {
   onExit(fn: () => void): void;
   /** what to do when WebGPU is missing, said in this environment's terms */
   readonly howToGetWebGPU: string;
+  /** logical cores, for the wasm device's default thread count (absent: 1) */
+  cores?(): number;
+  /**
+   * starts a worker thread running the module at `url` with `workerData` (Node's worker_threads); absent where there
+   * are none to share a WebAssembly memory with, and the wasm device runs on one thread
+   */
+  startWorker?(url: URL, workerData: unknown): WorkerHandle;
+}
+
+/** What the wasm device needs of a worker thread. */
+export interface WorkerHandle {
+  terminate(): unknown;
+  unref(): void;
+  once(event: 'message' | 'error' | 'exit', listener: (value: unknown) => void): unknown;
 }
 
 /** Used until an entry point installs its platform (e.g. by a test that imports a lower floor directly): no settings,

@@ -1,6 +1,6 @@
 /**
- * The backend contract: everything the tensor floor asks of a device. Two implementations: `cpu/` (the readable
- * reference, also float64) and `webgpu/` (WGSL kernels). A backend never sees autograd, only storages and views.
+ * The backend contract: everything the tensor floor asks of a device. Three implementations: `cpu/` (the readable
+ * reference, also float64), `webgpu/` (WGSL kernels) and `wasm/` (WebAssembly SIMD kernels on worker threads). A backend never sees autograd, only storages and views.
  *
  * Conventions
  * - A `Storage` is a flat allocation of `length` elements of one dtype. The tensor floor ref-counts storages and calls
@@ -21,7 +21,7 @@ export function checkDType(op: string, dtype: unknown): asserts dtype is DType {
   check(DTYPES.includes(dtype as DType), op, () => `dtype ${JSON.stringify(dtype)} is not a dtype (use one of ${DTYPES.join(', ')})`);
 }
 export type TypedArray = Float32Array | Int32Array | Float64Array;
-export type DeviceName = 'cpu' | 'webgpu';
+export type DeviceName = 'cpu' | 'webgpu' | 'wasm';
 
 export interface Storage {
   readonly backend: Backend;

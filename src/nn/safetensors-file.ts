@@ -37,8 +37,8 @@ export async function load(path: string, { device = getDevice(), dtype }: LoadOp
   const { tensors } = decodeSafetensors(new Uint8Array(file), path);
   const wanted = Object.entries(tensors).map(([name, t]) => {
     const want = t.dtype !== 'int32' && dtype ? dtype : t.dtype;
-    check(want !== 'float64' || device === 'cpu', 'load', `'${name}' is float64, which ${device} does not have; ` +
-      "pass {dtype: 'float32'} to convert, or load onto the cpu device");
+    check(want !== 'float64' || device !== 'webgpu', 'load', `'${name}' is float64, which ${device} does not have; ` +
+      "pass {dtype: 'float32'} to convert, or load onto the cpu or wasm device");
     return [name, t, want] as const;
   });
   // built with fromEntries, not by assignment: a tensor named __proto__ is a tensor like any other

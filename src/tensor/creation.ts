@@ -21,7 +21,7 @@ function arrayFor(dtype: DType, values: ArrayLike<number>): TypedArray {
 function make(values: TypedArray, shape: readonly number[], opts: TensorOptions, dtype: DType): Tensor {
   checkDType('tensor', dtype);
   const backend = getBackend(opts.device ?? getDevice());
-  check(backend.supportsDType(dtype), 'tensor', `dtype ${dtype} is not available on ${backend.name}; use the cpu device for float64`);
+  check(backend.supportsDType(dtype), 'tensor', `dtype ${dtype} is not available on ${backend.name}; use the cpu or wasm device for float64`);
   const t = Tensor.fromStorage(backend.upload(values, dtype), shape);
   if (opts.requiresGrad) t.requiresGrad_();
   return t;

@@ -27,6 +27,7 @@ interface Disposable { dispose(): void; readonly isDisposed: boolean; readonly i
 const liveState: Record<DeviceName, { tensors: number; storages: Set<SharedStorage> }> = {
   cpu: { tensors: 0, storages: new Set() },
   webgpu: { tensors: 0, storages: new Set() },
+  wasm: { tensors: 0, storages: new Set() },
 };
 function live(d: DeviceName) { return liveState[d]; }
 
@@ -36,6 +37,7 @@ export interface MemoryReport {
   /** live (not disposed) tensors and the bytes of the storages they hold, per device */
   cpu: { tensors: number; bytes: number };
   webgpu: { tensors: number; bytes: number; pooledBytes?: number; allocatedBytes?: number };
+  wasm: { tensors: number; bytes: number };
 }
 
 let poolStats: () => { pooledBytes: number; allocatedBytes: number } | null = () => null;
@@ -46,6 +48,7 @@ export function memory(): MemoryReport {
   return {
     cpu: { tensors: liveState.cpu.tensors, bytes: sum('cpu') },
     webgpu: { tensors: liveState.webgpu.tensors, bytes: sum('webgpu'), ...(poolStats() ?? {}) },
+    wasm: { tensors: liveState.wasm.tensors, bytes: sum('wasm') },
   };
 }
 

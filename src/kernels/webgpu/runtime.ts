@@ -116,6 +116,8 @@ export class Runtime {
   }
 
   get isSwiftShader(): boolean { return this.info.architecture === 'swiftshader'; }
+  /** A software adapter by Dawn's own account (GPUAdapterInfo.isFallbackAdapter where the bindings expose it). */
+  get isFallback(): boolean { return (this.adapter.info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true; }
 
   private layoutFor(inputs: number, outputs: number): GPUPipelineLayout {
     const key = `${inputs}:${outputs}`;

@@ -1,0 +1,11 @@
+/** Entry of a wasm worker thread (started by ./threads.ts): the kernel module over the shared memory, then serve. */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Kernels } from './kernels.js';
+import { serve } from './threads.js';
+
+const { module, memory, ctl, index } = workerData as {
+  module: WebAssembly.Module; memory: WebAssembly.Memory; ctl: Int32Array; index: number;
+};
+const instance = new WebAssembly.Instance(module, { env: { memory } });
+parentPort!.postMessage('ready');
+serve(instance.exports as unknown as Kernels, ctl, index);
