@@ -20,6 +20,7 @@ import { type Binary, type Kernels, kernelModule, MR, nr, type Unary, type Where
 import { maxPoolBackwardInto, maxPoolInto } from './pool.js';
 import { GemmRunner, wasmTuning } from './run-gemm.js';
 import { Threads } from './threads.js';
+import { type WasmModule, wasmApi } from './wasm-api.js';
 import * as conv from './vision.js';
 
 export class WasmStorage implements Storage {
@@ -45,15 +46,15 @@ export class WasmBackend implements Backend {
   readonly name = 'wasm' as const;
   readonly heap: Heap;
   readonly kernels: Kernels;
-  readonly module: WebAssembly.Module;
+  readonly module: WasmModule;
   readonly gemm: GemmRunner;
   private threads: Threads | null = null;
   private cpu = new CpuBackend();
 
   constructor() {
     this.heap = new Heap(typeof SharedArrayBuffer !== 'undefined');
-    this.module = new WebAssembly.Module(kernelModule(this.heap.shared, MAX_PAGES));
-    const instance = new WebAssembly.Instance(this.module, { env: { memory: this.heap.memory } });
+    this.module = new wasmApi.Module(kernelModule(this.heap.shared, MAX_PAGES));
+    const instance = new wasmApi.Instance(this.module, { env: { memory: this.heap.memory } });
     this.kernels = instance.exports as unknown as Kernels;
     this.gemm = new GemmRunner(this);
   }

@@ -4,8 +4,8 @@
  * in TypeScript. Kernels are generated when the backend starts, specialised on what changes their code (dtype, tile
  * shape), so there is no build-time tool and no binary blob in the repository: ./kernels.ts reads as the kernels.
  *
- * Opcodes are those of the WebAssembly core specification 2.0 (SIMD128 included); the module is checked by
- * `WebAssembly.validate` before use, so a wrong byte fails loudly at start-up, never silently at run time.
+ * Opcodes are those of the WebAssembly core specification 2.0 (SIMD128 included); compiling the module validates it,
+ * so a wrong byte fails loudly when the device starts, never silently at run time.
  */
 
 export type ValType = 'i32' | 'f32' | 'f64' | 'v128';

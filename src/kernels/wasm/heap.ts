@@ -9,6 +9,7 @@
  * views after allocating, never across an allocation.
  */
 import { GpugradError } from '../../core/errors.js';
+import { type WasmMemory, wasmApi } from './wasm-api.js';
 
 const PAGE = 65536;
 /** 4 GiB: the most a 32-bit wasm memory can address. Reserved, not committed: pages are committed as the memory grows. */
@@ -26,7 +27,7 @@ export function blockClass(bytes: number): number {
 }
 
 export class Heap {
-  readonly memory: WebAssembly.Memory;
+  readonly memory: WasmMemory;
   readonly shared: boolean;
   f32!: Float32Array;
   f64!: Float64Array;
@@ -39,7 +40,7 @@ export class Heap {
 
   constructor(shared: boolean) {
     this.shared = shared;
-    this.memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared } as WebAssembly.MemoryDescriptor);
+    this.memory = new wasmApi.Memory({ initial: 16, maximum: MAX_PAGES, shared });
     this.refresh();
   }
 

@@ -13,6 +13,7 @@ import { GpugradError } from '../../core/errors.js';
 import type { Platform, WorkerHandle } from '../../core/platform.js';
 import { decodeGemm, encodeGemm, GEMM_WORDS, type GemmJob, gemmItems, share } from './gemm.js';
 import type { Kernels } from './kernels.js';
+import type { WasmMemory, WasmModule } from './wasm-api.js';
 
 // control block words
 const SEQ = 0, DONE = 1, FAILED = 2, KIND = 3, ITEMS = 4, PARTS = 5, JOB = 8;
@@ -31,7 +32,7 @@ export class Threads {
   private constructor(private workers: WorkerHandle[], private ctl: Int32Array) { this.active = workers.length + 1; }
 
   /** Starts `n` workers (the main thread is one more part); null when worker threads are unavailable. */
-  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, n: number,
+  static async start(module: WasmModule, memory: WasmMemory, n: number,
     startWorker: Platform['startWorker']): Promise<Threads | null> {
     if (n < 1 || typeof SharedArrayBuffer === 'undefined' || !startWorker) return null;
     const ctl = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
