@@ -183,7 +183,7 @@ test('a graph keeps its scalar constants after the constant cache lets them go (
     const expected = [1, 2, 3].map((v) => 2 * (0.123 * v + 1.5) * 0.123);
     assertClose(await values(x.grad), expected, {}, device);
     // the node's alias of the constant is owned by the node's output and released with it
-    const alias = (scaled.gradFn as { inputs: Tensor[] }).inputs[1];
+    const alias = scaled.gradFn!.inputs[1];
     assert.ok(alias.internal && !alias.isDisposed);
     scaled.dispose();
     assert.ok(alias.isDisposed, `${device}: released with the output that owned it`);

@@ -121,6 +121,9 @@ test('gradcheck views: reshape, permute, transpose, expand, slice, squeeze, unsq
 test('gradcheck concat and stack', async () => {
   assert.ok(await check((a, b) => g.concat([a, b, a], 1).square(), leaf64([2, 3], 11), leaf64([2, 1], 12)));
   assert.ok(await check((a, b) => g.stack([a, b], 0).exp(), leaf64([3], 13), leaf64([3], 14)));
+  // stack's own rule: an inner new axis, an input used twice, a non-contiguous input
+  assert.ok(await check((a, b) => g.stack([a, b, a], 1).square(), leaf64([2, 3], 13), leaf64([2, 3], 14)));
+  assert.ok(await check((a, b) => g.stack([a.transpose(0, 1), b], -1).exp(), leaf64([3, 2], 13), leaf64([2, 3], 14)));
 });
 
 test('gradcheck cast (float64 → float32 → float64)', async () => {

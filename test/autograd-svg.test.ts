@@ -14,9 +14,10 @@ import { backwardAll, evaluate, hvpGraph } from '../src/playground/expression.js
 import { drawExpression } from '../src/playground/draw.js';
 import { EXAMPLES } from '../src/playground/examples.js';
 import type { Tensor } from '../src/index.js';
+import { nodeOf } from '../src/autograd/graph.js';
 
 g.setDevice('cpu');
-const orderOf = (t: Tensor) => (t.gradFn as { order: number }).order;
+const orderOf = (t: Tensor) => nodeOf(t)!.order;
 const values = async (t: Tensor) => Array.from(await t.data());
 /** Graphviz writes some characters as entities (- as &#45;): decode them before looking for text. */
 const decoded = (svg: string) => svg.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)));

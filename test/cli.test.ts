@@ -63,7 +63,7 @@ test('gpugrad data delegates to the data command', () => {
 });
 
 test('list names every experiment, without touching the GPU', () => {
-  const env = { ...process.env, GPUGRAD_DIST: process.env.GPUGRAD_DIST ?? 'dist' }; // the build under test, never rebuilt
+  const env: NodeJS.ProcessEnv = { ...process.env, GPUGRAD_DIST: process.env.GPUGRAD_DIST ?? 'dist' }; // the build under test, never rebuilt
   delete env.VK_ICD_FILENAMES; // a WebGPU probe would now fail and say so on stderr
   delete env.GPUGRAD_QUIET;
   const r = spawnSync(process.execPath, [bin, 'list'], { encoding: 'utf8', timeout: 60_000, env });
@@ -90,7 +90,7 @@ test('metrics.csv: one long table with a series column, quoted where needed', ()
 let failAfter = Infinity;
 const seen: number[] = [];
 const fake: Experiment<{ epochs: number }> = {
-  name: 'fake', section: '0-0', title: 'Stand-in', description: 'test', data: [],
+  name: 'fake', section: '0-0', title: 'Stand-in', description: 'test', quickShows: 'nothing (a stand-in)', data: [],
   presets: { full: { epochs: 4 }, quick: { epochs: 4 }, test: { epochs: 4 } },
   flags: { epochs: 'epochs' },
   async run(ctx) {

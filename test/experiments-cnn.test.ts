@@ -180,7 +180,7 @@ test('interpolation: a sweep interrupted mid-way resumes at the last α done and
 test('trainWithTestCurve: a run killed after an epoch resumes with the same dropout masks and gives the same rows', async () => {
   // a small MLP with dropout: the helper reseeds its generator per epoch, so a resumed epoch draws the masks it would have
   const probe: Experiment<{ epochs: number }> = {
-    name: 'curve-probe', section: '-', title: 'trainWithTestCurve probe', description: '', data: ['mnist'],
+    name: 'curve-probe', section: '-', title: 'trainWithTestCurve probe', description: '', quickShows: '', data: ['mnist'],
     presets: { full: { epochs: 3 }, quick: { epochs: 3 }, test: { epochs: 3 } }, flags: {},
     async run(ctx) {
       const { train, test } = await loadMnist(ctx, 12, 8);
@@ -213,7 +213,7 @@ test('inputSensitivity: ‖∂L/∂X‖_F of the mean loss and the per-sample me
   const perSample: number[] = [];
   for (const { x, y } of new g.DataLoader(ds, { batchSize: 1 })) {
     const [dx] = g.grad((xi) => g.F.crossEntropy(model.forward(xi), y), [x]);
-    perSample.push(Math.sqrt((await dx.data()).reduce((s, v) => s + v * v, 0)));
+    perSample.push(Math.sqrt(Array.from(await dx.data()).reduce((s, v) => s + v * v, 0)));
     for (const t of [x, y, dx]) t.dispose();
   }
   const expected = {
@@ -223,7 +223,7 @@ test('inputSensitivity: ‖∂L/∂X‖_F of the mean loss and the per-sample me
   // the whole set as one batch: the gradient of its mean loss directly
   const [batch] = [...new g.DataLoader(ds, { batchSize: 6 })];
   const [dX] = g.grad((x) => g.F.crossEntropy(model.forward(x), batch.y), [batch.x]);
-  const direct = Math.sqrt((await dX.data()).reduce((s, v) => s + v * v, 0));
+  const direct = Math.sqrt(Array.from(await dX.data()).reduce((s, v) => s + v * v, 0));
   dX.dispose();
   batch.dispose();
   assertClose([direct], [expected.task], { rtol: 1e-4 });

@@ -38,7 +38,7 @@ export async function waitReady(page: Page): Promise<void> {
 export async function drawExpression(page: Page, expression: string, variables: string): Promise<void> {
   await page.$eval('#expr', (el, v) => { (el as HTMLInputElement).value = v; }, expression);
   await page.$eval('#vars', (el, v) => { (el as HTMLTextAreaElement).value = v; }, variables);
-  await page.$eval('#graph', (el) => { el.dataset.state = 'empty'; });
+  await page.$eval('#graph', (el) => { (el as HTMLElement).dataset.state = 'empty'; });
   await page.click('#draw');
   await page.waitForSelector('#graph[data-state="drawn"]', LONG);
 }

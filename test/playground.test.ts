@@ -133,7 +133,7 @@ if (chromium) {
   test('without WebGPU the page names the CPU fallback, and graphs and training still work', async () => {
     const session = await openPage(chromium, playgroundSite(join(dist, 'playground')), {
       // a browser without WebGPU: the library finds no navigator.gpu
-      before: (p) => p.evaluateOnNewDocument(() => { Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }); }),
+      before: async (p) => { await p.evaluateOnNewDocument(() => { Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }); }); },
     });
     try {
       await waitReady(session.page);

@@ -13,7 +13,7 @@
  * be with that generator, so a member trained in the ensemble matches the same network trained alone.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { assertTensor } from '../tensor/ops/util.js';
+import { assertTensor, releaseIntermediates } from '../tensor/ops/util.js';
 import { check, fmtShape } from '../core/errors.js';
 import { sizeOf } from '../core/shape.js';
 import { tensor } from '../tensor/creation.js';
@@ -114,7 +114,10 @@ export function ensembleMSE(pred: Tensor, target: Tensor): Tensor {
   assertTensor('ensembleMSE', pred, 'the prediction');
   assertTensor('ensembleMSE', target, 'the target');
   check(pred.ndim === 3, 'ensembleMSE', () => `expects predictions [N, B, out], got ${fmtShape(pred.shape)}`);
-  return mean(square(sub(pred, target)), [1, 2]);
+  const d = sub(pred, target), sq = square(d);
+  const out = mean(sq, [1, 2]);
+  releaseIntermediates(out, d, sq);
+  return out;
 }
 
 /**
@@ -129,9 +132,12 @@ export function perModelNorm(tensors: readonly Tensor[], { squared = false } = {
     () => `every tensor needs the model dimension first (${n}); got ${fmtShape(t.shape)}`));
   // one [N, P] row per model, then one square and one sum: a handful of dispatches instead of three per tensor (and
   // as few again when it is differentiated: concat's gradient is a set of views)
-  const flat = tensors.length === 1 ? reshape(tensors[0], [n, -1]) : concat(tensors.map((t) => reshape(t, [n, -1])), 1);
-  const total = sum(square(flat), 1);
-  return squared ? total : sqrt(total);
+  const rows = tensors.map((t) => reshape(t, [n, -1]));
+  const flat = rows.length === 1 ? rows[0] : concat(rows, 1);
+  const sq = square(flat), total = sum(sq, 1);
+  const out = squared ? total : sqrt(total);
+  releaseIntermediates(out, ...new Set([...rows, flat, sq, total].filter((t) => !tensors.includes(t))));
+  return out;
 }
 
 /**
@@ -163,7 +169,8 @@ export function ensembleHessian(loss: () => Tensor, params: readonly Tensor[]): 
 }
 
 // ---- per-model losses and metrics (the experiments' batched trainings) ---------------------------------------------
-// Like ensembleMSE, these leave their intermediates to the caller's scope (a training step runs inside tidy()).
+// Like ensembleMSE, these release their intermediates before returning, except those a recorded graph holds (which
+// the caller's scope frees, after backward).
 
 /** Checks int32 labels [N, B] (one row per model) or [B] (the same for every model) against logits [N, B, classes]. */
 function checkEnsembleLabels(op: string, logits: Tensor, labels: Tensor): void {
@@ -186,14 +193,22 @@ function checkEnsembleLabels(op: string, logits: Tensor, labels: Tensor): void {
 export function ensembleCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
   checkEnsembleLabels('ensembleCrossEntropy', logits, labels);
   const classes = creation.arange(0, logits.shape[2], 1, { device: logits.device, dtype: 'int32' });
-  const oneHot = ops.cast(ops.eq(ops.unsqueeze(labels, -1), classes), logits.dtype); // [N or 1, B, C]
-  return ops.neg(ops.mean(ops.sum(ops.mul(ops.logSoftmax(logits, -1), oneHot), -1), -1));
+  const column = ops.unsqueeze(labels, -1), hits = ops.eq(column, classes);
+  const oneHot = ops.cast(hits, logits.dtype); // [N or 1, B, C]
+  const logp = ops.logSoftmax(logits, -1), picked = ops.mul(logp, oneHot);
+  const perRow = ops.sum(picked, -1), perModel = ops.mean(perRow, -1);
+  const out = ops.neg(perModel);
+  releaseIntermediates(out, ...new Set([classes, column, hits, oneHot, logp, picked, perRow, perModel].filter((t) => t !== labels)));
+  return out;
 }
 
 /** Per-model count of rows whose argmax is the label (the first maximum on ties, as countCorrect): int32 [N]. */
 export function ensembleCountCorrect(logits: Tensor, labels: Tensor): Tensor {
   checkEnsembleLabels('ensembleCountCorrect', logits, labels);
-  return ops.sum(ops.eq(ops.argmax(logits, -1), labels), -1);
+  const best = ops.argmax(logits, -1), hits = ops.eq(best, labels);
+  const out = ops.sum(hits, -1);
+  releaseIntermediates(out, best, hits);
+  return out;
 }
 
 /**
@@ -208,6 +223,9 @@ export function ensembleMaskedMSE(pred: Tensor, target: Tensor, mask: Tensor): T
   check(mask.ndim === 2 && mask.shape[0] === n && mask.shape[1] === b, 'ensembleMaskedMSE',
     () => `the mask must be [${n}, ${b}] (1 = a row of model n's data, 0 = padding), got ${fmtShape(mask.shape)}`);
   const m = mask.dtype === pred.dtype ? mask : ops.cast(mask, pred.dtype);
-  const sq = ops.sum(ops.mul(ops.square(ops.sub(pred, target)), ops.unsqueeze(m, -1)), [1, 2]);
-  return ops.div(sq, ops.mul(ops.sum(m, 1), out));
+  const d = ops.sub(pred, target), sq = ops.square(d), column = ops.unsqueeze(m, -1), masked = ops.mul(sq, column);
+  const total = ops.sum(masked, [1, 2]), rows = ops.sum(m, 1), count = ops.mul(rows, out);
+  const loss = ops.div(total, count);
+  releaseIntermediates(loss, ...[d, sq, column, masked, total, rows, count, m].filter((t) => t !== mask));
+  return loss;
 }

@@ -5,7 +5,7 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../tensor/ops/index.js';
-import { assertTensor } from '../tensor/ops/util.js';
+import { assertTensor, releaseIntermediates } from '../tensor/ops/util.js';
 import { check, fmtShape } from '../core/errors.js';
 import { shapesEqual } from '../core/shape.js';
 
@@ -17,8 +17,11 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   check(x.shape[x.ndim - 1] === weight.shape[1], 'linear',
     () => `the input's last dimension is ${x.shape[x.ndim - 1]} (shape ${fmtShape(x.shape)}) but the layer expects ` +
     `${weight.shape[1]} features (weight ${fmtShape(weight.shape)})`);
-  const y = ops.matmul(x, ops.transpose(weight, 0, 1));
-  return bias ? ops.add(y, bias) : y;
+  const wt = ops.transpose(weight, 0, 1);
+  const y = ops.matmul(x, wt);
+  const out = bias ? ops.add(y, bias) : y;
+  releaseIntermediates(out, wt, y);
+  return out;
 }
 
 export const relu = (x: Tensor) => ops.relu(x);
@@ -29,8 +32,11 @@ export function mseLoss(pred: Tensor, target: Tensor, reduction: 'mean' | 'sum' 
   assertTensor('mseLoss', target, 'the target');
   check(shapesEqual(pred.shape, target.shape), 'mseLoss', () => `prediction ${fmtShape(pred.shape)} and target ` +
     `${fmtShape(target.shape)} must have the same shape (reshape one; broadcasting here is almost always a bug)`);
-  const sq = ops.square(ops.sub(pred, target));
-  return reduction === 'sum' ? ops.sum(sq) : ops.mean(sq);
+  const d = ops.sub(pred, target);
+  const sq = ops.square(d);
+  const out = reduction === 'sum' ? ops.sum(sq) : ops.mean(sq);
+  releaseIntermediates(out, d, sq);
+  return out;
 }
 
 export const conv2d = ops.conv2d;

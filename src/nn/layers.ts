@@ -1,7 +1,7 @@
 /** The basic layers: Linear, ReLU, Flatten, Dropout, and the Sequential container. */
 import { check } from '../core/errors.js';
 import { flatten } from '../tensor/ops/index.js';
-import { assertTensor } from '../tensor/ops/util.js';
+import { assertTensor, releaseIntermediates } from '../tensor/ops/util.js';
 import type { Generator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { dropout, linear, relu } from './functional.js';
@@ -56,8 +56,14 @@ export class Sequential extends Module {
   }
   get length(): number { return this.layers.length; }
   at(i: number): Module { return this.layers[i < 0 ? i + this.layers.length : i]; }
+  /** Each layer's output is released once the next has consumed it, unless a recorded graph still needs it. */
   forward(x: Tensor): Tensor {
-    for (const layer of this.layers) x = layer.forward(x);
-    return x;
+    let h = x;
+    for (const layer of this.layers) {
+      const next = layer.forward(h);
+      if (h !== x) releaseIntermediates(next, h);
+      h = next;
+    }
+    return h;
   }
 }

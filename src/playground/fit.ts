@@ -58,7 +58,7 @@ export class Fit {
     for (let s = 0; s < steps; s++) {
       for (const m of this.models.values()) losses.push(regressionStep(m.net, m.opt, this.x, this.y).loss);
     }
-    const all = gg.tidy(() => gg.stack(losses, 0)); // stack's per-input views stay in the scope
+    const all = gg.stack(losses, 0);
     for (const l of losses) l.dispose();
     const values = await all.data();
     all.dispose();
@@ -96,6 +96,6 @@ export class Fit {
  * specifications as the report's, so the page and the report cannot drift apart.
  */
 export function fitFigures(loss: Row[], prediction: Row[]): Figure[] {
-  const results = { series: { loss, prediction } } as unknown as Results;
+  const results = { config: {}, final: {}, series: { loss, prediction } } as unknown as Results; // one seed, as the page trains
   return fitFunctions.figures(results).filter((f) => f.name.startsWith('f1-'));
 }

@@ -13,6 +13,8 @@ export interface GradNode {
   readonly op: string;
   readonly inputs: readonly Tensor[];
   readonly output: Tensor;
+  /** what the op's backward rule needs besides inputs and output (tensors among them are read by backward) */
+  readonly saved?: Readonly<Record<string, unknown>>;
 }
 
 export interface AutogradEngine {

@@ -48,3 +48,9 @@ defineRule('concat', (g, { saved, needsGrad }) => {
     return part;
   });
 });
+
+// stack: input i gets the slab i of the gradient along the new axis, without that axis
+defineRule('stack', (g, { inputs, saved, needsGrad }) => {
+  const axis = saved.axis as number;
+  return inputs.map((x, i) => (needsGrad[i] ? reshape(slice(g, axis, i, i + 1), x.shape) : null));
+});

@@ -17,7 +17,7 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
   const s = sum(e, a, true);
   const ls = log(s);
   const out = sub(shifted, ls);
-  releaseIntermediates(xd, m, shifted, e, s, ls);
+  releaseIntermediates(out, xd, m, shifted, e, s, ls);
   return out;
 }
 
@@ -29,6 +29,6 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   const e = exp(shifted);
   const s = sum(e, a, true);
   const out = div(e, s);
-  releaseIntermediates(xd, m, shifted, e, s);
+  releaseIntermediates(out, xd, m, shifted, e, s);
   return out;
 }

@@ -17,7 +17,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const r = matmul2(a2, b2);
   const shape = [...r.shape.slice(0, -2), ...(a.ndim === 1 ? [] : [r.shape[r.ndim - 2]]), ...(b.ndim === 1 ? [] : [r.shape[r.ndim - 1]])];
   const out = reshape(r, shape);
-  releaseIntermediates(...[a2, b2].filter((t) => t !== a && t !== b), r);
+  releaseIntermediates(out, ...[a2, b2].filter((t) => t !== a && t !== b), r);
   return out;
 }
 

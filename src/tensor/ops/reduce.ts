@@ -64,7 +64,7 @@ export function mean(x: Tensor, axes?: number | readonly number[], keepDim = fal
   const n = sizeOf(ax.map((a) => x.shape[a]));
   const s = sum(x, ax, keepDim);
   const m = mul(s, n === 0 ? NaN : 1 / n);
-  releaseIntermediates(s);
+  releaseIntermediates(m, s);
   return m;
 }
 

@@ -85,9 +85,25 @@ export function broadcastView(t: Tensor, shape: readonly number[]): View {
 }
 
 /**
- * Disposes intermediates of a composite op, except those the autograd graph holds (they require grad and are freed
- * with the user's scope, after backward has used them).
+ * Disposes the intermediates `ts` of a composite op that returned `out`, except those its recorded graph holds: an
+ * input (or saved tensor) of a node between them and `out`, which backward will read — those the caller's scope frees,
+ * after backward. Only nodes made since the oldest intermediate are walked: nothing older can have used one of them.
  */
-export function releaseIntermediates(...ts: Tensor[]): void {
-  for (const t of ts) if (!t.requiresGrad) t.dispose();
+export function releaseIntermediates(out: Tensor, ...ts: Tensor[]): void {
+  const candidates = ts.filter((t) => t !== out && !t.isDisposed);
+  if (candidates.length === 0) return;
+  const since = Math.min(...candidates.map((t) => t.id));
+  const held = new Set<Tensor>();
+  const todo = [out];
+  while (todo.length > 0) {
+    const node = todo.pop()!.gradFn;
+    if (!node) continue;
+    const saved = Object.values(node.saved ?? {}).filter((v): v is Tensor => v instanceof Tensor);
+    for (const t of [...node.inputs, ...saved]) {
+      if (held.has(t) || t.id < since) continue;
+      held.add(t);
+      todo.push(t);
+    }
+  }
+  for (const t of candidates) if (!held.has(t)) t.dispose();
 }

@@ -29,8 +29,11 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   checkShape('reshape', target);
   check(sizeOf(target) === x.size, 'reshape',
     () => `cannot reshape ${fmtShape(x.shape)} (${x.size} elements) into ${fmtShape(shape)}`);
-  const src = x.isContiguous ? x : clone(x);
-  const out = src.viewAs(target, contiguousStrides(target), src.offset);
+  if (x.isContiguous) return record('reshape', [x], x.viewAs(target, contiguousStrides(target), x.offset));
+  // a copy, not recorded (reshape's own node connects x to the result) and released once the result shares its storage
+  const copy = Tensor.fromStorage(x.storage.backend.copy(x.kernelView()), x.shape);
+  const out = copy.viewAs(target, contiguousStrides(target), 0);
+  copy.dispose();
   return record('reshape', [x], out);
 }
 
@@ -115,42 +118,66 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
 
 /** Joins tensors along an existing axis. */
 export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
-  check(Array.isArray(tensors) && tensors.length > 0, 'concat', 'needs a non-empty list of tensors');
-  tensors.forEach((t, i) => assertTensor('concat', t, `element ${i}`));
-  const first = tensors[0];
+  const first = checkJoin('concat', tensors);
   const a = normAxis('concat', axis, first.ndim);
-  const dtype = tensors.map((t) => t.dtype).reduce(promote);
   for (const t of tensors) {
-    check(t.device === first.device, 'concat', `tensors are on different devices (${first.device} and ${t.device})`);
     check(t.ndim === first.ndim && t.shape.every((d: number, i: number) => i === a || d === first.shape[i]), 'concat',
       () => `shapes ${tensors.map((x) => fmtShape(x.shape)).join(', ')} differ outside axis ${a}`);
   }
   const sizes = tensors.map((t) => t.shape[a]);
   const shape = [...first.shape];
   shape[a] = sizes.reduce((x, y) => x + y, 0);
-  const backend = getBackend(first.device);
-  const parts = tensors.map((t) => (t.dtype === dtype ? t : Tensor.fromStorage(backend.copy(t.kernelView(), dtype), t.shape)));
-  // Each part is written through a strided view of the output (its slab along `axis`).
-  const out = Tensor.fromStorage(backend.alloc(sizeOf(shape), dtype), shape);
+  // part i is written through a strided view of the output: its slab along `axis`
   const strides = contiguousStrides(shape);
-  let offset = 0;
-  for (const p of parts) {
-    if (p.size > 0) backend.copyInto(p.kernelView(), { storage: out.storage, shape: p.shape, strides, offset: offset * strides[a] });
-    offset += p.shape[a];
-    if (!tensors.includes(p)) p.dispose();
-  }
+  let start = 0;
+  const starts = sizes.map((n) => (start += n) - n); // where each part begins along the axis
+  const out = join(tensors, shape, (i) => ({ strides, offset: starts[i] * strides[a] }));
   return record('concat', [...tensors], out, { axis: a, sizes });
 }
 
+/**
+ * Joins same-shaped tensors along a new axis. Each input is copied straight into its slab of the output (the output's
+ * strides with the new axis left out), so no unsqueezed views are made: they would outlive the call.
+ */
 export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
-  check(Array.isArray(tensors) && tensors.length > 0, 'stack', 'needs a non-empty list of tensors');
-  tensors.forEach((t, i) => assertTensor('stack', t, `element ${i}`));
-  const a = normAxis('stack', axis, tensors[0].ndim + 1);
+  const first = checkJoin('stack', tensors);
+  const a = normAxis('stack', axis, first.ndim + 1);
   for (const t of tensors) {
-    check(t.ndim === tensors[0].ndim && t.shape.every((d: number, i: number) => d === tensors[0].shape[i]), 'stack',
+    check(t.ndim === first.ndim && t.shape.every((d: number, i: number) => d === first.shape[i]), 'stack',
       () => `all tensors need the same shape, got ${tensors.map((x) => fmtShape(x.shape)).join(', ')}`);
   }
-  return concat(tensors.map((t) => unsqueeze(t, a)), a);
+  const shape = [...first.shape];
+  shape.splice(a, 0, tensors.length);
+  const strides = contiguousStrides(shape);
+  const slab = strides.filter((_, i) => i !== a);
+  const out = join(tensors, shape, (i) => ({ strides: slab, offset: i * strides[a] }));
+  return record('stack', [...tensors], out, { axis: a });
+}
+
+/** concat's and stack's argument checks: a non-empty list of tensors on one device. Returns the first. */
+function checkJoin(op: string, tensors: readonly Tensor[]): Tensor {
+  check(Array.isArray(tensors) && tensors.length > 0, op, 'needs a non-empty list of tensors');
+  tensors.forEach((t, i) => assertTensor(op, t, `element ${i}`));
+  for (const t of tensors) check(t.device === tensors[0].device, op, `tensors are on different devices (${tensors[0].device} and ${t.device})`);
+  return tensors[0];
+}
+
+/**
+ * A new tensor of `shape` (in the tensors' promoted dtype) into which tensor i is copied through the strided view
+ * `place(i)` of the output's storage. A tensor of another dtype is converted first, and that copy released at once.
+ */
+function join(tensors: readonly Tensor[], shape: readonly number[],
+  place: (i: number) => { strides: readonly number[]; offset: number }): Tensor {
+  const dtype = tensors.map((t) => t.dtype).reduce(promote);
+  const backend = getBackend(tensors[0].device);
+  const out = Tensor.fromStorage(backend.alloc(sizeOf(shape), dtype), shape);
+  tensors.forEach((t, i) => {
+    if (t.size === 0) return;
+    const p = t.dtype === dtype ? t : Tensor.fromStorage(backend.copy(t.kernelView(), dtype), t.shape);
+    backend.copyInto(p.kernelView(), { storage: out.storage, shape: p.shape, ...place(i) });
+    if (p !== t) p.dispose();
+  });
+  return out;
 }
 
 /** dtype conversion (a copy); float-to-float conversions carry gradients. */
