@@ -21,7 +21,6 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as g from '../src/index.js';
 import { FUNCTION_MODELS, mlp } from '../src/experiments/models.js';
-import { HessianPool, hessianSpectra } from '../src/experiments/hessian-spectrum.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -102,7 +101,7 @@ async function hessianSeconds(): Promise<number> {
   const cpu = g.functionDataset('f1', { device: 'cpu', dtype: 'float64' });
   const [p] = await hostNets(1);
   const t0 = performance.now();
-  await hessianSpectra([p], cpu.x, cpu.y, 1e-6);
+  await g.hessianSpectra(FUNCTION_MODELS.deep, [p], cpu.x, cpu.y, 1e-6);
   const t = (performance.now() - t0) / 1000;
   cpu.x.dispose(); cpu.y.dispose();
   return t;
@@ -115,7 +114,7 @@ async function hessianSeconds(): Promise<number> {
 async function pooledHessianSeconds(k: number): Promise<{ perNetwork: number; workers: number }> {
   const cpu = g.functionDataset('f1', { device: 'cpu', dtype: 'float64' });
   const nets = await hostNets(k);
-  const pool = new HessianPool(0, cpu.x, cpu.y, 1e-6);
+  const pool = new g.HessianPool(FUNCTION_MODELS.deep, cpu.x, cpu.y, { tauRel: 1e-6 });
   await pool.spectra([nets[0]]); // the workers' start (loading the library) is paid once per experiment, not per network
   const t0 = performance.now();
   await Promise.all(nets.map((p) => pool.spectra([p])));

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { build, type Metafile } from 'esbuild';
 
 /** The Node-only exports (README, "In a browser"). */
-const NODE_ONLY = ['CIFAR10', 'MNIST', 'defaultCacheDir', 'hasMnistFiles', 'load', 'loadCIFAR10', 'loadMNIST', 'save'];
+const NODE_ONLY = ['CIFAR10', 'HessianPool', 'MNIST', 'defaultCacheDir', 'hasMnistFiles', 'hessianSpectra', 'load', 'loadCIFAR10', 'loadMNIST', 'save', 'spectrumOf', 'symmetricEigenvalues'];
 
 async function bundle(contents: string, platform: 'browser' | 'node'): Promise<Metafile> {
   const r = await build({

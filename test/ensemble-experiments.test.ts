@@ -19,7 +19,9 @@ import type { Results, Row } from '../src/run/types.js';
 
 const DEVICES: g.DeviceName[] = ['cpu', 'webgpu', 'wasm'];
 /** float64 on the CPU agrees to rounding; float32 on WebGPU to a few ulps of the sums involved */
-const TOL = { cpu: { atol: 1e-12, rtol: 1e-10 }, webgpu: { atol: 1e-6, rtol: 1e-5 }, wasm: { atol: 1e-5, rtol: 1e-4 } }; // wasm: assertClose's defaults, which it ran with before it had an entry
+const TOL: Record<g.DeviceName, { atol: number; rtol: number }> = {
+  cpu: { atol: 1e-12, rtol: 1e-10 }, webgpu: { atol: 1e-6, rtol: 1e-5 }, wasm: { atol: 1e-6, rtol: 1e-5 },
+};
 const dtypeOf = (device: g.DeviceName): g.DType => (device === 'cpu' ? 'float64' : 'float32');
 
 test('the ensemble helpers are part of the public API', () => {

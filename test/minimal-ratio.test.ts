@@ -14,8 +14,6 @@ import { runExperiment } from '../src/cli/run.js';
 import { readResults } from '../src/run/folder.js';
 import { loadExperiment } from '../src/experiments/index.js';
 import type { Row } from '../src/run/types.js';
-import { FUNCTION_MODELS, mlp } from '../src/experiments/models.js';
-import { HessianPool } from '../src/experiments/hessian-spectrum.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gpugrad-minimal-ratio-'));
 
@@ -61,51 +59,6 @@ test('batched trainings equal the same trainings one by one (an early stop inclu
   const go = [...(o.series.gmin ?? [])].sort((p, q) => gkey(p) - gkey(q));
   assert.is(gb.length, go.length, 'the same gradient-norm rows');
   gb.forEach((r, i) => { assert.is(gkey(r), gkey(go[i])); close(r.gradNorm, go[i].gradNorm, 2e-3, `gmin ${gkey(r)}`); });
-});
-
-test('the Hessian pool: worker threads give the spectra the main thread gives, in order; a failing job rejects', async () => {
-  const points = { ...g.f1() };
-  const keep = (a: Float64Array) => a.filter((_, k) => k % 50 === 0);
-  const { x, y } = g.functionDataset({ ...points, x: keep(points.x), y: keep(points.y) }, { device: 'cpu', dtype: 'float64' });
-  const nets = await Promise.all([1, 2, 3].map(async (seed) => {
-    const m = mlp(FUNCTION_MODELS.deep, new g.Generator(seed), { device: 'cpu', dtype: 'float64' });
-    const p: Record<string, Float64Array> = {};
-    for (const [k, t] of m.namedParameters()) p[k] = Float64Array.from(await t.data());
-    m.dispose();
-    return p;
-  }));
-  const inThread = new HessianPool(1, x, y, 1e-6);
-  const pool = new HessianPool(2, x, y, 1e-6);
-  assert.is(inThread.workers, 0);
-  assert.is(pool.workers, 2);
-  try {
-    const live = g.memory().cpu.tensors;
-    const want = await Promise.all([inThread.spectra([nets[0]]), inThread.spectra([nets[1], nets[2]])]);
-    await inThread.spectra([{ ...nets[0], '2.bias': new Float64Array(3) }]).then(() => assert.unreachable('a bad group must throw'),
-      (e: Error) => assert.match(e.message, /network 0 gives 3 values for '2\.bias', the deep model needs 10/));
-    assert.is(g.memory().cpu.tensors, live, 'no tensor left behind, after a failure either');
-    const got = await Promise.all([pool.spectra([nets[0]]), pool.spectra([nets[1], nets[2]])]);
-    assert.equal(got, want, 'the same float64 arithmetic in a worker');
-    assert.is(got[1].length, 2);
-    assert.ok(got[0][0].nPositive > 0 && got[0][0].nPositive !== got[1][0].nPositive, 'different networks, different spectra');
-    const bad = { ...nets[0], '0.weight': new Float64Array(2) }; // the wrong size for the layer
-    await pool.spectra([bad]).then(() => assert.unreachable('a bad job must reject'), (e: Error) => assert.match(e.message, /Hessian worker: .*network 0 gives 2 values for '0\.weight', the deep model needs 5/));
-    assert.equal(await pool.spectra([nets[0]]), want[0], 'the pool still works after a failed job');
-    // a worker thread that dies fails its own group only; the others carry on
-    const a = pool.spectra([nets[0]]), b = pool.spectra([nets[1]]);
-    await new Promise((r) => setTimeout(r, 50)); // both posted (571 backward passes take far longer than this)
-    const [victim] = [...(pool as unknown as { busy: Map<{ terminate(): Promise<number> }, number> }).busy.keys()];
-    await victim.terminate();
-    const settled = await Promise.allSettled([a, b]);
-    const died = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    assert.is(died.length, 1, 'exactly the dead worker\'s group fails');
-    assert.match(String(died[0].reason), /a worker thread died while computing this group/);
-    assert.is(pool.workers, 1);
-    assert.equal(await pool.spectra([nets[2]]), [want[1][1]], 'the remaining worker takes new groups');
-  } finally {
-    await pool.close();
-    x.dispose(); y.dispose();
-  }
 });
 
 test.run();

@@ -45,7 +45,7 @@ test('npm pack builds the package from sources alone and packs the build, the de
   const files = info.files.map((f) => f.path);
   for (const f of ['dist/src/index.js', 'dist/src/browser.js', 'dist/src/cli/main.js', 'dist/types/index.d.ts',
     'dist/types/browser.d.ts', 'bin/gpugrad.js', 'scripts/env.mjs', 'scripts/setup-swiftshader.sh', 'README.md',
-    'dist/playground/index.html', 'dist/playground/app.js']) {
+    'dist/playground/index.html', 'dist/playground/app.js', 'dist/src/nn/hessian-worker.js']) {
     assert.ok(files.includes(f), `${f} is in the package`);
   }
   const stray = files.filter((f) => /^(src|test|bench|dist\/test|dist\/bench|node_modules)\/|\.ts$/.test(f) && !f.endsWith('.d.ts'));
@@ -67,6 +67,24 @@ test("the README's five lines run unchanged from the installed package", () => {
   const r = sh('README example', process.execPath, ['readme.mjs'], { cwd: app });
   assert.match(r.stdout, /WebGPU: /);
   assert.match(r.stdout, /tensor\(\[\], float32/);
+});
+
+test("HessianPool's worker threads start from the installed package (their entry file lies beside the pool)", () => {
+  writeFileSync(join(app, 'pool.mjs'), [
+    "import * as gg from 'gpugrad';",
+    'const sizes = [1, 3, 1];',
+    "const on = { device: 'cpu', dtype: 'float64' };",
+    'const x = gg.tensor([[0.1], [0.5], [0.9]], on), y = gg.tensor([[1], [0], [1]], on);',
+    'const m = new gg.MLPEnsemble(1, sizes, { ...on, generators: [new gg.Generator(1)] });',
+    'const p = {};',
+    'for (const [k, t] of m.namedParameters()) p[k] = await t.data();',
+    'const pool = new gg.HessianPool(sizes, x, y, { tauRel: 1e-6, workers: 2 });',
+    'const [s] = await pool.spectra([p]);',
+    'console.log(`${pool.workers} workers, ${s.nPositive + s.nNearZero + s.nNegative} eigenvalues`);',
+    'await pool.close();',
+  ].join('\n'));
+  const r = sh('HessianPool', process.execPath, ['pool.mjs'], { cwd: app });
+  assert.match(r.stdout, /^2 workers, 10 eigenvalues$/m);
 });
 
 for (const resolution of ['bundler', 'node16'] as const) {

@@ -5,7 +5,7 @@
  * eval()). docs/protocol.md 1-2.
  */
 import { loadCifar10 } from './classifiers.js';
-import { type CnnPairConfig, epochFigures, epochSummary, trainCnnPair } from './mnist-cnns.js';
+import { type CnnPairConfig, epochFigures, epochSummary, trainCnnPair } from './cnn-pair.js';
 import { cnn1, cnn2 } from './models.js';
 import type { Experiment } from '../run/types.js';
 

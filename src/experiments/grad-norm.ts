@@ -10,8 +10,9 @@ import * as g from '../index.js';
 import { line, panels, thin } from '../run/charts.js';
 import { num } from '../run/format.js';
 import { FUNCTION_MODELS, mlp } from './models.js';
-import { ScalarLog, VectorLog } from './readback.js';
-import { isConstant, iterationText, median, regressionStep, variance } from './regression.js';
+import { ensembleGroup, singleGroup, total } from './model-group.js';
+import { VectorLog } from './readback.js';
+import { isConstant, iterationText, median, variance } from './regression.js';
 import { iterateWithCheckpoints, resumeTraining, trainingState } from '../run/checkpoint.js';
 import type { Experiment, Results, Row, RunContext } from '../run/types.js';
 
@@ -40,8 +41,9 @@ const experiment: Experiment<Config> = {
     const { x, y, data } = g.functionDataset('f1');
     const runs = ctx.config.runs ?? 1; // a run folder from before the extra runs: the task's training only
     // ... and one from before the batched path (no oneByOne setting) continues the way it was started.
-    if (ctx.config.oneByOne === false) await batched(ctx, x, y, runs);
-    else for (let r = 0; r < runs; r++) await oneTraining(ctx, r, x, y);
+    const all = Array.from({ length: runs }, (_, r) => r);
+    if (ctx.config.oneByOne === false) await train(ctx, all, x, y);
+    else for (const r of all) await train(ctx, [r], x, y);
     const steps = ctx.series('steps');
     const at = (i: number) => steps.find((s) => s.iteration === i);
     ctx.final({
@@ -91,13 +93,6 @@ const experiment: Experiment<Config> = {
   },
 };
 
-async function outputsConstant(model: g.Module, x: g.Tensor): Promise<boolean> {
-  const pred = g.noGrad(() => model.forward(x));
-  const dead = isConstant(await pred.data());
-  pred.dispose();
-  return dead;
-}
-
 const initRng = (ctx: RunContext<Config>, run: number, draw: number) =>
   run === 0 ? ctx.rng('deep', 'init', draw) : ctx.rng('deep', `run-${run}`, 'init', draw);
 
@@ -108,9 +103,10 @@ const initRng = (ctx: RunContext<Config>, run: number, draw: number) =>
 async function liveDraw(ctx: RunContext<Config>, run: number, x: g.Tensor): Promise<number> {
   let draw = 0;
   for (;; draw++) {
-    const model = mlp(WIDTHS, initRng(ctx, run, draw));
-    const dead = await outputsConstant(model, x);
+    const model = singleGroup(mlp(WIDTHS, initRng(ctx, run, draw)));
+    const [pred] = await model.predictions(x);
     model.dispose();
+    const dead = isConstant(pred);
     if (!dead) break;
   }
   if (run === 0) {
@@ -136,79 +132,48 @@ function recordDead(ctx: RunContext<Config>, run: number, dead: boolean): void {
   else ctx.final({ [`run-${run}.dead`]: dead });
 }
 
-/** One training alone (the task's when run = 0), as its own resumable unit: the --one-by-one path. */
-async function oneTraining(ctx: RunContext<Config>, run: number, x: g.Tensor, y: g.Tensor): Promise<void> {
-  const { iterations, lr, checkpointEvery, readEvery } = ctx.config;
-  const unit = ctx.unit(run === 0 ? 'deep' : `deep-run-${run}`);
-  if (unit.finished) return;
-  const model = mlp(WIDTHS, initRng(ctx, run, await liveDraw(ctx, run, x)));
-  const opt = new g.Adam(model.parameters(), { lr });
-  const from = await resumeTraining(unit, model, opt);
-  const losses = new ScalarLog(readEvery);
-  const norms = new ScalarLog(readEvery);
-  const bar = ctx.progress(run === 0 ? 'deep on f1' : `run ${run}`, iterations);
-  const record = async (it: number) => {
-    const [l, n] = await Promise.all([losses.drain(), norms.drain()]); // both blocks taken now
-    logSteps(ctx, run, it - l.length, l, n);
-    if (!l.length) return;
-    const text = `loss ${num(l.at(-1)!)}  ‖∇L‖ ${num(n.at(-1)!)}`;
-    bar.update(it, text);
-    if (it % checkpointEvery === 0 || it === iterations) bar.line(`${iterationText(it, iterations)}  deep on f1${run ? `, run ${run}` : ''}  ${text}`);
-  };
-  await iterateWithCheckpoints(unit, {
-    from, iterations, checkpointEvery, record, full: () => losses.full, state: () => trainingState(model, opt),
-    step: () => {
-      const { loss, gradNorm } = regressionStep(model, opt, x, y, true);
-      losses.push(loss);
-      norms.push(gradNorm!);
-    },
-  });
-  bar.stop();
-  recordDead(ctx, run, await outputsConstant(model, x));
-  await unit.finish();
-  model.dispose();
-  opt.dispose();
-}
-
-/** Every run at once, as one ensemble with one Adam (one resumable unit, `deep`): the default path. */
-async function batched(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor, runs: number): Promise<void> {
-  const { iterations, lr, checkpointEvery, readEvery } = ctx.config;
-  const unit = ctx.unit('deep');
+/**
+ * Trainings `runs` as one resumable unit: all of them at once as one ensemble with one Adam (the default path, unit
+ * `deep`), or, one by one, a single run as a group of one (unit `deep` for the task's run, `deep-run-<r>` for others).
+ */
+async function train(ctx: RunContext<Config>, runs: readonly number[], x: g.Tensor, y: g.Tensor): Promise<void> {
+  const { iterations, lr, checkpointEvery, readEvery, oneByOne } = ctx.config;
+  const unit = ctx.unit(runs[0] === 0 ? 'deep' : `deep-run-${runs[0]}`);
   if (unit.finished) return;
   const draws: number[] = [];
-  for (let r = 0; r < runs; r++) draws.push(await liveDraw(ctx, r, x));
-  const ens = new g.MLPEnsemble(runs, WIDTHS, { generators: draws.map((d, r) => initRng(ctx, r, d)) });
-  const opt = new g.Adam(ens.parameters(), { lr });
-  const from = await resumeTraining(unit, ens, opt);
+  for (const r of runs) draws.push(await liveDraw(ctx, r, x));
+  const group = oneByOne !== false ? singleGroup(mlp(WIDTHS, initRng(ctx, runs[0], draws[0])))
+    : ensembleGroup(new g.MLPEnsemble(runs.length, WIDTHS, { generators: runs.map((r, i) => initRng(ctx, r, draws[i])) }));
+  const opt = new g.Adam(group.module.parameters(), { lr });
+  const from = await resumeTraining(unit, group.module, opt);
   const log = new VectorLog(readEvery); // per step [2, runs]: the losses, then the gradient norms
-  const bar = ctx.progress(`deep on f1, ${runs} runs`, iterations);
+  const many = runs.length > 1;
+  const name = many ? `deep on f1, ${runs.length} runs` : runs[0] ? `deep on f1, run ${runs[0]}` : 'deep on f1';
+  const bar = ctx.progress(many || !runs[0] ? name : `run ${runs[0]}`, iterations);
   const record = async (it: number) => {
     const v = await log.drain();
-    for (let r = 0; r < runs; r++) logSteps(ctx, r, it - v.length, v.map((row) => row[r]), v.map((row) => row[runs + r]));
+    runs.forEach((r, i) => logSteps(ctx, r, it - v.length, v.map((row) => row[i]), v.map((row) => row[runs.length + i])));
     if (!v.length) return;
-    const text = `run 0: loss ${num(v.at(-1)![0])}  ‖∇L‖ ${num(v.at(-1)![runs])}`;
+    const text = `${many ? `run ${runs[0]}: ` : ''}loss ${num(v.at(-1)![0])}  ‖∇L‖ ${num(v.at(-1)![runs.length])}`;
     bar.update(it, text);
-    if (it % checkpointEvery === 0 || it === iterations) bar.line(`${iterationText(it, iterations)}  deep on f1, ${runs} runs  ${text}`);
+    if (it % checkpointEvery === 0 || it === iterations) bar.line(`${iterationText(it, iterations)}  ${name}  ${text}`);
   };
   await iterateWithCheckpoints(unit, {
-    from, iterations, checkpointEvery, record, full: () => log.full, state: () => trainingState(ens, opt),
+    from, iterations, checkpointEvery, record, full: () => log.full, state: () => trainingState(group.module, opt),
     step: () => log.push(g.tidy(() => {
       opt.zeroGrad();
-      const losses = g.ensembleMSE(ens.forward(x), y);
-      losses.sum().backward();
-      const norms = g.noGrad(() => g.perModelNorm(ens.parameters().map((p) => p.grad!)));
+      const loss = group.loss(x, y);
+      total(loss).backward();
+      const norms = group.gradNorms();
       opt.step();
-      return g.stack([losses.detach(), norms], 0);
+      return g.stack([loss.detach().reshape([-1]), norms], 0);
     })),
   });
   bar.stop();
-  const pred = g.noGrad(() => ens.forward(x)); // [runs, points, 1]
-  const p = await pred.data();
-  pred.dispose();
-  const points = x.shape[0];
-  for (let r = 0; r < runs; r++) recordDead(ctx, r, isConstant(p.subarray(r * points, (r + 1) * points)));
+  const predictions = await group.predictions(x);
+  runs.forEach((r, i) => recordDead(ctx, r, isConstant(predictions[i])));
   await unit.finish();
-  ens.dispose();
+  group.dispose();
   opt.dispose();
 }
 

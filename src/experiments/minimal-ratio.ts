@@ -10,16 +10,17 @@
  * Batched (the default): phases 1 and 2 train all N networks at once as one MLPEnsemble — one matmul per layer for
  * all of them, per-model losses and gradient norms read back every `readEvery` steps. A network whose ‖∇L‖ drops
  * below gradTol at a check stops there exactly as it would alone (its parameters at that check are the ones kept).
- * Phase 3 runs per network (one resumable unit each). `--one-by-one` trains them one after another instead.
+ * Phase 3 runs per network (one resumable unit each). `--one-by-one` trains them one after another instead: the same
+ * phases 1 and 2 (trainFamily) on a group of one network, then its Hessian.
  */
 import * as g from '../index.js';
 import { line, panels, scatter } from '../run/charts.js';
 import { num } from '../run/format.js';
+import { type Layers, type RegressionGroup, ensembleGroup, singleGroup, total } from './model-group.js';
 import { FUNCTION_MODELS, mlp } from './models.js';
-import { ScalarLog, VectorLog } from './readback.js';
-import { isConstant, median, regressionStep, variance } from './regression.js';
-import { HessianPool, hessianSpectra, symmetricEigenvalues } from './hessian-spectrum.js';
-import type { Experiment, Results, Row, RunContext } from '../run/types.js';
+import { VectorLog } from './readback.js';
+import { isConstant, median, variance } from './regression.js';
+import type { Experiment, Progress, Results, Row, RunContext } from '../run/types.js';
 
 interface Config {
   trainings: number; adamSteps: number; lr: number;
@@ -75,14 +76,16 @@ const experiment: Experiment<Config> = {
     ctx.final({ varF1, trainings: c.trainings, tauRel: c.tauRel });
     const spent: Spent = { adam: 0, gradNorm: 0, hessian: 0 };
     if (c.oneByOne) {
+      // each network alone: its phases 1 and 2 as a group of one, then its Hessian in this thread
       const bar = ctx.progress('trainings', c.trainings);
       for (let i = 0; i < c.trainings; i++) {
         const unit = ctx.unit(`training-${i}`);
         bar.update(i, `training ${i + 1}`);
         if (unit.finished) continue;
-        const row = await oneTraining(ctx, spent, i, x, y, cpu.x, cpu.y);
-        ctx.log('trainings', row);
-        await unit.finish();
+        const { rows, states, seconds: s } = await trainFamily(ctx, singleGroup(mlp(WIDTHS, ctx.rng('training', i, 'init'))), [i], x, y);
+        spent.adam += s.adam;
+        spent.gradNorm += s.gradNorm;
+        await hessians(ctx, spent, rows, () => states[0], cpu.x, cpu.y, { batch: 1, workers: 1 });
       }
       bar.update(c.trainings);
       bar.stop();
@@ -160,90 +163,27 @@ const experiment: Experiment<Config> = {
   },
 };
 
-async function oneTraining(ctx: RunContext<Config>, spent: Spent, i: number, x: g.Tensor, y: g.Tensor, xCpu: g.Tensor, yCpu: g.Tensor): Promise<Row> {
-  const c = ctx.config;
-  const model = mlp(WIDTHS, ctx.rng('training', i, 'init'));
-  const params = model.parameters();
-  // 1. Adam on the loss
-  let t0 = performance.now();
-  const adam = new g.Adam(params, { lr: c.lr });
-  let last: g.Tensor | null = null;
-  for (let s = 0; s < c.adamSteps; s++) {
-    last?.dispose();
-    last = regressionStep(model, adam, x, y).loss;
-    if (s % c.readEvery === 0) await g.sync(); // keep the queue short
-  }
-  adam.dispose();
-  last?.dispose();
-  const pred = g.noGrad(() => model.forward(x));
-  const dead = isConstant(await pred.data());
-  pred.dispose();
-  const lossOf = () => g.F.mseLoss(model.forward(x), y);
-  const [[adamLoss], [adamGradNorm]] = await lossAndGradNorm(params, lossOf);
-  const [seedRatio] = await gaussNewtonRatios(linearLayers(model), x);
-  spent.adam += seconds(t0);
-
-  // 2. minimise g(θ) = ½‖∇L‖²: backward through the gradient gives H·∇L
-  t0 = performance.now();
-  const optG = new g.Adam(params, { lr: c.gradLr });
-  const norms = new ScalarLog(c.readEvery);
-  const losses = new ScalarLog(c.readEvery);
-  let steps = 0;
-  for (; steps < c.gradSteps; steps++) {
-    const { loss, gradNorm } = gradNormStep(optG, params, lossOf);
-    losses.push(loss);
-    norms.push(gradNorm);
-    if (norms.full || steps === c.gradSteps - 1) {
-      const [n, l] = await Promise.all([norms.drain(), losses.drain()]);
-      n.forEach((v, k) => { if ((steps - n.length + 1 + k) % Math.max(1, Math.floor(c.gradSteps / 200)) === 0) ctx.log('gmin', { training: i, dead, step: steps - n.length + 1 + k, gradNorm: v, loss: l[k] }); });
-      if (n[n.length - 1] < c.gradTol) { steps++; break; }
-    }
-  }
-  optG.dispose();
-  const [[taskLoss], [taskGradNorm]] = await lossAndGradNorm(params, lossOf);
-  spent.gradNorm += seconds(t0);
-  if (!Number.isFinite(taskLoss) || !Number.isFinite(taskGradNorm)) {
-    model.dispose();
-    ctx.note(`Training ${i} diverged while minimising ½‖∇L‖² (loss ${taskLoss}); it has no Hessian (lower gradLr).`);
-    return { training: i, dead, adamLoss, adamGradNorm, seedRatio, gradSteps: steps, taskLoss: null, taskGradNorm: null, diverged: true };
-  }
-
-  // 3. the full Hessian, in float64 on the CPU, and its spectrum
-  t0 = performance.now();
-  const state: Record<string, Float32Array> = {};
-  for (const [k, t] of model.namedParameters()) state[k] = await t.data() as Float32Array;
-  const [spectrum] = await hessianSpectra([state], xCpu, yCpu, c.tauRel);
-  spent.hessian += seconds(t0);
-  model.dispose();
-  return { training: i, dead, adamLoss, adamGradNorm, seedRatio, gradSteps: steps, taskLoss, taskGradNorm, ...spectrum };
-}
-
 /**
- * One Adam step on g(θ) = ½‖∇L(θ)‖², whose gradient H·∇L comes from differentiating the gradient again. `losses`
- * gives one model's loss (a scalar) or an ensemble's per-model losses [N] (then every member minimises its own).
- * Returns the loss(es) and ‖∇L‖ before the update, on the device.
+ * One Adam step on g(θ) = ½‖∇L(θ)‖², whose gradient H·∇L comes from differentiating the gradient again; in an
+ * ensemble every member minimises its own.
+ * Returns each network's loss and ‖∇L‖ before the update ([count] each), on the device.
  */
-function gradNormStep(opt: g.Adam, params: g.Tensor[], losses: () => g.Tensor): { loss: g.Tensor; gradNorm: g.Tensor } {
+function gradNormStep(opt: g.Adam, group: RegressionGroup, x: g.Tensor, y: g.Tensor): { loss: g.Tensor; gradNorm: g.Tensor } {
   return g.tidy(() => {
     opt.zeroGrad();
-    const l = losses();
-    const sq = squaredGradNorm(l, g.grad(l.ndim === 0 ? l : l.sum(), params, { createGraph: true }));
-    (l.ndim === 0 ? sq : sq.sum()).mul(0.5).backward();
+    const l = group.loss(x, y);
+    const sq = group.squaredGradNorms(g.grad(total(l), group.module.parameters(), { createGraph: true }));
+    total(sq).mul(0.5).backward();
     opt.step();
-    return { loss: l.detach(), gradNorm: sq.sqrt().detach() };
+    return { loss: l.detach().reshape([-1]), gradNorm: sq.sqrt().detach().reshape([-1]) };
   });
 }
 
-/** ‖∇L‖² of one model (loss a scalar) or of each member of an ensemble (losses [N], gradients stacked [N, ...]). */
-function squaredGradNorm(l: g.Tensor, grads: g.Tensor[]): g.Tensor {
-  return l.ndim === 0 ? grads.map((t) => t.square().sum()).reduce((a, b) => a.add(b)) : g.perModelNorm(grads, { squared: true });
-}
-
-/** The loss(es) and ‖∇L‖ of one model or of every member ([1] or [N] values each), read back together. */
-async function lossAndGradNorm(params: g.Tensor[], losses: () => g.Tensor): Promise<[Float32Array, Float32Array]> {
+/** The loss and ‖∇L‖ of every network of the group ([count] values each), read back together. */
+async function lossAndGradNorm(group: RegressionGroup, x: g.Tensor, y: g.Tensor): Promise<[Float32Array, Float32Array]> {
   const both = g.tidy(() => {
-    const l = losses();
-    const norm = squaredGradNorm(l, g.grad(l.ndim === 0 ? l : l.sum(), params)).sqrt();
+    const l = group.loss(x, y);
+    const norm = group.squaredGradNorms(g.grad(total(l), group.module.parameters())).sqrt();
     return g.stack([l.detach().reshape([-1]), norm.reshape([-1])]);
   });
   const v = await both.data() as Float32Array;
@@ -266,30 +206,53 @@ function gaussNewtonRatioOf(layers: readonly LayerActs[]): number {
       for (let o = 0; o < nOut; o++) for (let q = 0; q < nIn; q++) row[o * nIn + q] = D[s * nOut + o] * A[s * nIn + q];
       for (let p = 0; p < k; p++) { const rp = row[p]; if (rp !== 0) for (let q = 0; q < k; q++) G[p * k + q] += rp * row[q]; }
     }
-    sum += symmetricEigenvalues(G, k, true).filter((v) => Math.fround(v) > 0).length / k;
+    sum += g.symmetricEigenvalues(G, k, true).filter((v) => Math.fround(v) > 0).length / k;
   }
   return sum / layers.length;
 }
 
-// ---- batched: all N networks in one ensemble -------------------------------------------------------------------------
+// ---- phases 1 and 2 for a group of networks; phase 3 per network -----------------------------------------------------
 
-/** What phases 1 and 2 leave for phase 3, per network (kept in the 'family' unit's checkpoint). */
+/** What phases 1 and 2 leave for phase 3, per network (kept in the batched run's 'family' unit's checkpoint). */
 interface FamilyRow { training: number; dead: boolean; adamLoss: number; adamGradNorm: number; seedRatio: number; gradSteps: number; taskLoss: number; taskGradNorm: number }
 
+/** Batched: phases 1 and 2 of all N networks at once as one resumable unit ('family'), then the Hessians. */
 async function batchedTrainings(ctx: RunContext<Config>, spent: Spent, x: g.Tensor, y: g.Tensor, xCpu: g.Tensor, yCpu: g.Tensor): Promise<void> {
   const c = ctx.config;
   const family = ctx.unit('family');
   let saved = family.finished ? await family.restore() : null;
   if (!saved) {
-    const trained = await trainFamily(ctx, x, y);
-    await family.finish(trained);
+    const N = c.trainings;
+    // member i draws its initial values from the generator its one-by-one model would use
+    const ens = new g.MLPEnsemble(N, WIDTHS, { generators: Array.from({ length: N }, (_, i) => ctx.rng('training', i, 'init')) });
+    const { rows, states, seconds } = await trainFamily(ctx, ensembleGroup(ens), Array.from({ length: N }, (_, i) => i), x, y);
+    const arrays: Record<string, Float32Array> = {};
+    states.forEach((state, m) => { for (const [k, a] of Object.entries(state)) arrays[`${m}/${k}`] = a; });
+    await family.finish({ arrays, json: { rows, seconds } });
     saved = await family.restore();
   }
   for (const t of Object.values(saved!.tensors)) t.dispose();
   const { rows, seconds: famSeconds } = saved!.json as { rows: FamilyRow[]; seconds: { adam: number; gradNorm: number } };
   spent.adam += famSeconds.adam;
   spent.gradNorm += famSeconds.gradNorm;
+  const stateOf = (r: FamilyRow) => {
+    const p: Record<string, Float32Array> = {};
+    for (const [k, a] of Object.entries(saved!.arrays)) if (k.startsWith(`${r.training}/`)) p[k.slice(`${r.training}/`.length)] = a;
+    return p;
+  };
   const bar = ctx.progress('Hessians', c.trainings);
+  await hessians(ctx, spent, rows, stateOf, xCpu, yCpu, { batch: c.hessianBatch, workers: c.hessianWorkers, bar });
+  bar.update(c.trainings);
+  bar.stop();
+}
+
+/**
+ * Phase 3 for the networks whose unit `training-<i>` is not finished yet: a diverged one gets a note and no Hessian;
+ * the others' Hessians are computed `batch` networks at a time (one resumable step per group), the groups spread over
+ * `workers` threads; each group is logged and finished in order as soon as it and those before it are done.
+ */
+async function hessians(ctx: RunContext<Config>, spent: Spent, rows: readonly FamilyRow[], stateOf: (r: FamilyRow) => Record<string, Float32Array>,
+  xCpu: g.Tensor, yCpu: g.Tensor, { batch, workers, bar }: { batch: number; workers: number; bar?: Progress }): Promise<void> {
   const todo = rows.filter((r) => !ctx.unit(`training-${r.training}`).finished);
   const finite = (r: FamilyRow) => Number.isFinite(r.taskLoss) && Number.isFinite(r.taskGradNorm);
   for (const r of todo.filter((r) => !finite(r))) {
@@ -297,26 +260,20 @@ async function batchedTrainings(ctx: RunContext<Config>, spent: Spent, x: g.Tens
     ctx.log('trainings', { ...r, taskLoss: null, taskGradNorm: null, diverged: true });
     await ctx.unit(`training-${r.training}`).finish();
   }
-  // the Hessians of `hessianBatch` networks at a time (one resumable step per group), the groups spread over worker
-  // threads; each group is logged and finished in order as soon as it and those before it are done
   const live = todo.filter(finite);
   const groups: FamilyRow[][] = [];
-  for (let at = 0; at < live.length; at += c.hessianBatch) groups.push(live.slice(at, at + c.hessianBatch));
-  const pool = new HessianPool(c.hessianWorkers, xCpu, yCpu, c.tauRel);
+  for (let at = 0; at < live.length; at += batch) groups.push(live.slice(at, at + batch));
+  const pool = new g.HessianPool(WIDTHS, xCpu, yCpu, { tauRel: ctx.config.tauRel, workers });
   const t0 = performance.now();
   try {
-    const submit = (group: FamilyRow[]) => pool.spectra(group.map((r) => {
-      const p: Record<string, Float32Array> = {};
-      for (const [k, a] of Object.entries(saved!.arrays)) if (k.startsWith(`${r.training}/`)) p[k.slice(`${r.training}/`.length)] = a;
-      return p;
-    }));
+    const submit = (group: FamilyRow[]) => pool.spectra(group.map(stateOf));
     // with workers every group is queued now; in the main thread each is computed when its turn comes (so a run
     // stopped in this phase keeps every group finished before)
     const pending = pool.workers ? groups.map(submit) : null;
     pending?.forEach((p) => p.catch(() => {})); // a failure surfaces at its own await below
     let done = rows.length - live.length;
     for (const [i, group] of groups.entries()) {
-      bar.update(done, `Hessians of trainings ${group[0].training + 1}–${group[group.length - 1].training + 1}${pool.workers ? ` (${pool.workers} threads)` : ''}`);
+      bar?.update(done, `Hessians of trainings ${group[0].training + 1}–${group[group.length - 1].training + 1}${pool.workers ? ` (${pool.workers} threads)` : ''}`);
       const spectra = await (pending ? pending[i] : submit(group));
       for (const [j, r] of group.entries()) {
         ctx.log('trainings', { ...r, ...spectra[j] });
@@ -328,27 +285,27 @@ async function batchedTrainings(ctx: RunContext<Config>, spent: Spent, x: g.Tens
     spent.hessian += seconds(t0);
     await pool.close();
   }
-  bar.update(c.trainings);
-  bar.stop();
 }
 
-/** Phases 1 and 2 for all N networks at once; returns each network's parameters and measurements. */
-async function trainFamily(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor): Promise<{ arrays: Record<string, Float32Array>; json: { rows: FamilyRow[]; seconds: { adam: number; gradNorm: number } } }> {
+/**
+ * Phases 1 and 2 for a group of networks (trainings `members`: all N at once in the batched run, one in the
+ * one-by-one run); returns each network's measurements and final parameters, and the seconds each phase took.
+ */
+async function trainFamily(ctx: RunContext<Config>, group: RegressionGroup, members: readonly number[], x: g.Tensor, y: g.Tensor):
+  Promise<{ rows: FamilyRow[]; states: Record<string, Float32Array>[]; seconds: { adam: number; gradNorm: number } }> {
   const c = ctx.config;
-  const N = c.trainings;
-  // member i draws its initial values from the generator its one-by-one model would use
-  const ens = new g.MLPEnsemble(N, WIDTHS, { generators: Array.from({ length: N }, (_, i) => ctx.rng('training', i, 'init')) });
-  const params = ens.parameters();
-  const bar = ctx.progress(`${N} trainings at once`, c.adamSteps + c.gradSteps);
+  const N = group.count;
+  const params = group.module.parameters();
+  const bar = ctx.progress(N > 1 ? `${N} trainings at once` : `training ${members[0] + 1}`, c.adamSteps + c.gradSteps);
 
-  // 1. Adam on the per-model losses (their sum: member n's gradient is its own loss's)
+  // 1. Adam on the loss (an ensemble's: the sum of the per-model losses, so member n's gradient is its own loss's)
   let t0 = performance.now();
   const adam = new g.Adam(params, { lr: c.lr });
   // nothing here depends on a read, so the queue holds up to two blocks of readEvery steps: while the device runs one,
   // the next is recorded
   let inFlight: Promise<void> | null = null;
   for (let s = 0; s < c.adamSteps; s++) {
-    g.tidy(() => { adam.zeroGrad(); g.ensembleMSE(ens.forward(x), y).sum().backward(); adam.step(); });
+    g.tidy(() => { adam.zeroGrad(); total(group.loss(x, y)).backward(); adam.step(); });
     if (s % c.readEvery === 0) {
       const previous = inFlight;
       inFlight = g.sync();
@@ -359,15 +316,10 @@ async function trainFamily(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor): P
   await inFlight;
   adam.zeroGrad();
   adam.dispose();
-  const pred = g.noGrad(() => ens.forward(x));
-  const predHost = await pred.data();
-  pred.dispose();
-  const P = x.shape[0];
-  const dead = Array.from({ length: N }, (_, n) => isConstant(predHost.subarray(n * P, (n + 1) * P)));
-  const lossesOf = () => g.ensembleMSE(ens.forward(x), y);
-  const [adamLoss, adamGradNorm] = await lossAndGradNorm(params, lossesOf);
+  const dead = (await group.predictions(x)).map(isConstant);
+  const [adamLoss, adamGradNorm] = await lossAndGradNorm(group, x, y);
   bar.line(`Adam: ${c.adamSteps} steps  ${dead.filter(Boolean).length} of ${N} dead  median loss ${num(median(Array.from(adamLoss)))}  median ‖∇L‖ ${num(median(Array.from(adamGradNorm)))}`);
-  const seedRatio = await gaussNewtonRatios(ens, x);
+  const seedRatio = await gaussNewtonRatios(group.layers, x);
   const adamSeconds = seconds(t0);
   t0 = performance.now();
 
@@ -378,7 +330,7 @@ async function trainFamily(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor): P
   const kept = new Map<number, Record<string, Float32Array>>();
   const thinEvery = Math.max(1, Math.floor(c.gradSteps / 200));
   for (let steps = 0; steps < c.gradSteps; steps++) {
-    const { loss, gradNorm } = gradNormStep(optG, params, lossesOf);
+    const { loss, gradNorm } = gradNormStep(optG, group, x, y);
     losses.push(loss);
     norms.push(gradNorm);
     if (norms.full || steps === c.gradSteps - 1) {
@@ -387,11 +339,11 @@ async function trainFamily(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor): P
       const newlyStopped: number[] = [];
       for (let m = 0; m < N; m++) {
         if (stoppedAt.has(m)) continue;
-        n.forEach((row, k) => { if ((first + k) % thinEvery === 0) ctx.log('gmin', { training: m, dead: dead[m], step: first + k, gradNorm: row[m], loss: l[k][m] }); });
+        n.forEach((row, k) => { if ((first + k) % thinEvery === 0) ctx.log('gmin', { training: members[m], dead: dead[m], step: first + k, gradNorm: row[m], loss: l[k][m] }); });
         if (n[n.length - 1][m] < c.gradTol) { stoppedAt.set(m, steps + 1); newlyStopped.push(m); }
       }
       if (newlyStopped.length) {
-        const states = await memberStates(ens);
+        const states = await group.states();
         for (const m of newlyStopped) kept.set(m, states[m]);
       }
       bar.update(c.adamSteps + steps + 1, `${stoppedAt.size} of ${N} below ${c.gradTol}`);
@@ -400,35 +352,19 @@ async function trainFamily(ctx: RunContext<Config>, x: g.Tensor, y: g.Tensor): P
   }
   optG.zeroGrad();
   optG.dispose();
-  // the stopped models get back the parameters they stopped with
-  g.noGrad(() => {
-    for (const [m, state] of kept) {
-      for (const [k, p] of ens.namedParameters()) g.tidy(() => g.copyInto(p.slice(0, m, m + 1), g.tensor(state[k], { shape: [1, ...p.shape.slice(1)] })));
-    }
-  });
-  const [taskLoss, taskGradNorm] = await lossAndGradNorm(params, lossesOf);
+  for (const [m, state] of kept) group.restore(m, state); // the stopped models get back the parameters they stopped with
+  const [taskLoss, taskGradNorm] = await lossAndGradNorm(group, x, y);
   const gradNormSeconds = seconds(t0);
   bar.line(`½‖∇L‖² minimised: ${stoppedAt.size} of ${N} below ‖∇L‖ ${num(c.gradTol)}  median ‖∇L‖ ${num(median(Array.from(taskGradNorm)))}  median loss ${num(median(Array.from(taskLoss)))}`);
   bar.stop();
 
-  const arrays: Record<string, Float32Array> = {};
-  (await memberStates(ens)).forEach((state, m) => { for (const [k, a] of Object.entries(state)) arrays[`${m}/${k}`] = a; });
-  ens.dispose();
-  const rows: FamilyRow[] = Array.from({ length: N }, (_, m) => ({
-    training: m, dead: dead[m], adamLoss: adamLoss[m], adamGradNorm: adamGradNorm[m], seedRatio: seedRatio[m],
+  const states = await group.states();
+  group.dispose();
+  const rows: FamilyRow[] = members.map((training, m) => ({
+    training, dead: dead[m], adamLoss: adamLoss[m], adamGradNorm: adamGradNorm[m], seedRatio: seedRatio[m],
     gradSteps: stoppedAt.get(m) ?? c.gradSteps, taskLoss: taskLoss[m], taskGradNorm: taskGradNorm[m],
   }));
-  return { arrays, json: { rows, seconds: { adam: adamSeconds, gradNorm: gradNormSeconds } } };
-}
-
-/** Every member's parameters on the host, by its own model's state-dict keys, from one read of each stacked one. */
-async function memberStates(ens: g.MLPEnsemble): Promise<Record<string, Float32Array>[]> {
-  const named = [...ens.namedParameters()];
-  const host = await Promise.all(named.map(([, t]) => t.data() as Promise<Float32Array>));
-  return Array.from({ length: ens.count }, (_, m) => Object.fromEntries(named.map(([k, t], j) => {
-    const len = t.size / ens.count;
-    return [k, host[j].slice(m * len, (m + 1) * len)];
-  })));
+  return { rows, states, seconds: { adam: adamSeconds, gradNorm: gradNormSeconds } };
 }
 
 /**
@@ -464,14 +400,6 @@ async function gaussNewtonRatios({ weights, biases }: Layers, x: g.Tensor): Prom
   })));
   for (const t of [...inputs, ...deltas]) t.dispose();
   return ratios;
-}
-
-/** The weights and biases of an MLP's Linear layers: a Sequential's ([out, in]) or an ensemble's stacked ones. */
-interface Layers { weights: readonly g.Tensor[]; biases: readonly g.Tensor[] }
-function linearLayers(model: g.Sequential): Layers {
-  const linears: g.Linear[] = [];
-  for (let i = 0; i < model.length; i++) { const m = model.at(i); if (m instanceof g.Linear) linears.push(m); }
-  return { weights: linears.map((l) => l.weight), biases: linears.map((l) => l.bias!) };
 }
 
 export default experiment;

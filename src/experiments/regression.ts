@@ -1,19 +1,18 @@
 /**
  * The full-batch regression of the function experiments (1-1, 2-2, 2-3): one Adam step on the MSE, the gradient's
- * norm, the dead-network test, and the iteration's text on the terminal.
+ * norm (model-group.ts steps whole families), the dead-network test, and the iteration's text on the terminal.
  */
 import * as g from '../index.js';
 import type { Adam, Module, Tensor } from '../index.js';
 
 /** One full-batch step: the loss before the update (returned, on the device), backward, Adam. */
-export function regressionStep(model: Module, opt: Adam, x: Tensor, y: Tensor, withGradNorm = false): { loss: Tensor; gradNorm?: Tensor } {
+export function regressionStep(model: Module, opt: Adam, x: Tensor, y: Tensor): { loss: Tensor } {
   return g.tidy(() => {
     opt.zeroGrad();
     const loss = g.F.mseLoss(model.forward(x), y);
     loss.backward();
-    const gradNorm = withGradNorm ? g.noGrad(() => totalGradNorm(model.parameters())) : undefined;
     opt.step();
-    return { loss: loss.detach(), gradNorm };
+    return { loss: loss.detach() };
   });
 }
 
