@@ -19,11 +19,11 @@ const experiment: Experiment<Config> = {
   section: '3-2',
   title: 'Number of parameters vs generalisation',
   description: 'ten MNIST MLPs from 3 270 to 337 674 parameters; train/test loss and accuracy against the parameter count',
-  quickShows: 'test accuracy rising with the number of parameters (5 000 images, 3 epochs)',
+  quickShows: 'test accuracy rising with the number of parameters, from ~22 % to ~88 % (3 epochs on 10 000 images: the small models are still learning, so the rise is steeper than at the full preset)',
   data: ['mnist'],
   presets: {
     full: { models: ALL, epochs: 10, lr: 1e-4, batchSize: 64 },
-    quick: { models: ALL, epochs: 3, lr: 1e-4, batchSize: 64, trainSamples: 5000, testSamples: 1000 },
+    quick: { models: ALL, epochs: 3, lr: 1e-4, batchSize: 64, trainSamples: 10000, testSamples: 2000 },
     test: { models: [[4, 8], [16, 32]], epochs: 1, lr: 1e-4, batchSize: 64, trainSamples: 128, testSamples: 64 },
   },
   flags: { epochs: 'epochs', lr: 'lr', batchSize: 'batchSize' },

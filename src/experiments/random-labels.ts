@@ -19,13 +19,14 @@ const experiment: Experiment<Config> = {
   section: '3-1',
   title: 'Can the network fit random labels?',
   description: 'CNN-A on MNIST with random training labels; train and test cross-entropy per epoch, long enough to memorise',
-  quickShows: 'the train loss on random labels falling below the test loss: memorisation beginning (512 images, 30 epochs)',
+  quickShows: 'memorisation of random labels: the train loss falling far below the test loss (which rises) and the train accuracy far above chance (512 images, 200 epochs)',
   data: ['mnist'],
   presets: {
     // the original’s 50 epochs end mid-memorisation; 150 show it finishing (or pass --epochs / --lr)
     full: { epochs: 150, lr: 1e-4, batchSize: 64 },
-    // a small set memorises in few steps, at the protocol's lr and batch (only the sizes change)
-    quick: { epochs: 30, lr: 1e-4, batchSize: 64, trainSamples: 512, testSamples: 500 },
+    // a small set memorises in few steps, at the protocol's lr and batch (only the sizes change): 120 epochs leave the
+    // train loss at 1.51 (accuracy 51 %), 200 at 0.63 (83 %), in ~2.5 min on the wasm device of a loaded 2-core machine
+    quick: { epochs: 200, lr: 1e-4, batchSize: 64, trainSamples: 512, testSamples: 500 },
     test: { epochs: 2, lr: 1e-3, batchSize: 8, trainSamples: 12, testSamples: 8 },
   },
   flags: { epochs: 'epochs', lr: 'lr', batchSize: 'batchSize' },

@@ -60,11 +60,12 @@ const experiment: Experiment<Config> = {
   section: '3-3',
   title: 'Flatness vs generalisation: sensitivity vs batch size',
   description: 'the 3-3 CNN trained with batch 32…512; loss, accuracy and input-gradient sensitivity on the test set',
-  quickShows: 'the measurements for every batch size; the trends of the homework (accuracy and sensitivity falling with batch size) need the full preset',
+  quickShows: 'the trends of the homework, test accuracy and input sensitivity both falling from batch 32 to 512 (3 epochs on 10 000 images); at this size the large batches take few steps (60 at batch 512) and stay far from trained, so the accuracy gap is far wider than at the full preset (the original: 97.5 % to 92.0 %)',
   data: ['mnist'],
   presets: {
     full: { batchSizes: [32, 64, 128, 256, 512], lr: 1e-4, epochs: 10 },
-    quick: { batchSizes: [32, 64, 128, 256, 512], lr: 1e-4, epochs: 2, trainSamples: 3000, testSamples: 500 },
+    // only sizes change; 3 epochs over 10 000 images take ~3 min on the wasm device of a loaded 2-core machine
+    quick: { batchSizes: [32, 64, 128, 256, 512], lr: 1e-4, epochs: 3, trainSamples: 10000, testSamples: 1000 },
     test: { batchSizes: [4, 8], lr: 1e-3, epochs: 1, trainSamples: 12, testSamples: 8 },
   },
   flags: { epochs: 'epochs', lr: 'lr' },

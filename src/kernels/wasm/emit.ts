@@ -190,7 +190,7 @@ function section(out: number[], id: number, content: number[]): void {
  * A module importing one memory `env.memory` (shared when `shared`) and exporting every function by its name.
  * `maxPages` bounds the memory (required for a shared one).
  */
-export function moduleBytes(fns: Fn[], memory: { shared: boolean; minPages: number; maxPages: number }): Uint8Array {
+export function moduleBytes(fns: Fn[], memory: { shared: boolean; minPages: number; maxPages: number }): Uint8Array<ArrayBuffer> {
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   // types: one per function (duplicates are harmless)
   const types: number[] = [];

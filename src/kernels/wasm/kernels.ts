@@ -130,7 +130,7 @@ function adam(t: Float): Fn {
 }
 
 /** Every kernel of the device, as one module over a memory of `maxPages` 64 KiB pages. */
-export function kernelModule(shared: boolean, maxPages: number): Uint8Array {
+export function kernelModule(shared: boolean, maxPages: number): Uint8Array<ArrayBuffer> {
   const each = (make: (t: Float) => Fn) => [make('f32'), make('f64')];
   const elementwise = (t: Float) => [whereKernel(t), ...Object.keys(SIMD_BINARY).map((op) => binaryKernel(t, op as BinaryOp)),
     ...SIMD_UNARY.map((op) => unaryKernel(t, op))];
