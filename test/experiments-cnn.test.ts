@@ -86,6 +86,8 @@ test('cifar-cnns: CNN-1 and CNN-2 on a CIFAR-10 folder in the official binary la
   assert.is(r.final['cnn2.params'], 2299258);
   assert.ok(ofModel(r, 'cnn1').every((x) => isAcc(x.testAccDropoutOn)), 'CNN-1 (dropout) also measured with dropout on');
   assert.ok(ofModel(r, 'cnn2').length > 0 && ofModel(r, 'cnn2').every((x) => x.testAccDropoutOn === undefined));
+  const accuracy = e.figures(r).find((f) => f.name === 'accuracy');
+  assert.match(String(accuracy?.definition), /CNN-1 measured with dropout on/, 'the figure names the CIFAR model with dropout, not MNIST\'s CNN-B');
 });
 
 test('random-labels: training labels drawn at random, train and test loss per epoch', async () => {

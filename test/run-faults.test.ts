@@ -214,4 +214,29 @@ test('two runs started at once into one new folder: one runs, the other is refus
   assert.is(results(dir).status, 'finished');
 });
 
+test('SIGINT in the middle of a long epoch on wasm stops there, not after the epoch and its checkpoint', async () => {
+  // An epoch's steps run synchronously on the CPU devices: unless the loop yields to the event loop, the signal
+  // handler runs only once the epoch is over, and the run goes on to evaluate and checkpoint it.
+  const dir = join(root, 'mid-epoch');
+  const child = spawn(process.execPath, [bin, 'run', 'mnist-cnns', '--preset', 'test', '--device', 'wasm', '--set', 'trainSamples=60000', '--out', dir], {
+    // not quiet: the progress lines on stdout say when the epoch is under way
+    env: { ...process.env, GPUGRAD_QUIET: '', GPUGRAD_DIST: process.env.GPUGRAD_DIST ?? 'dist' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const guard = setTimeout(() => child.kill('SIGKILL'), 240_000);
+  let out = '';
+  const started = new Promise<void>((resolve) => {
+    child.stdout!.on('data', (d) => { out += d; if (/CNN-A\s+\d+\/\d+ \((1|2)\d %\)/.test(out)) resolve(); });
+  });
+  let err = '';
+  child.stderr!.on('data', (d) => { err += d; });
+  const done = new Promise<number | null>((resolve) => child.on('close', (code) => { clearTimeout(guard); resolve(code); }));
+  await Promise.race([started, done]);
+  child.kill('SIGINT');
+  assert.is(await done, 130, `${out}\n${err}`);
+  const r = results(dir);
+  assert.is(r.units.cnnA?.epochsDone ?? 0, 0, `the run went on to the end of the epoch:\n${out}`);
+  assert.not.match(out, /CNN-A\s+\d+\/\d+ \((5|6|7|8|9)\d %\)/, 'it trained on after the signal');
+});
+
 test.run();

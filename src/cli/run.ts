@@ -25,7 +25,7 @@ Flags:
                                      never the optimiser, the learning rate or the models
                               full   the protocol (docs/protocol.md); hours without a GPU for the MNIST and CIFAR
                                      experiments
-                            Default: full on a real GPU, quick on SwiftShader or the CPU.
+                            Default: full on a real GPU, quick without one (wasm, SwiftShader or the CPU).
   --epochs N                override the preset's epochs (or iterations, for the function fits)
   --lr X                    override the learning rate
   --batch-size N            override the batch size

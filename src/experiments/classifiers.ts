@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import * as g from '../index.js';
 import type { Adam, ImageDataset, Module } from '../index.js';
 import { restoreTraining, trainingState } from '../run/checkpoint.js';
+import { eventLoopTurns } from '../run/interrupt.js';
 import type { Row, RunContext, Unit } from '../run/types.js';
 import { num, pct } from '../run/format.js';
 import { DeviceSum } from './readback.js';
@@ -47,6 +48,7 @@ export async function trainEpoch(model: Module, opt: Adam, loader: g.DataLoader,
   model.train();
   const sums = new DeviceSum([2]);
   let n = 0, i = 0;
+  const turn = eventLoopTurns();
   for (const batch of loader) {
     sums.add(() => {
       opt.zeroGrad();
@@ -59,6 +61,7 @@ export async function trainEpoch(model: Module, opt: Adam, loader: g.DataLoader,
     n += batch.y.size;
     batch.dispose();
     onBatch?.(++i);
+    await turn();
   }
   const [loss, correct] = await sums.read();
   return { loss: loss / n, acc: correct / n };
@@ -69,12 +72,14 @@ export async function evaluate(model: Module, ds: ImageDataset, { batchSize = 10
   const wasTraining = model.training;
   model.train(trainMode);
   const sums = new DeviceSum([2]);
+  const turn = eventLoopTurns();
   for (const batch of new g.DataLoader(ds, { batchSize })) {
     sums.add(() => g.noGrad(() => {
       const logits = model.forward(batch.x);
       return g.stack([g.F.crossEntropy(logits, batch.y).mul(batch.y.size), g.countCorrect(logits, batch.y).cast('float32')]);
     }));
     batch.dispose();
+    await turn();
   }
   const [loss, correct] = await sums.read();
   model.train(wasTraining);
@@ -156,6 +161,7 @@ export async function trainEnsembleEpoch(ens: g.MLPEnsemble, opt: Adam, loaders:
   const iterators = loaders.map((l) => l[Symbol.iterator]());
   const sums = new DeviceSum([2, n]);
   let seen = 0;
+  const turn = eventLoopTurns();
   for (let i = 0; i < loaders[0].length; i++) {
     const batches = iterators.map((it) => it.next().value as g.Batch);
     const b = batches[0].y.size;
@@ -172,6 +178,7 @@ export async function trainEnsembleEpoch(ens: g.MLPEnsemble, opt: Adam, loaders:
     seen += b;
     for (const bt of batches) bt.dispose();
     onBatch?.(i + 1);
+    await turn();
   }
   for (const it of iterators) it.return?.(undefined);
   const data = await sums.read();
@@ -182,6 +189,7 @@ export async function trainEnsembleEpoch(ens: g.MLPEnsemble, opt: Adam, loaders:
 export async function evaluateEnsemble(ens: g.MLPEnsemble, ds: ImageDataset, { batchSize = 1000 } = {}): Promise<EpochStats[]> {
   const n = ens.count;
   const sums = new DeviceSum([2, n]);
+  const turn = eventLoopTurns();
   for (const batch of new g.DataLoader(ds, { batchSize })) {
     const b = batch.y.size;
     sums.add(() => g.noGrad(() => {
@@ -189,6 +197,7 @@ export async function evaluateEnsemble(ens: g.MLPEnsemble, ds: ImageDataset, { b
       return g.stack([g.ensembleCrossEntropy(logits, batch.y).mul(b), g.ensembleCountCorrect(logits, batch.y).cast('float32')]);
     }));
     batch.dispose();
+    await turn();
   }
   const data = await sums.read();
   return Array.from({ length: n }, (_, m) => ({ loss: data[m] / ds.length, acc: data[n + m] / ds.length }));

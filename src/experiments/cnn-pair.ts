@@ -15,7 +15,8 @@ import type { Results, Row, RunContext } from '../run/types.js';
 export interface CnnPairConfig { epochs: number; lr: number; batchSize: number; trainSamples?: number; testSamples?: number }
 
 const LOSS_DEF = 'task (protocol 1-2: mean cross-entropy; train = running mean over each epoch\'s batches, test = the whole test set in eval mode)';
-const ACC_DEF = 'task (eval mode) and original’s variant (CNN-B measured with dropout on, as the original did)';
+/** The accuracy figure's definition, naming the model with dropout (CNN-B on MNIST, CNN-1 on CIFAR-10). */
+const accDef = (dropoutModel: string) => `task (eval mode) and original’s variant (${dropoutModel} measured with dropout on, as the original did)`;
 
 /**
  * The training of 1-2: each model is its own resumable unit with a test curve per epoch (the one with dropout,
@@ -61,6 +62,7 @@ export function epochFigures(r: Results, models: readonly string[], label: Recor
     { epoch: x.epoch, model: label[String(x.model)], split: 'test', loss: x.testLoss },
   ]);
   const acc: Row[] = rows.map((x) => ({ epoch: x.epoch, series: label[String(x.model)], acc: 100 * Number(x.testAcc) }));
+  const dropoutName = label[String(rows.find((x) => x.testAccDropoutOn !== undefined)?.model)]?.split(' (')[0] ?? 'the model with dropout';
   for (const x of rows) if (x.testAccDropoutOn !== undefined) acc.push({ epoch: x.epoch, series: seedLabel, acc: 100 * Number(x.testAccDropoutOn) });
   const seedRef = `${label[seedCurveModel]}: original report`;
   if (seedCurve) seedCurve.forEach((a, i) => acc.push({ epoch: i + 1, series: seedRef, acc: 100 * a }));
@@ -80,7 +82,7 @@ export function epochFigures(r: Results, models: readonly string[], label: Recor
       }),
     },
     {
-      name: 'accuracy', title: `${dataset}: test accuracy per epoch`, definition: ACC_DEF,
+      name: 'accuracy', title: `${dataset}: test accuracy per epoch`, definition: accDef(dropoutName),
       caption: `Eval mode unless marked. "${seedLabel}" repeats the original’s measurement with dropout left on.` +
         (seedCurve ? ` "${seedRef}" is the original report's printed curve.` : ''),
       spec: line(acc, {

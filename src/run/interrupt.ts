@@ -56,3 +56,19 @@ export function watchSignals(w: SignalWatch): () => void {
     process.off('SIGTERM', handler);
   };
 }
+
+/**
+ * A training loop's way to let signals in: the steps of an epoch only enqueue work (or, on the CPU devices, run it
+ * synchronously), so a loop that never awaits a macrotask keeps the SIGINT/SIGTERM handlers — and the grace timer —
+ * from ever running until it ends. The returned function yields one turn of the event loop when `everyMs` have passed
+ * since the last turn, and costs nothing otherwise.
+ */
+export function eventLoopTurns(everyMs = 100): () => Promise<void> | undefined {
+  let last = Date.now();
+  return () => {
+    const now = Date.now();
+    if (now - last < everyMs) return undefined;
+    last = now;
+    return new Promise<void>((resolve) => setTimeout(resolve, 0));
+  };
+}
