@@ -9,6 +9,7 @@
  * views after allocating, never across an allocation.
  */
 import { GpugradError } from '../../core/errors.js';
+import { sizeClass } from '../size-class.js';
 import { type WasmMemory, wasmApi } from './wasm-api.js';
 
 const PAGE = 65536;
@@ -18,13 +19,6 @@ export const MAX_PAGES = 65536;
 const RESERVED = PAGE;
 /** The matmul kernel reads whole vectors of a partial tile's row (bias, C when accumulating): up to 32 bytes past. */
 const GUARD = 64;
-
-/** Size classes: powers of two up to 1 MiB, then whole MiB (the WebGPU pool's classes; at least one vector). */
-export function blockClass(bytes: number): number {
-  const b = Math.max(16, bytes);
-  if (b <= 1 << 20) return 2 ** Math.ceil(Math.log2(b));
-  return Math.ceil(b / (1 << 20)) * (1 << 20);
-}
 
 export class Heap {
   readonly memory: WasmMemory;
@@ -54,7 +48,7 @@ export class Heap {
 
   /** A block of at least `bytes` bytes (its class); returns its byte address. */
   acquire(bytes: number): { ptr: number; cls: number } {
-    const cls = blockClass(bytes);
+    const cls = sizeClass(bytes);
     const hit = this.free.get(cls)?.pop();
     if (hit !== undefined) { this.pooledBytes -= cls; return { ptr: hit, cls }; }
     const ptr = this.top;

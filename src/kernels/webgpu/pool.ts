@@ -7,6 +7,7 @@
  * is handled by the runtime (it submits first when the target buffer was used by the open batch).
  */
 import { GpugradError } from '../../core/errors.js';
+import { sizeClass } from '../size-class.js';
 
 export interface PooledBuffer {
   buffer: GPUBuffer;
@@ -18,13 +19,6 @@ export interface PooledBuffer {
 }
 
 let nextBufferId = 1;
-
-/** Size classes: powers of two up to 1 MiB, then whole MiB. Minimum 16 bytes (WebGPU cannot bind empty buffers). */
-export function sizeClass(bytes: number): number {
-  const b = Math.max(16, bytes);
-  if (b <= 1 << 20) return 2 ** Math.ceil(Math.log2(b));
-  return Math.ceil(b / (1 << 20)) * (1 << 20);
-}
 
 export class BufferPool {
   private free = new Map<number, PooledBuffer[]>();
