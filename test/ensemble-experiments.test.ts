@@ -206,6 +206,18 @@ test('grad-norm at --preset test: batched equals one by one, every run', async (
   const e = await loadExperiment('grad-norm');
   assert.equal(e.figures(b).map((f) => f.name), ['loss-and-grad-norm', 'grad-norm-runs']);
   assert.match(e.summarize!(b).join(' '), /Our addition, 2 independent initialisations/);
+  assert.match(e.summarize!(b).join(' '), /This run redrew none/, 'seed 0 redraws nothing, and says so');
+});
+
+test('grad-norm says how many initialisations it redrew because they were dead at the start', async () => {
+  // at seed 34 the task's (run 0's) first draw outputs a constant on f1; run 1's first draw is alive
+  const e = await loadExperiment('grad-norm');
+  const out = join(root, 'grad-norm-redraw');
+  await runExperiment(e, { seed: 34, runsDir: root, out, resume: false, preset: 'test', oneByOne: false }, g.deviceInfo());
+  const r = readResults(out);
+  assert.is(r.final.deadInitsSkipped, 1);
+  assert.is(r.final['run-1.deadInitsSkipped'], 0);
+  assert.match(e.summarize!(r).join(' '), /redrew 1 \(run 0: 1\); each run trained its first live draw/);
 });
 
 test('optimization-path at --preset test: batched equals one by one (losses, accuracies, snapshots\' PCA)', async () => {

@@ -2,7 +2,8 @@
  * minimal-ratio batched (one MLPEnsemble for all trainings) against --one-by-one (one Sequential after another): the
  * same networks from the same seeds, so every per-training number and every logged gradient norm must agree within
  * float32 tolerance — including a network that stops early at gradTol while its neighbours go on, and the Hessian
- * spectrum computed from the parameters each one ended with.
+ * spectrum computed from the parameters each one ended with. And where "dead" is judged: at initialisation, after Adam
+ * and after minimising ½‖∇L‖².
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -17,10 +18,10 @@ import type { Row } from '../src/run/types.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gpugrad-minimal-ratio-'));
 
-async function run(oneByOne: boolean, set: string[], name = oneByOne ? 'one-by-one' : 'batched') {
+async function run(oneByOne: boolean, set: string[], name = oneByOne ? 'one-by-one' : 'batched', seed = 3) {
   const e = await loadExperiment('minimal-ratio');
   const out = join(root, name);
-  await runExperiment(e, { seed: 3, runsDir: root, out, resume: false, preset: 'test', oneByOne, set }, g.deviceInfo());
+  await runExperiment(e, { seed, runsDir: root, out, resume: false, preset: 'test', oneByOne, set }, g.deviceInfo());
   const r = readResults(out);
   assert.is(r.status, 'finished');
   assert.is(r.config.oneByOne, oneByOne);
@@ -59,6 +60,17 @@ test('batched trainings equal the same trainings one by one (an early stop inclu
   const go = [...(o.series.gmin ?? [])].sort((p, q) => gkey(p) - gkey(q));
   assert.is(gb.length, go.length, 'the same gradient-norm rows');
   gb.forEach((r, i) => { assert.is(gkey(r), gkey(go[i])); close(r.gradNorm, go[i].gradNorm, 2e-3, `gmin ${gkey(r)}`); });
+});
+
+test('dead networks are judged at initialisation, after Adam and after minimising ½‖∇L‖²', async () => {
+  // at seed 15 training 0's initial network outputs a constant on the test preset's 20 points: dead from the start,
+  // its gradient is exactly 0, so it stays dead through both phases
+  const r = await run(false, [], 'dead-at-init', 15);
+  const [row] = r.series.trainings ?? [];
+  assert.equal([row.deadInit, row.dead, row.deadTask], [true, true, true]);
+  assert.equal([r.final['init.dead'], r.final['adam.dead'], r.final['task.dead']], [1, 1, 1]);
+  const e = await loadExperiment('minimal-ratio');
+  assert.match(e.summarize!(r).join(' '), /of 1 trainings: 1 at initialisation, 1 after 3 Adam steps, 1 after minimising ½‖∇L‖²/);
 });
 
 test.run();

@@ -89,6 +89,7 @@ const experiment: Experiment<Config> = {
       `Loss ${num(Number(s[0].loss))} → ${num(Number(s.at(-1)!.loss))} over ${s.length} iterations; dead network: ${r.final.dead ?? '?'}.`,
       `Gradient norm ${num(norms[0])} at the start, largest ${num(Number(peak.gradNorm))} at iteration ${peak.iteration}; over the second half it stays between ${num(Math.min(...tail), 2)} and ${num(Math.max(...tail), 2)}.`,
       ...spikeSummary(r),
+      redrawSummary(r),
     ];
   },
 };
@@ -98,7 +99,9 @@ const initRng = (ctx: RunContext<Config>, run: number, draw: number) =>
 
 /**
  * The first draw of run `run` whose network is alive. An init whose network is already dead (constant output: some
- * layer's ReLUs all off) would show nothing but a flat line; 2-3 studies those. Records how many draws were dead.
+ * layer's ReLUs all off) would show nothing but a flat line; 2-3 studies those. This redraw is ours, and it conditions
+ * every run on being alive at the start (about 3 % of the deep model's draws are dead there), so it is never silent:
+ * the count goes into the results (`deadInitsSkipped`, `run-<r>.deadInitsSkipped`) and the summary says it.
  */
 async function liveDraw(ctx: RunContext<Config>, run: number, x: g.Tensor): Promise<number> {
   let draw = 0;
@@ -109,12 +112,7 @@ async function liveDraw(ctx: RunContext<Config>, run: number, x: g.Tensor): Prom
     const dead = isConstant(pred);
     if (!dead) break;
   }
-  if (run === 0) {
-    ctx.final({ deadInitsSkipped: draw });
-    if (draw) ctx.note(`${draw} initial draw(s) gave a network that was dead at initialisation (constant output); the first live draw was trained.`);
-  } else {
-    ctx.final({ [`run-${run}.deadInitsSkipped`]: draw });
-  }
+  ctx.final({ [run === 0 ? 'deadInitsSkipped' : `run-${run}.deadInitsSkipped`]: draw });
   return draw;
 }
 
@@ -150,6 +148,7 @@ async function train(ctx: RunContext<Config>, runs: readonly number[], x: g.Tens
   const many = runs.length > 1;
   const name = many ? `deep on f1, ${runs.length} runs` : runs[0] ? `deep on f1, run ${runs[0]}` : 'deep on f1';
   const bar = ctx.progress(many || !runs[0] ? name : `run ${runs[0]}`, iterations);
+  if (from === 0) runs.forEach((r, i) => { if (draws[i]) bar.line(`run ${r}: ${draws[i]} initial draw(s) dead at initialisation (constant output), redrawn`); });
   const record = async (it: number) => {
     const v = await log.drain();
     runs.forEach((r, i) => logSteps(ctx, r, it - v.length, v.map((row) => row[i]), v.map((row) => row[runs.length + i])));
@@ -175,6 +174,21 @@ async function train(ctx: RunContext<Config>, runs: readonly number[], x: g.Tens
   await unit.finish();
   group.dispose();
   opt.dispose();
+}
+
+/**
+ * What the redraw of dead initialisations did (ours: the protocol trains one draw, whatever it is): how many draws were
+ * dead at the start, per run, so a reader knows run 0 is the first live draw, not an unconditioned one.
+ */
+function redrawSummary(r: Results): string {
+  const runs = Number(r.config.runs ?? 1);
+  const skipped = Array.from({ length: runs }, (_, k) => r.final[k === 0 ? 'deadInitsSkipped' : `run-${k}.deadInitsSkipped`]);
+  if (skipped.some((v) => typeof v !== 'number')) return 'Initialisations dead at the start (constant output) are redrawn (ours); this run did not record how many.';
+  const n = skipped as number[], total = n.reduce((a, b) => a + b, 0);
+  const which = n.flatMap((v, k) => (v ? [`run ${k}: ${v}`] : [])).join(', ');
+  return `Initialisations dead at the start (constant output) are redrawn, ours: the protocol trains one draw, and a dead one shows only a flat line at Var(f1). ` +
+    (total ? `This run redrew ${total} (${which}); each run trained its first live draw, so it is conditioned on being alive at initialisation.`
+      : `This run redrew none: every run trained its first draw.`);
 }
 
 /** Every run's rows (run 0 from `steps`), by run. */

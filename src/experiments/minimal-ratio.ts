@@ -5,7 +5,10 @@
  *      train until ‖∇L‖ is near 0;
  *   3. the full 571×571 Hessian of L (571 backward passes, float64 on the CPU for clean small eigenvalues), its
  *      eigenvalues (ml-matrix), and the minimal ratio = fraction of eigenvalues > τ, τ = tauRel·max|λ|.
- * Dead networks (constant output, loss = Var(f1)) are detected and shown apart. docs/protocol.md 2-3.
+ * Dead networks (constant output, loss = Var(f1)) are detected and shown apart, judged three times: at
+ * initialisation, after Adam (what the original counted) and after minimising ½‖∇L‖² (where the task measures: a dead
+ * network's gradient is exactly 0, so it is a global minimiser of ½‖∇L‖² and that phase can kill networks too).
+ * docs/protocol.md 2-3.
  *
  * Batched (the default): phases 1 and 2 train all N networks at once as one MLPEnsemble — one matmul per layer for
  * all of them, per-model losses and gradient norms read back every `readEvery` steps. A network whose ‖∇L‖ drops
@@ -15,7 +18,7 @@
  */
 import * as g from '../index.js';
 import { line, panels, scatter } from '../run/charts.js';
-import { num } from '../run/format.js';
+import { int, num } from '../run/format.js';
 import { type Layers, type RegressionGroup, ensembleGroup, singleGroup, total } from './model-group.js';
 import { FUNCTION_MODELS, mlp } from './models.js';
 import { VectorLog } from './readback.js';
@@ -48,6 +51,17 @@ const WIDTHS = FUNCTION_MODELS.deep;
 /** Seconds spent in each phase during one attempt (reported as final numbers: where the time goes). */
 interface Spent { adam: number; gradNorm: number; hessian: number }
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
+const count = (flags: readonly boolean[]) => flags.filter(Boolean).length;
+const STATES = ['alive', 'dead after Adam (constant output)', 'died minimising ½‖∇L‖²'] as const;
+
+/** "Dead networks (constant output), of N: a at initialisation, b after Adam, c after minimising ½‖∇L‖²." */
+function deadText(r: Results, rows: readonly Row[]): string {
+  const at = (key: 'deadInit' | 'deadTask') => (rows.every((x) => typeof x[key] === 'boolean') ? rows.filter((x) => x[key]).length : null);
+  const init = at('deadInit'), task = at('deadTask');
+  const parts = [init === null ? null : `${init} at initialisation`, `${rows.filter((x) => x.dead).length} after ${int(Number(r.config.adamSteps))} Adam steps`,
+    task === null ? null : `${task} after minimising ½‖∇L‖²`];
+  return `Dead networks (constant output) of ${rows.length} trainings: ${parts.filter(Boolean).join(', ')}.`;
+}
 const TASK = 'task (protocol 2-3: minimise ½‖∇L‖² after Adam; full Hessian in float64; ratio = #{λ > τ}/571)';
 const SEED = (adamSteps: unknown) => `original’s variant (Adam steps only: ${adamSteps}, the original’s 1 000; per-layer Gauss–Newton blocks JᵀJ, weights only; ratio = mean over layers of #{λ > 0}/size in float32)`;
 
@@ -95,7 +109,8 @@ const experiment: Experiment<Config> = {
     for (const t of [x, y, cpu.x, cpu.y]) t.dispose();
 
     const rows = ctx.series('trainings');
-    const alive = rows.filter((r) => !r.dead);
+    const alive = rows.filter((r) => !deadForTask(r));
+    const adamDead = rows.filter((r) => r.dead);
     const stats = (key: string, rs: readonly Row[]) => {
       const v = rs.map((r) => Number(r[key])).filter(Number.isFinite).sort((a, b) => a - b);
       return v.length ? { min: v[0], max: v[v.length - 1], median: v[Math.floor(v.length / 2)] } : { min: null, max: null, median: null };
@@ -105,17 +120,23 @@ const experiment: Experiment<Config> = {
     const seed = stats('seedRatio', seedAlive);
     ctx.final({
       'seconds.adam': spent.adam, 'seconds.gradNorm': spent.gradNorm, 'seconds.hessian': spent.hessian,
-      'task.dead': rows.length - alive.length, 'task.ratio.min': task.min, 'task.ratio.max': task.max, 'task.ratio.median': task.median,
+      'init.dead': rows.every((r) => typeof r.deadInit === 'boolean') ? rows.filter((r) => r.deadInit).length : null,
+      'adam.dead': adamDead.length, 'task.dead': rows.length - alive.length, 'task.ratio.min': task.min, 'task.ratio.max': task.max, 'task.ratio.median': task.median,
       'task.gradNorm.median': stats('taskGradNorm', alive).median, 'task.loss.median': stats('taskLoss', alive).median,
       'seed.dead': rows.length - seedAlive.length, 'seed.ratio.min': seed.min, 'seed.ratio.max': seed.max,
-      'dead.loss.mean': rows.length > alive.length ? rows.filter((r) => r.dead).reduce((s, r) => s + Number(r.adamLoss), 0) / (rows.length - alive.length) : null,
+      'dead.loss.mean': adamDead.length ? adamDead.reduce((s, r) => s + Number(r.adamLoss), 0) / adamDead.length : null,
     });
   },
 
   figures(r) {
-    const rows = (r.series.trainings ?? []).map((x) => ({ ...x, state: x.dead ? 'dead (constant output)' : 'alive' }));
-    const state = { field: 'state', title: 'network', sort: ['alive', 'dead (constant output)'], colors: ['#4c78a8', '#e45756'] };
-    const gmin = (r.series.gmin ?? []).map((x) => ({ ...x, state: x.dead ? 'dead (constant output)' : 'alive' }));
+    // the task's figures tell apart the networks dead after Adam and those that died minimising ½‖∇L‖²
+    const trainings = r.series.trainings ?? [];
+    const byTraining = new Map(trainings.map((x) => [Number(x.training), x]));
+    const taskState = (x: Row) => (x.dead ? STATES[1] : deadForTask(x) ? STATES[2] : STATES[0]);
+    const rows = trainings.map((x) => ({ ...x, state: taskState(x), adamState: x.dead ? STATES[1] : STATES[0] }));
+    const state = { field: 'state', title: 'network', sort: [...STATES], colors: ['#4c78a8', '#e45756', '#f58518'] };
+    const adamState = { ...state, field: 'adamState', sort: STATES.slice(0, 2), colors: state.colors.slice(0, 2) };
+    const gmin = (r.series.gmin ?? []).map((x) => ({ ...x, state: taskState(byTraining.get(Number(x.training)) ?? x) }));
     return [
       {
         name: 'minimal-ratio-task', title: 'Minimal ratio vs loss after minimising the gradient norm', definition: TASK,
@@ -125,7 +146,7 @@ const experiment: Experiment<Config> = {
       {
         name: 'minimal-ratio-seed', title: 'The original’s variant: Gauss–Newton-block ratio vs loss after Adam', definition: SEED(r.config.adamSteps),
         caption: 'Dead networks get ratio 0 here because their blocks are exactly 0, not because they sit at a minimum.',
-        spec: scatter(rows, { x: { field: 'seedRatio', title: 'GN-block ratio (mean over 8 layers of fraction > 0)', domain: [0, 1] }, y: { field: 'adamLoss', title: 'loss after Adam (MSE)', log: true }, color: state }),
+        spec: scatter(rows, { x: { field: 'seedRatio', title: 'GN-block ratio (mean over 8 layers of fraction > 0)', domain: [0, 1] }, y: { field: 'adamLoss', title: 'loss after Adam (MSE)', log: true }, color: adamState }),
       },
       {
         name: 'gradient-norm-minimisation', title: '‖∇L‖ while minimising ½‖∇L‖²', definition: TASK,
@@ -142,8 +163,8 @@ const experiment: Experiment<Config> = {
     const rows = r.series.trainings ?? [];
     if (!rows.length) return [];
     const dead = rows.filter((x) => x.dead);
-    const out = [`${dead.length} of ${rows.length} trainings died (constant output)${dead.length ? `, at mean loss ${Number(r.final['dead.loss.mean']).toFixed(6)} vs Var(f1) = ${Number(r.final.varF1).toFixed(6)}` : ''}.`];
-    const alive = rows.filter((x) => !x.dead);
+    const out = [deadText(r, rows) + (dead.length ? ` The dead after Adam sit at mean loss ${Number(r.final['dead.loss.mean']).toFixed(6)} vs Var(f1) = ${Number(r.final.varF1).toFixed(6)}.` : '')];
+    const alive = rows.filter((x) => !deadForTask(x));
     if (alive.length) {
       const med = (k: string) => { const v = alive.map((x) => Number(x[k])).sort((a, b) => a - b); return v[Math.floor(v.length / 2)]; };
       const f = (k: string) => Number(r.final[k]).toFixed(3);
@@ -158,7 +179,7 @@ const experiment: Experiment<Config> = {
       out.push(`Time (${r.config.oneByOne ? 'one network after another' : `all ${rows.length} networks batched in one ensemble`}; ` +
         `the last attempt): Adam phase ${t('seconds.adam')}, ½‖∇L‖² phase ${t('seconds.gradNorm')}, Hessians in float64 on the CPU ${t('seconds.hessian')}.`);
     }
-    out.push(`Seed variant: ${r.final['seed.dead']} run(s) with GN-block ratio exactly 0 — ${dead.length === r.final['seed.dead'] ? 'exactly the dead networks' : 'compare with the dead count above'}.`);
+    out.push(`Seed variant: ${r.final['seed.dead']} run(s) with GN-block ratio exactly 0 — ${dead.length === r.final['seed.dead'] ? 'exactly the networks dead after Adam' : 'compare with the count dead after Adam above'}.`);
     return out;
   },
 };
@@ -213,8 +234,18 @@ function gaussNewtonRatioOf(layers: readonly LayerActs[]): number {
 
 // ---- phases 1 and 2 for a group of networks; phase 3 per network -----------------------------------------------------
 
-/** What phases 1 and 2 leave for phase 3, per network (kept in the batched run's 'family' unit's checkpoint). */
-interface FamilyRow { training: number; dead: boolean; adamLoss: number; adamGradNorm: number; seedRatio: number; gradSteps: number; taskLoss: number; taskGradNorm: number }
+/**
+ * What phases 1 and 2 leave for phase 3, per network (kept in the batched run's 'family' unit's checkpoint). `dead` is
+ * judged after Adam (the original's point), `deadInit` before it, `deadTask` after minimising ½‖∇L‖² (the task's);
+ * a run folder from before the latter two has neither.
+ */
+interface FamilyRow {
+  training: number; dead: boolean; deadInit?: boolean; deadTask?: boolean; adamLoss: number; adamGradNorm: number; seedRatio: number;
+  gradSteps: number; taskLoss: number; taskGradNorm: number;
+}
+
+/** Dead where the task measures: after minimising ½‖∇L‖² (after Adam for a run folder that did not record it). */
+const deadForTask = (r: Row | FamilyRow) => Boolean(r.deadTask ?? r.dead);
 
 /** Batched: phases 1 and 2 of all N networks at once as one resumable unit ('family'), then the Hessians. */
 async function batchedTrainings(ctx: RunContext<Config>, spent: Spent, x: g.Tensor, y: g.Tensor, xCpu: g.Tensor, yCpu: g.Tensor): Promise<void> {
@@ -298,6 +329,8 @@ async function trainFamily(ctx: RunContext<Config>, group: RegressionGroup, memb
   const params = group.module.parameters();
   const bar = ctx.progress(N > 1 ? `${N} trainings at once` : `training ${members[0] + 1}`, c.adamSteps + c.gradSteps);
 
+  const deadInit = (await group.predictions(x)).map(isConstant);
+
   // 1. Adam on the loss (an ensemble's: the sum of the per-model losses, so member n's gradient is its own loss's)
   let t0 = performance.now();
   const adam = new g.Adam(params, { lr: c.lr });
@@ -318,7 +351,7 @@ async function trainFamily(ctx: RunContext<Config>, group: RegressionGroup, memb
   adam.dispose();
   const dead = (await group.predictions(x)).map(isConstant);
   const [adamLoss, adamGradNorm] = await lossAndGradNorm(group, x, y);
-  bar.line(`Adam: ${c.adamSteps} steps  ${dead.filter(Boolean).length} of ${N} dead  median loss ${num(median(Array.from(adamLoss)))}  median ‖∇L‖ ${num(median(Array.from(adamGradNorm)))}`);
+  bar.line(`Adam: ${c.adamSteps} steps  ${count(dead)} of ${N} dead (${count(deadInit)} at initialisation)  median loss ${num(median(Array.from(adamLoss)))}  median ‖∇L‖ ${num(median(Array.from(adamGradNorm)))}`);
   const seedRatio = await gaussNewtonRatios(group.layers, x);
   const adamSeconds = seconds(t0);
   t0 = performance.now();
@@ -354,14 +387,15 @@ async function trainFamily(ctx: RunContext<Config>, group: RegressionGroup, memb
   optG.dispose();
   for (const [m, state] of kept) group.restore(m, state); // the stopped models get back the parameters they stopped with
   const [taskLoss, taskGradNorm] = await lossAndGradNorm(group, x, y);
+  const deadTask = (await group.predictions(x)).map(isConstant);
   const gradNormSeconds = seconds(t0);
-  bar.line(`½‖∇L‖² minimised: ${stoppedAt.size} of ${N} below ‖∇L‖ ${num(c.gradTol)}  median ‖∇L‖ ${num(median(Array.from(taskGradNorm)))}  median loss ${num(median(Array.from(taskLoss)))}`);
+  bar.line(`½‖∇L‖² minimised: ${stoppedAt.size} of ${N} below ‖∇L‖ ${num(c.gradTol)}  ${count(deadTask)} of ${N} dead  median ‖∇L‖ ${num(median(Array.from(taskGradNorm)))}  median loss ${num(median(Array.from(taskLoss)))}`);
   bar.stop();
 
   const states = await group.states();
   group.dispose();
   const rows: FamilyRow[] = members.map((training, m) => ({
-    training, dead: dead[m], adamLoss: adamLoss[m], adamGradNorm: adamGradNorm[m], seedRatio: seedRatio[m],
+    training, dead: dead[m], deadInit: deadInit[m], deadTask: deadTask[m], adamLoss: adamLoss[m], adamGradNorm: adamGradNorm[m], seedRatio: seedRatio[m],
     gradSteps: stoppedAt.get(m) ?? c.gradSteps, taskLoss: taskLoss[m], taskGradNorm: taskGradNorm[m],
   }));
   return { rows, states, seconds: { adam: adamSeconds, gradNorm: gradNormSeconds } };
