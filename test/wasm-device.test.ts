@@ -3,17 +3,23 @@
  * the sizes where a matmul stays on the CPU loop or one thread): the SIMD gemm on shapes around its tile (4 × 8 f32,
  * 4 × 4 f64), its k block (256) and n block, with strided and broadcast operands and the epilogue, on one thread and
  * split over the workers; conv through the gemm in float64 by finite differences; the SIMD Adam; memory growth and
- * the pool.
+ * the pool. The gemm has two multiply-adds (SIMD128's mul + add, relaxed SIMD's FMA): the tests run with the one this
+ * engine picks, and one test reruns the gemm tests in a child process with the other (GEMM_VARIANT_CHILD below).
  */
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { WasmBackend } from '../src/kernels/wasm/backend.js';
+import { relaxedSimdSupported } from '../src/kernels/wasm/emit.js';
 import { wasmTuning } from '../src/kernels/wasm/run-gemm.js';
 import { getBackend } from '../src/tensor/device.js';
 import { assertClose, compareDevices, g, randomArray, sizeOf } from './helpers.js';
+
+/** Set in the child that reruns the gemm tests with the other multiply-add: the other tests are skipped there. */
+const GEMM_VARIANT_CHILD = process.env.GPUGRAD_TEST_GEMM_VARIANT === '1';
+const other = GEMM_VARIANT_CHILD ? test.skip : test;
 
 const saved = { ...wasmTuning };
 const restore = () => Object.assign(wasmTuning, saved);
@@ -33,6 +39,8 @@ const cases: Case[] = [
   { a: [6, 10], b: [5, 10, 11], f: (a, b) => a.matmul(b), what: 'broadcast batch of A' },
   { a: [7, 5, 10], b: [7, 10, 10], f: (a, b) => a.matmul(b), what: 'a batch of 10-wide layers (the ensembles)' },
 ];
+
+if (GEMM_VARIANT_CHILD) console.log(`gemm variant: ${(getBackend('wasm') as WasmBackend).fma ? 'relaxed FMA' : 'SIMD128 mul + add'}`);
 
 /** `fn` in float64 on the CPU and on wasm (compareDevices runs the devices in float32): every output within `tol`. */
 async function compareF64(what: string, inputs: { data: ArrayLike<number>; shape: readonly number[] }[],
@@ -87,6 +95,21 @@ test('a matmul with fewer row panels than threads: idle parts still report done'
   }
 });
 
+test('the gemm with the other multiply-add (FMA vs mul + add) passes the same tests, in a child process', () => {
+  if (GEMM_VARIANT_CHILD) return;
+  const fma = (getBackend('wasm') as WasmBackend).fma;
+  // Node 20 compiles relaxed SIMD only behind a V8 flag; engines that have it by default need none
+  const flags = !fma && !relaxedSimdSupported() ? ['--experimental-wasm-relaxed-simd'] : [];
+  const r = spawnSync(process.execPath, [...flags, fileURLToPath(import.meta.url)], {
+    encoding: 'utf8', timeout: 10 * 60_000,
+    env: { ...process.env, GPUGRAD_TEST_GEMM_VARIANT: '1', GPUGRAD_WASM_FMA: fma ? '0' : '1' },
+  });
+  const out = (r.stdout + r.stderr).replace(/\x1b\[[0-9;]*m/g, '');
+  assert.is(r.status, 0, out);
+  assert.match(out, new RegExp(`gemm variant: ${fma ? 'SIMD128 mul \\+ add' : 'relaxed FMA'}`), out);
+  assert.match(out, /Passed:\s+[1-9]/, out);
+});
+
 test('conv2d and matmul gradients on wasm pass float64 finite differences (the gemm paths)', async () => {
   wasmTuning.smallMatmul = 0;
   try {
@@ -103,7 +126,7 @@ test('conv2d and matmul gradients on wasm pass float64 finite differences (the g
   }
 });
 
-test('Adam on wasm (SIMD) follows the CPU reference, odd lengths, weight decay, float32 and float64', async () => {
+other('Adam on wasm (SIMD) follows the CPU reference, odd lengths, weight decay, float32 and float64', async () => {
   for (const dtype of ['float32', 'float64'] as const) {
     const run = async (device: g.DeviceName) => {
       const p = g.tensor(randomArray(13, 1), { device, dtype, requiresGrad: true });
@@ -117,7 +140,7 @@ test('Adam on wasm (SIMD) follows the CPU reference, odd lengths, weight decay, 
   }
 });
 
-test('SIMD elementwise kernels equal the CPU reference bit for bit: NaN, ±0, ±∞, scalars, odd lengths', async () => {
+other('SIMD elementwise kernels equal the CPU reference bit for bit: NaN, ±0, ±∞, scalars, odd lengths', async () => {
   const special = [NaN, -0, 0, Infinity, -Infinity, 1.5, -2.25, 3e-39, -7, 0.1, 1e30];
   for (const dtype of ['float32', 'float64'] as const) {
     const run = async (device: g.DeviceName) => {
@@ -134,7 +157,7 @@ test('SIMD elementwise kernels equal the CPU reference bit for bit: NaN, ±0, ±
   }
 });
 
-test('memory: growing the wasm memory keeps earlier tensors; released storages are reused; nothing leaks', async () => {
+other('memory: growing the wasm memory keeps earlier tensors; released storages are reused; nothing leaks', async () => {
   const before = g.memory().wasm;
   const small = g.tensor([1, 2, 3], { device: 'wasm' });
   const big = g.zeros([40 << 20], { device: 'wasm' }); // 160 MiB: more than the memory has, so it grows
@@ -150,7 +173,7 @@ test('memory: growing the wasm memory keeps earlier tensors; released storages a
   assert.equal(g.memory().wasm, before);
 });
 
-test('a wasm worker thread that exits leaves the device working on the main thread (no job waits for it)', async () => {
+other('a wasm worker thread that exits leaves the device working on the main thread (no job waits for it)', async () => {
   // in a child process: the worker is terminated for good
   const index = resolve(process.env.GPUGRAD_DIST ?? 'dist', 'src/index.js');
   const device = resolve(process.env.GPUGRAD_DIST ?? 'dist', 'src/tensor/device.js');
@@ -184,7 +207,7 @@ function choose(env: Record<string, string>): { device: string; info: string; st
   return { ...JSON.parse(r.stdout.trim().split('\n').at(-1)!), stderr: r.stderr };
 }
 
-test('default device: wasm where the only adapter is SwiftShader (one line says so), WebGPU when asked or under the test suite', () => {
+other('default device: wasm where the only adapter is SwiftShader (one line says so), WebGPU when asked or under the test suite', () => {
   const auto = choose({ GPUGRAD_REQUIRE_WEBGPU: '0', GPUGRAD_DEVICE: '' });
   if (g.hasWebGPU() && /swiftshader/i.test(g.deviceInfo('webgpu'))) {
     assert.is(auto.device, 'wasm');
@@ -192,15 +215,25 @@ test('default device: wasm where the only adapter is SwiftShader (one line says 
   } else if (!g.hasWebGPU()) {
     assert.is(auto.device, 'wasm');
   }
-  assert.match(auto.info, /^(wasm: WebAssembly SIMD128, \d+ threads?|WebGPU)/);
+  assert.match(auto.info, /^(wasm: WebAssembly SIMD128( \+ relaxed FMA)?, \d+ threads?|WebGPU)/);
   if (g.hasWebGPU()) assert.is(choose({ GPUGRAD_DEVICE: 'webgpu' }).device, 'webgpu');
-  assert.is(choose({ GPUGRAD_DEVICE: 'wasm', GPUGRAD_WASM_THREADS: '1' }).info, 'wasm: WebAssembly SIMD128, 1 thread');
-  assert.is(choose({ GPUGRAD_DEVICE: 'wasm', GPUGRAD_WASM_THREADS: '3' }).info, 'wasm: WebAssembly SIMD128, 3 threads');
+  assert.is(choose({ GPUGRAD_DEVICE: 'wasm', GPUGRAD_WASM_THREADS: '1', GPUGRAD_WASM_FMA: '0' }).info, 'wasm: WebAssembly SIMD128, 1 thread');
+  assert.is(choose({ GPUGRAD_DEVICE: 'wasm', GPUGRAD_WASM_THREADS: '3', GPUGRAD_WASM_FMA: '0' }).info, 'wasm: WebAssembly SIMD128, 3 threads');
   assert.is(choose({ GPUGRAD_DEVICE: 'cpu' }).device, 'cpu');
   const bad = spawnSync(process.execPath, ['--input-type=module', '-e',
     `await import(${JSON.stringify(pathToFileURL(resolve(process.env.GPUGRAD_DIST ?? 'dist', 'src/index.js')).href)})`],
   { encoding: 'utf8', timeout: 60_000, env: { ...process.env, GPUGRAD_DEVICE: 'wasm', GPUGRAD_WASM_THREADS: 'many' } });
   assert.match(bad.stderr, /GPUGRAD_WASM_THREADS=many is not a thread count/);
+});
+
+other('GPUGRAD_WASM_FMA: 1 where the engine lacks relaxed SIMD, or a bad value, fails clearly when the device starts', () => {
+  const start = (env: Record<string, string>) => spawnSync(process.execPath, ['--input-type=module', '-e',
+    `await import(${JSON.stringify(pathToFileURL(resolve(process.env.GPUGRAD_DIST ?? 'dist', 'src/index.js')).href)})`],
+  { encoding: 'utf8', timeout: 60_000, env: { ...process.env, GPUGRAD_DEVICE: 'wasm', ...env } });
+  assert.match(start({ GPUGRAD_WASM_FMA: 'yes' }).stderr, /GPUGRAD_WASM_FMA=yes is not 0 or 1/);
+  const forced = start({ GPUGRAD_WASM_FMA: '1' });
+  if (relaxedSimdSupported()) assert.is(forced.status, 0, forced.stderr);
+  else assert.match(forced.stderr, /relaxed SIMD \(FMA\) was asked for.*--experimental-wasm-relaxed-simd/);
 });
 
 test.run();

@@ -15,6 +15,7 @@ import { GpugradError } from '../../core/errors.js';
 import type { Platform } from '../../core/platform.js';
 import { isContiguous, sizeOf } from '../../core/shape.js';
 import { SIMD_BINARY, SIMD_UNARY } from './elementwise-kernels.js';
+import { relaxedSimdSupported } from './emit.js';
 import { Heap, MAX_PAGES } from './heap.js';
 import { type Binary, type Kernels, kernelModule, MR, nr, type Unary, type Where } from './kernels.js';
 import { maxPoolBackwardInto, maxPoolInto } from './pool.js';
@@ -51,9 +52,19 @@ export class WasmBackend implements Backend {
   private threads: Threads | null = null;
   private cpu = new CpuBackend();
 
-  constructor() {
+  /** whether the gemm uses relaxed SIMD's fused multiply-add */
+  readonly fma: boolean;
+
+  /** `fma`: use relaxed SIMD's madd in the gemm (default: where the engine has it, see ./emit.ts). */
+  constructor(options: { fma?: boolean } = {}) {
     this.heap = new Heap(typeof SharedArrayBuffer !== 'undefined');
-    this.module = new wasmApi.Module(kernelModule(this.heap.shared, MAX_PAGES));
+    const fma = options.fma ?? relaxedSimdSupported();
+    if (fma && !relaxedSimdSupported()) {
+      throw new GpugradError('wasm: relaxed SIMD (FMA) was asked for, but this JavaScript engine does not compile it; ' +
+        'use Node ≥ 22 (Node 20: node --experimental-wasm-relaxed-simd) or a browser with it (Chrome ≥ 114), or leave it off');
+    }
+    this.fma = fma;
+    this.module = new wasmApi.Module(kernelModule(this.heap.shared, MAX_PAGES, fma));
     const instance = new wasmApi.Instance(this.module, { env: { memory: this.heap.memory } });
     this.kernels = instance.exports as unknown as Kernels;
     this.gemm = new GemmRunner(this);
@@ -73,7 +84,7 @@ export class WasmBackend implements Backend {
 
   describe() {
     const t = this.threadCount;
-    return `wasm: WebAssembly SIMD128, ${t} thread${t === 1 ? '' : 's'}${this.heap.shared ? '' : ' (no SharedArrayBuffer)'}`;
+    return `wasm: WebAssembly SIMD128${this.fma ? ' + relaxed FMA' : ''}, ${t} thread${t === 1 ? '' : 's'}${this.heap.shared ? '' : ' (no SharedArrayBuffer)'}`;
   }
   supportsDType(_dtype: DType) { return true; }
 

@@ -7,6 +7,7 @@
  * Opcodes are those of the WebAssembly core specification 2.0 (SIMD128 included); compiling the module validates it,
  * so a wrong byte fails loudly when the device starts, never silently at run time.
  */
+import { wasmApi } from './wasm-api.js';
 
 export type ValType = 'i32' | 'f32' | 'f64' | 'v128';
 const VALTYPE: Record<ValType, number> = { i32: 0x7f, f32: 0x7d, f64: 0x7c, v128: 0x7b };
@@ -162,6 +163,11 @@ export class Fn {
   vselect(): this { return this.simd(0x52); }
   /** f32x4.extract_lane / f64x2.extract_lane */
   vextract(t: Float, lane: number): this { return this.simd(t === 'f32' ? 0x1f : 0x21, lane); }
+  /**
+   * Relaxed SIMD's multiply-add (a · b + c, stack a b c): one fused instruction where the CPU has FMA, else a multiply
+   * and an add — which of the two is the engine's choice, so results may differ from mul-then-add in the last bit.
+   */
+  vmadd(t: Float): this { return this.simd(t === 'f32' ? 0x105 : 0x107); }
   vzero(): this { this.simd(0x0c); this.code.push(...new Array<number>(16).fill(0)); return this; }
 
   /** The function's body bytes (locals declaration + code + end). */
@@ -228,4 +234,18 @@ export function moduleBytes(fns: Fn[], memory: { shared: boolean; minPages: numb
   }
   section(out, 10, code);
   return new Uint8Array(out);
+}
+
+/**
+ * Whether this engine compiles relaxed SIMD (Chrome ≥ 114, Node ≥ 22; Node 20 with
+ * `--experimental-wasm-relaxed-simd`): a one-function module using f32x4.relaxed_madd, validated.
+ */
+export function relaxedSimdSupported(): boolean {
+  const f = new Fn('madd', [['a', 'v128'], ['b', 'v128'], ['c', 'v128']], ['v128']);
+  f.get('a').get('b').get('c').vmadd('f32');
+  try {
+    return wasmApi.validate(moduleBytes([f], { shared: false, minPages: 1, maxPages: 1 }));
+  } catch {
+    return false;
+  }
 }

@@ -7,7 +7,8 @@
  *   step does MR splat-loads, NR/lanes vector loads and MR × NR/lanes multiply-adds with no store. The caller
  *   (./gemm.ts) blocks k and n so the B block stays in L2 while the A panels stream past it. `acc` = 1 adds to C
  *   (k blocks after the first). Only C's valid m × n part is written, with the epilogue (bias per column, ReLU)
- *   fused, so C can be the output itself.
+ *   fused, so C can be the output itself. With relaxed SIMD (`fma`) each multiply-add is one `relaxed_madd`: an FMA
+ *   on x86-64 and ARM64, which SIMD128 lacks — its separate multiply and add cap the kernel at about half the FMA rate.
  * - `adam_f32` / `adam_f64`: the in-place Adam update, whole vectors (storages are padded to 16 bytes, see ./heap.ts).
  * - packing, im2col and col2im: ./pack-kernels.ts.
  * The tile (MR rows × VN vectors) is in ./tile.ts.
@@ -20,7 +21,7 @@ import { MR, nr, VN } from './tile.js';
 
 export { MR, nr } from './tile.js';
 
-function gemm(t: Float): Fn {
+function gemmKernel(t: Float, fma: boolean): Fn {
   const size = floatBytes(t), NR = nr(t), lanes = laneCount(t);
   const f = new Fn(`gemm_${t}`, [['a', 'i32'], ['b', 'i32'], ['c', 'i32'], ['k', 'i32'], ['ldc', 'i32'],
     ['nPanels', 'i32'], ['bStride', 'i32'], ['acc', 'i32'], ['mPanels', 'i32'], ['aStride', 'i32'], ['m', 'i32'], ['n', 'i32'],
@@ -53,7 +54,10 @@ function gemm(t: Float): Fn {
         for (let v = 0; v < VN; v++) f.get('pb').vload(v * 16).set(`b${v}`);
         for (let r = 0; r < MR; r++) {
           f.get('pa').vloadSplat(t, r * size).set('ar');
-          for (let v = 0; v < VN; v++) f.get(`c${r}_${v}`).get('ar').get(`b${v}`).vop(t, 'mul').vop(t, 'add').set(`c${r}_${v}`);
+          for (let v = 0; v < VN; v++) {
+            if (fma) f.get('ar').get(`b${v}`).get(`c${r}_${v}`).vmadd(t).set(`c${r}_${v}`);
+            else f.get(`c${r}_${v}`).get('ar').get(`b${v}`).vop(t, 'mul').vop(t, 'add').set(`c${r}_${v}`);
+          }
         }
         f.inc('pa', MR * size).inc('pb', NR * size);
       });
@@ -129,9 +133,13 @@ function adam(t: Float): Fn {
   return f;
 }
 
-/** Every kernel of the device, as one module over a memory of `maxPages` 64 KiB pages. */
-export function kernelModule(shared: boolean, maxPages: number): Uint8Array<ArrayBuffer> {
+/**
+ * Every kernel of the device, as one module over a memory of `maxPages` 64 KiB pages. `fma`: the gemm's multiply-adds
+ * are relaxed SIMD's madd (the engine must support it: ./emit.ts's relaxedSimdSupported); the rest is SIMD128.
+ */
+export function kernelModule(shared: boolean, maxPages: number, fma = false): Uint8Array<ArrayBuffer> {
   const each = (make: (t: Float) => Fn) => [make('f32'), make('f64')];
+  const gemm = (t: Float) => gemmKernel(t, fma);
   const elementwise = (t: Float) => [whereKernel(t), ...Object.keys(SIMD_BINARY).map((op) => binaryKernel(t, op as BinaryOp)),
     ...SIMD_UNARY.map((op) => unaryKernel(t, op))];
   return moduleBytes([gemm, adam, packA, packB, im2col, col2im].flatMap(each).concat(elementwise('f32'), elementwise('f64')),
