@@ -173,26 +173,50 @@ other('memory: growing the wasm memory keeps earlier tensors; released storages 
   assert.equal(g.memory().wasm, before);
 });
 
-other('a wasm worker thread that exits leaves the device working on the main thread (no job waits for it)', async () => {
-  // in a child process: the worker is terminated for good
-  const index = resolve(process.env.GPUGRAD_DIST ?? 'dist', 'src/index.js');
-  const device = resolve(process.env.GPUGRAD_DIST ?? 'dist', 'src/tensor/device.js');
-  const tuning = resolve(process.env.GPUGRAD_DIST ?? 'dist', 'src/kernels/wasm/run-gemm.js');
-  const code = `const g = await import(${JSON.stringify(pathToFileURL(index).href)});
-    const { getBackend } = await import(${JSON.stringify(pathToFileURL(device).href)});
-    const { wasmTuning } = await import(${JSON.stringify(pathToFileURL(tuning).href)});
+/** Runs `body` (module code with `g`, `be` (the wasm backend) and `wasmTuning` in scope) in a fresh process on wasm with
+ * two threads; its last stdout line, parsed as JSON, and its stderr. */
+function inChild(body: string): { out: Record<string, unknown>; stderr: string } {
+  const url = (p: string) => JSON.stringify(pathToFileURL(resolve(process.env.GPUGRAD_DIST ?? 'dist', p)).href);
+  const code = `const g = await import(${url('src/index.js')});
+    const { getBackend } = await import(${url('src/tensor/device.js')});
+    const { wasmTuning } = await import(${url('src/kernels/wasm/run-gemm.js')});
+    const be = getBackend('wasm');
     wasmTuning.threadMinFlops = 0;
-    const a = g.ones([64, 64], { device: 'wasm' });
-    await getBackend('wasm').pool.workers[0].terminate();
-    await new Promise((r) => setTimeout(r, 50));
-    const s = await a.matmul(a).sum().item();
-    console.log(String(s));`;
+    ${body}`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
-    encoding: 'utf8', timeout: 60_000, env: { ...process.env, GPUGRAD_DEVICE: 'wasm', GPUGRAD_WASM_THREADS: '2', GPUGRAD_QUIET: '1' },
+    encoding: 'utf8', timeout: 120_000, env: { ...process.env, GPUGRAD_DEVICE: 'wasm', GPUGRAD_WASM_THREADS: '2', GPUGRAD_QUIET: '1' },
   });
-  assert.is(r.status, 0, r.stderr);
-  assert.is(Number(r.stdout.trim().split("\n").at(-1)), 64 * 64 * 64, r.stdout);
-  assert.match(r.stderr, /wasm worker thread exited/);
+  assert.is(r.status, 0, `the child failed or hung (status ${r.status}, signal ${r.signal}): ${r.stderr}`);
+  return { out: JSON.parse(r.stdout.trim().split('\n').at(-1)!), stderr: r.stderr };
+}
+
+other('a wasm worker thread that exits between jobs leaves the device working on the main thread', () => {
+  const { out, stderr } = inChild(`const a = g.ones([64, 64], { device: 'wasm' });
+    await be.pool.terminateWorker(1);
+    console.log(JSON.stringify({ s: await a.matmul(a).sum().item() }));`);
+  assert.is(out.s, 64 * 64 * 64);
+  assert.match(stderr, /wasm worker thread 1 exited; the wasm device runs single-threaded/);
+});
+
+other('a wasm worker thread that dies mid-matmul fails that op with a clear error (no hang, nothing lost); the next op runs', () => {
+  // the supervisor kills worker 1 once the next job has started; each matmul's share takes it ~100 ms
+  const { out } = inChild(`const a = g.randn([1024, 1024], { device: 'wasm' });
+    const live = () => be.heap.allocatedBytes - be.heap.pooledBytes;
+    const before = { heap: live(), tensors: g.memory().wasm.tensors };
+    const exited = be.pool.terminateWorker(1, true);
+    let error = null;
+    for (let i = 0; i < 3 && !error; i++) {
+      try { a.matmul(a).dispose(); } catch (e) { error = e; }
+    }
+    const after = { heap: live(), tensors: g.memory().wasm.tensors };
+    await exited;
+    const ones = g.ones([64, 64], { device: 'wasm' });
+    const s = await ones.matmul(ones).sum().item();
+    console.log(JSON.stringify({ name: error?.name, message: error?.message, before, after, s }));`);
+  assert.is(out.name, 'GpugradError', JSON.stringify(out));
+  assert.match(String(out.message), /wasm matmul: worker thread 1 exited while running its share of the job \(1024×1024, k = 1024\).*run the step again/);
+  assert.equal(out.after, out.before, 'the failed matmul released its output and scratch');
+  assert.is(out.s, 64 * 64 * 64, 'the next matmul runs on the main thread');
 });
 
 /** The device a fresh process chooses, and what it says, with `env` on top of this one's environment. */

@@ -19,7 +19,7 @@ import { relaxedSimdSupported } from './emit.js';
 import { Heap, MAX_PAGES } from './heap.js';
 import { type Binary, type Kernels, kernelModule, MR, nr, type Unary, type Where } from './kernels.js';
 import { maxPoolBackwardInto, maxPoolInto } from './pool.js';
-import { GemmRunner, wasmTuning } from './run-gemm.js';
+import { filled, GemmRunner, wasmTuning } from './run-gemm.js';
 import { Threads } from './threads.js';
 import { type WasmModule, wasmApi } from './wasm-api.js';
 import * as conv from './vision.js';
@@ -189,14 +189,13 @@ export class WasmBackend implements Backend {
     const size = BYTES[dtype];
     const aAt = (a.storage as WasmStorage).ptr + a.offset * size, bAt = (b.storage as WasmStorage).ptr + b.offset * size;
     const k2 = this.kernels, packA = f64 ? k2.packA_f64 : k2.packA_f32, packB = f64 ? k2.packB_f64 : k2.packB_f32;
-    this.gemm.run({
-      f64, batch, m, n, k,
+    return filled(this, out, () => this.gemm.run({
+      op: 'matmul', f64, batch, m, n, k,
       aShared: sab === 0 || batch === 1, bShared: sbb === 0 || batch === 1,
       packA: (at, p) => packA(aAt + p * sab * size, at, sam, sak, m, k, k * MR),
       packB: (at, p) => packB(bAt + p * sbb * size, at, sbk, sbn, k, n, k * NR),
       out: { c: out.ptr, bias: epi.bias ? (epi.bias as WasmStorage).ptr : 0, biasBatch: (epi.biasBatchStride ?? 0) * size, relu: epi.relu === true },
-    });
-    return out;
+    }));
   }
 
   adam(param: Storage, grad: Storage, m: Storage, v: Storage, s: AdamStep): void {

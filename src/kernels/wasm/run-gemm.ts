@@ -4,7 +4,7 @@
  * pack A and B (strided views, im2col on the fly) and where C goes (bias and ReLU, NCHW, col2im). The packed panels
  * and the tile-padded C live in pooled scratch blocks of the heap, released before returning.
  */
-import type { TypedArray } from '../backend.js';
+import type { Storage, TypedArray } from '../backend.js';
 import { type GemmJob, gemmItems } from './gemm.js';
 import type { Heap } from './heap.js';
 import { type Kernels, MR, nr } from './kernels.js';
@@ -23,6 +23,8 @@ export const wasmTuning = {
 };
 
 export interface GemmCall {
+  /** the op, for errors: 'matmul', 'conv2d', ... */
+  op: string;
   f64: boolean;
   batch: number; m: number; n: number; k: number;
   /** one A (or B) for every batch entry: packed once */
@@ -37,6 +39,20 @@ export interface GemmCall {
    */
   out?: { c: number; bias: number; biasBatch: number; relu: boolean };
   sink?(c: TypedArray, cAt: number, ldc: number, p: number): void;
+}
+
+/**
+ * Runs `fill` (gemms into `out`) and returns `out`; if it throws (a worker thread died mid-job), releases `out` first,
+ * so a failed op leaves no storage behind.
+ */
+export function filled<S extends Storage>(be: { release(s: Storage): void }, out: S, fill: () => void): S {
+  try {
+    fill();
+  } catch (e) {
+    be.release(out);
+    throw e;
+  }
+  return out;
 }
 
 interface Host { heap: Heap; kernels: Kernels; pool: Threads | null }
@@ -65,7 +81,7 @@ export class GemmRunner {
         bias: call.out?.bias ?? 0, biasBatch: call.out?.biasBatch ?? 0, relu: call.out?.relu ?? false,
       };
       const items = batch * mPanels;
-      if (pool && items > 1 && 2 * batch * m * n * k >= wasmTuning.threadMinFlops) pool.gemm(kernels, job, items);
+      if (pool && items > 1 && 2 * batch * m * n * k >= wasmTuning.threadMinFlops) pool.gemm(kernels, job, items, call.op);
       else gemmItems(kernels, job, 0, items);
       const mem = f64 ? heap.f64 : heap.f32;
       if (call.sink) for (let p = 0; p < batch; p++) call.sink(mem, c / size + p * cEach, ldc, p);

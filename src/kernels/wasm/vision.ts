@@ -13,6 +13,7 @@
 import type { Conv2dGeom, Storage } from '../backend.js';
 import type { WasmBackend, WasmStorage } from './backend.js';
 import type { Kernels } from './kernels.js';
+import { filled } from './run-gemm.js';
 import { MR, nr } from './tile.js';
 
 const ptr = (s: Storage) => (s as WasmStorage).ptr;
@@ -50,8 +51,8 @@ export function conv2d(be: WasmBackend, x: Storage, w: Storage, bias: Storage | 
   const K = g.inC * g.kH * g.kW, P = g.outH * g.outW, O = g.outC, image = g.inC * g.inH * g.inW * size;
   const out = be.alloc(g.batch * O * P, dtype);
   const outEl = out.ptr / size, biasEl = bias ? ptr(bias) / size : -1;
-  be.gemm.run({
-    f64, batch: g.batch, m: O, n: P, k: K, aShared: true, bShared: false,
+  return filled(be, out, () => be.gemm.run({
+    op: 'conv2d', f64, batch: g.batch, m: O, n: P, k: K, aShared: true, bShared: false,
     packA: (at) => kk.packA(ptr(w), at, K, 1, O, K, K * MR),
     // im2col straight into B's panels; a partial last panel's columns past P stay zero
     packB: (at, n) => {
@@ -65,8 +66,7 @@ export function conv2d(be: WasmBackend, x: Storage, w: Storage, bias: Storage | 
         for (let p = 0; p < P; p++) o[dst + p] = c[src + p] + b;
       }
     },
-  });
-  return out;
+  }));
 }
 
 export function conv2dBackwardInput(be: WasmBackend, gradOut: Storage, w: Storage, g: Conv2dGeom): Storage | null {
@@ -74,14 +74,13 @@ export function conv2dBackwardInput(be: WasmBackend, gradOut: Storage, w: Storag
   const dtype = gradOut.dtype, f64 = dtype === 'float64', kk = kernelsFor(be, f64), size = kk.size;
   const K = g.inC * g.kH * g.kW, P = g.outH * g.outW, O = g.outC, image = g.inC * g.inH * g.inW;
   const dx = be.fill(g.batch * image, 0, dtype);
-  be.gemm.run({
-    f64, batch: g.batch, m: K, n: P, k: O, aShared: true, bShared: false,
+  return filled(be, dx, () => be.gemm.run({
+    op: 'conv2d backward (input)', f64, batch: g.batch, m: K, n: P, k: O, aShared: true, bShared: false,
     packA: (at) => kk.packA(ptr(w), at, 1, K, K, O, O * MR),
     packB: (at, n) => kk.packB(ptr(gradOut) + n * O * P * size, at, P, 1, O, P, O * kk.NR),
     // col2im: tap q of output pixel p adds into the input element it read
     sink: (_c, cAt, ldc, n) => kk.col2im(ptr(dx) + n * image * size, cAt * size, ...plainRows(ldc), ...geomArgs(g)),
-  });
-  return dx;
+  }));
 }
 
 export function conv2dBackwardWeight(be: WasmBackend, x: Storage, gradOut: Storage, g: Conv2dGeom): Storage | null {
@@ -92,8 +91,8 @@ export function conv2dBackwardWeight(be: WasmBackend, x: Storage, gradOut: Stora
   const dw = be.alloc(O * K, dtype);
   const dwEl = dw.ptr / size;
   // dWᵀ [K, O] = col [K, N·P] · gOutᵀ [N·P, O]: image n is the k segment [n·P, (n+1)·P) of every panel
-  be.gemm.run({
-    f64, batch: 1, m: K, n: O, k: rows, aShared: true, bShared: true,
+  return filled(be, dw, () => be.gemm.run({
+    op: 'conv2d backward (weight)', f64, batch: 1, m: K, n: O, k: rows, aShared: true, bShared: true,
     // im2col straight into A's panels (MR taps each); a partial last panel's taps past K stay zero
     packA: (at) => {
       if (K % MR) zero(be, dtype, at + Math.floor(K / MR) * rows * MR * size, rows * MR, size);
@@ -107,6 +106,5 @@ export function conv2dBackwardWeight(be: WasmBackend, x: Storage, gradOut: Stora
       const o = be.whole(dtype);
       for (let q = 0; q < K; q++) for (let oc = 0; oc < O; oc++) o[dwEl + oc * K + q] = c[cAt + q * ldc + oc];
     },
-  });
-  return dw;
+  }));
 }
