@@ -6,7 +6,7 @@
  *   apart) into MR × NR tiles of C, keeping the whole tile in registers (MR × NR/lanes v128 accumulators) so each k
  *   step does MR splat-loads, NR/lanes vector loads and MR × NR/lanes multiply-adds with no store. The caller
  *   (./gemm.ts) blocks k and n so the B block stays in L2 while the A panels stream past it. `acc` = 1 adds to C
- *   (k blocks after the first). Only C's valid m × n part is written, with the epilogue (bias per column, ReLU)
+ *   (k blocks after the first). Only C's valid m × n part is written, with the epilogue (bias per column or per row, ReLU)
  *   fused, so C can be the output itself. With relaxed SIMD (`fma`) each multiply-add is one `relaxed_madd`: an FMA
  *   on x86-64 and ARM64, which SIMD128 lacks — its separate multiply and add cap the kernel at about half the FMA rate.
  * - `adam_f32` / `adam_f64`: the in-place Adam update, whole vectors (storages are padded to 16 bytes, see ./heap.ts).
@@ -25,7 +25,7 @@ function gemmKernel(t: Float, fma: boolean): Fn {
   const size = floatBytes(t), NR = nr(t), lanes = laneCount(t);
   const f = new Fn(`gemm_${t}`, [['a', 'i32'], ['b', 'i32'], ['c', 'i32'], ['k', 'i32'], ['ldc', 'i32'],
     ['nPanels', 'i32'], ['bStride', 'i32'], ['acc', 'i32'], ['mPanels', 'i32'], ['aStride', 'i32'], ['m', 'i32'], ['n', 'i32'],
-    ['bias', 'i32'], ['relu', 'i32']]);
+    ['bias', 'i32'], ['relu', 'i32'], ['biasRows', 'i32']]);
   const accs: string[] = [];
   for (let r = 0; r < MR; r++) for (let v = 0; v < VN; v++) accs.push(`c${r}_${v}`);
   const bs = Array.from({ length: VN }, (_, v) => `b${v}`);
@@ -61,12 +61,19 @@ function gemmKernel(t: Float, fma: boolean): Fn {
         }
         f.inc('pa', MR * size).inc('pb', NR * size);
       });
-      // the epilogue (given only with the last k block): + bias per column, then ReLU
+      // the epilogue (given only with the last k block): + bias per column (per row: conv's per-channel bias), then ReLU
       f.get('bias').if();
+      f.get('biasRows').if();
+      for (let r = 0; r < MR; r++) {
+        f.get('bias').get('i').i32(MR * size).mul().add().vloadSplat(t, r * size).set('ar');
+        for (let v = 0; v < VN; v++) f.get(`c${r}_${v}`).get('ar').vop(t, 'add').set(`c${r}_${v}`);
+      }
+      f.else();
       for (let v = 0; v < VN; v++) {
         f.get('bias').get('j').i32(NR * size).mul().add().vload(v * 16).set(`b${v}`);
         for (let r = 0; r < MR; r++) f.get(`c${r}_${v}`).get(`b${v}`).vop(t, 'add').set(`c${r}_${v}`);
       }
+      f.end();
       f.end();
       f.get('relu').if();
       eachAcc((_r, _v, c) => { f.get(c).vzero().vop(t, 'max').set(c); });
@@ -147,7 +154,7 @@ export function kernelModule(shared: boolean, maxPages: number, fma = false): Ui
 }
 
 type Gemm = (a: number, b: number, c: number, k: number, ldc: number, nPanels: number, bStride: number, acc: number,
-  mPanels: number, aStride: number, m: number, n: number, bias: number, relu: number) => void;
+  mPanels: number, aStride: number, m: number, n: number, bias: number, relu: number, biasRows: number) => void;
 type Pack = (src: number, dst: number, s1: number, s2: number, rows: number, cols: number, panelStride: number) => void;
 type ColWalk = (x: number, col: number, qWidth: number, qPanel: number, qStep: number, pWidth: number, pPanel: number,
   pStep: number, C: number, H: number, W: number, kH: number, kW: number, outH: number,

@@ -34,10 +34,11 @@ export interface GemmCall {
   /** packs batch entry p's B (k × n) into NR-column panels at byte address `at` (panels k·NR apart) */
   packB(at: number, p: number): void;
   /**
-   * Where C goes: `out`, the result itself (contiguous [batch, m, n] at byte address `c`, with the fused epilogue), or
+   * Where C goes: `out`, the result itself (contiguous [batch, m, n] at byte address `c`, with the fused epilogue: a
+   * bias per column, or per row with `biasRows`), or
    * else a scratch C that `sink` reads: batch entry p's element (i, j) at c[cAt + i·ldc + j].
    */
-  out?: { c: number; bias: number; biasBatch: number; relu: boolean };
+  out?: { c: number; bias: number; biasBatch: number; relu: boolean; biasRows?: boolean };
   sink?(c: TypedArray, cAt: number, ldc: number, p: number): void;
 }
 
@@ -79,6 +80,7 @@ export class GemmRunner {
         f64, aPack: aBlock.ptr, aBatch: call.aShared ? 0 : aEach * size, bPack: bBlock.ptr,
         bBatch: call.bShared ? 0 : bEach * size, c, cBatch: cEach * size, mPanels, nPanels, k, ldc: ldc * size, m, n,
         bias: call.out?.bias ?? 0, biasBatch: call.out?.biasBatch ?? 0, relu: call.out?.relu ?? false,
+        biasRows: call.out?.biasRows ?? false,
       };
       const items = batch * mPanels;
       if (pool && items > 1 && 2 * batch * m * n * k >= wasmTuning.threadMinFlops) pool.gemm(kernels, job, items, call.op);

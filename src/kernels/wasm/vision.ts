@@ -50,7 +50,7 @@ export function conv2d(be: WasmBackend, x: Storage, w: Storage, bias: Storage | 
   const dtype = x.dtype, f64 = dtype === 'float64', kk = kernelsFor(be, f64), size = kk.size;
   const K = g.inC * g.kH * g.kW, P = g.outH * g.outW, O = g.outC, image = g.inC * g.inH * g.inW * size;
   const out = be.alloc(g.batch * O * P, dtype);
-  const outEl = out.ptr / size, biasEl = bias ? ptr(bias) / size : -1;
+  // the gemm writes each image's [O, P] block of the NCHW output itself, + the bias per channel (row)
   return filled(be, out, () => be.gemm.run({
     op: 'conv2d', f64, batch: g.batch, m: O, n: P, k: K, aShared: true, bShared: false,
     packA: (at) => kk.packA(ptr(w), at, K, 1, O, K, K * MR),
@@ -59,13 +59,7 @@ export function conv2d(be: WasmBackend, x: Storage, w: Storage, bias: Storage | 
       if (P % kk.NR) zero(be, dtype, at + Math.floor(P / kk.NR) * K * kk.NR * size, K * kk.NR, size);
       kk.im2col(ptr(x) + n * image, at, ...bPanels(K, kk.NR), ...geomArgs(g));
     },
-    sink: (c, cAt, ldc, n) => {
-      const o = be.whole(dtype);
-      for (let oc = 0; oc < O; oc++) {
-        const b = biasEl >= 0 ? o[biasEl + oc] : 0, src = cAt + oc * ldc, dst = outEl + (n * O + oc) * P;
-        for (let p = 0; p < P; p++) o[dst + p] = c[src + p] + b;
-      }
-    },
+    out: { c: out.ptr, bias: bias ? ptr(bias) : 0, biasBatch: 0, relu: false, biasRows: true },
   }));
 }
 
