@@ -173,6 +173,27 @@ other('memory: growing the wasm memory keeps earlier tensors; released storages 
   assert.equal(g.memory().wasm, before);
 });
 
+other('max-pool kernels equal the CPU reference bit for bit: NaN wins, ties, ±∞, padding, strides, float32 and float64', async () => {
+  const special = [NaN, -0, 0, Infinity, -Infinity, 1.5, 1.5, -7, NaN, 3];
+  for (const dtype of ['float32', 'float64'] as const) {
+    const run = async (device: g.DeviceName) => {
+      const vals = Array.from(randomArray(2 * 3 * 7 * 6, 5), (v, i) => (i % 7 === 3 ? special[i % special.length] : Math.round(v * 2)));
+      const x = g.tensor(vals, { shape: [2, 3, 7, 6], dtype, device });
+      const outs: g.Tensor[] = [];
+      for (const [k, opts] of [[3, { stride: 2, padding: 1 }], [[2, 3], { stride: [1, 2] }], [2, {}]] as const) {
+        const y = g.maxPool2d(x, k as number, opts as g.Pool2dOptions);
+        const gy = g.tensor(Array.from({ length: y.size }, (_, i) => (i % 5) - 2), { shape: y.shape, dtype, device });
+        outs.push(y, g.grad((x) => g.maxPool2d(x, k as number, opts as g.Pool2dOptions).mul(gy).sum(), [x])[0], gy);
+      }
+      const data = await Promise.all(outs.map((t) => t.data()));
+      for (const t of [x, ...outs]) t.dispose();
+      return data;
+    };
+    const [got, want] = [await run('wasm'), await run('cpu')];
+    got.forEach((d, i) => d.forEach((v, j) => assert.ok(Object.is(v, want[i][j]), `${dtype} output ${i} element ${j}: ${v} vs ${want[i][j]}`)));
+  }
+});
+
 /** Runs `body` (module code with `g`, `be` (the wasm backend) and `wasmTuning` in scope) in a fresh process on wasm with
  * two threads; its last stdout line, parsed as JSON, and its stderr. */
 function inChild(body: string): { out: Record<string, unknown>; stderr: string } {

@@ -40,6 +40,8 @@ function layout(v: View): number {
 }
 /** A storage's first element, as an index into the memory's typed array of its dtype. */
 const el = (s: Storage) => (s as WasmStorage).ptr / BYTES[s.dtype];
+/** A storage's byte address. */
+const ptrOf = (s: Storage) => (s as WasmStorage).ptr;
 /** A view's first element, as a byte address. */
 const at = (v: View) => (v.storage as WasmStorage).ptr + v.offset * BYTES[v.storage.dtype];
 
@@ -219,12 +221,23 @@ export class WasmBackend implements Backend {
   maxPool2d(x: Storage, g: Pool2dGeom): { out: Storage; indices: Storage } {
     const n = g.batch * g.channels * g.outH * g.outW;
     const out = this.alloc(n, x.dtype), indices = this.alloc(n, 'int32');
-    maxPoolInto(this.whole(x.dtype), this.heap.i32, el(x), el(out), el(indices), g);
+    const t = lanes(x.dtype);
+    if (t) {
+      this.kernels[`maxpool_${t}`](ptrOf(x), ptrOf(out), ptrOf(indices), g.batch * g.channels, g.inH, g.inW, g.outH, g.outW,
+        g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW);
+    } else {
+      maxPoolInto(this.whole(x.dtype), this.heap.i32, el(x), el(out), el(indices), g);
+    }
     return { out, indices };
   }
   maxPool2dBackward(gradOut: Storage, indices: Storage, g: Pool2dGeom): Storage {
     const dx = this.fill(g.batch * g.channels * g.inH * g.inW, 0, gradOut.dtype);
-    maxPoolBackwardInto(this.whole(gradOut.dtype), this.heap.i32, el(gradOut), el(indices), el(dx), g);
+    const t = lanes(gradOut.dtype);
+    if (t) {
+      this.kernels[`maxpoolBack_${t}`](ptrOf(gradOut), ptrOf(indices), ptrOf(dx), g.batch * g.channels, g.outH * g.outW, g.inH * g.inW);
+    } else {
+      maxPoolBackwardInto(this.whole(gradOut.dtype), this.heap.i32, el(gradOut), el(indices), el(dx), g);
+    }
     return dx;
   }
   poolGather(x: Storage, indices: Storage, g: Pool2dGeom): Storage {

@@ -38,8 +38,8 @@ function name(out: number[], s: string): void {
 
 /** Scalar ops by lane type, so one generator writes both the float32 and the float64 kernel. */
 const F = {
-  f32: { load: 0x2a, store: 0x38, add: 0x92, sub: 0x93, mul: 0x94, div: 0x95, min: 0x96, max: 0x97, sqrt: 0x91, gt: 0x5e, size: 4 },
-  f64: { load: 0x2b, store: 0x39, add: 0xa0, sub: 0xa1, mul: 0xa2, div: 0xa3, min: 0xa4, max: 0xa5, sqrt: 0x9f, gt: 0x64, size: 8 },
+  f32: { load: 0x2a, store: 0x38, add: 0x92, sub: 0x93, mul: 0x94, div: 0x95, min: 0x96, max: 0x97, sqrt: 0x91, gt: 0x5e, eq: 0x5b, ne: 0x5c, size: 4 },
+  f64: { load: 0x2b, store: 0x39, add: 0xa0, sub: 0xa1, mul: 0xa2, div: 0xa3, min: 0xa4, max: 0xa5, sqrt: 0x9f, gt: 0x64, eq: 0x61, ne: 0x62, size: 8 },
 } as const;
 
 /** SIMD128 ops (0xfd-prefixed) by lane type: f32x4 / f64x2. */
@@ -94,6 +94,9 @@ export class Fn {
   set(n: string): this { this.op(0x21); uleb(this.code, this.idx(n)); return this; }
   tee(n: string): this { this.op(0x22); uleb(this.code, this.idx(n)); return this; }
   i32(v: number): this { this.op(0x41); sleb(this.code, v | 0); return this; }
+  /** i32 load / store (4-byte aligned) */
+  iload(offset = 0): this { return this.op(0x28).memarg(2, offset); }
+  istore(offset = 0): this { return this.op(0x36).memarg(2, offset); }
   f64const(v: number): this {
     this.op(0x44);
     const b = new Uint8Array(new Float64Array([v]).buffer);
@@ -112,6 +115,7 @@ export class Fn {
   divS(): this { return this.op(0x6d); }
   remS(): this { return this.op(0x6f); }
   and(): this { return this.op(0x71); }
+  or(): this { return this.op(0x72); }
   geS(): this { return this.op(0x4e); }
   eqz(): this { return this.op(0x45); }
   /** local n += v (an i32 constant or another local) */
@@ -147,7 +151,8 @@ export class Fn {
   // scalar floats
   fload(t: Float, offset = 0): this { return this.op(F[t].load).memarg(t === 'f32' ? 2 : 3, offset); }
   fstore(t: Float, offset = 0): this { return this.op(F[t].store).memarg(t === 'f32' ? 2 : 3, offset); }
-  fop(t: Float, o: 'add' | 'sub' | 'mul' | 'div' | 'min' | 'max' | 'sqrt' | 'gt'): this { return this.op(F[t][o]); }
+  /** gt, eq, ne: an i32 (1 true, 0 false); NaN compares false except with ne */
+  fop(t: Float, o: 'add' | 'sub' | 'mul' | 'div' | 'min' | 'max' | 'sqrt' | 'gt' | 'eq' | 'ne'): this { return this.op(F[t][o]); }
   fzero(t: Float): this { return t === 'f32' ? this.op(0x43, 0, 0, 0, 0) : this.f64const(0); }
   /** f64 → f32 (demote) or nothing for f64: hyper-parameters arrive as f64 */
   fromF64(t: Float): this { return t === 'f32' ? this.op(0xb6) : this; }

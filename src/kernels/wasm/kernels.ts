@@ -10,13 +10,14 @@
  *   fused, so C can be the output itself. With relaxed SIMD (`fma`) each multiply-add is one `relaxed_madd`: an FMA
  *   on x86-64 and ARM64, which SIMD128 lacks — its separate multiply and add cap the kernel at about half the FMA rate.
  * - `adam_f32` / `adam_f64`: the in-place Adam update, whole vectors (storages are padded to 16 bytes, see ./heap.ts).
- * - packing, im2col and col2im: ./pack-kernels.ts.
+ * - packing, im2col and col2im: ./pack-kernels.ts; max-pool and its backward: ./pool-kernels.ts.
  * The tile (MR rows × VN vectors) is in ./tile.ts.
  */
 import type { BinaryOp } from '../backend.js';
 import { Fn, type Float, floatBytes, laneCount, moduleBytes } from './emit.js';
 import { binaryKernel, SIMD_BINARY, SIMD_UNARY, unaryKernel, whereKernel } from './elementwise-kernels.js';
 import { col2im, im2col, packA, packB } from './pack-kernels.js';
+import { maxPool, maxPoolBackward } from './pool-kernels.js';
 import { MR, nr, VN } from './tile.js';
 
 export { MR, nr } from './tile.js';
@@ -149,7 +150,7 @@ export function kernelModule(shared: boolean, maxPages: number, fma = false): Ui
   const gemm = (t: Float) => gemmKernel(t, fma);
   const elementwise = (t: Float) => [whereKernel(t), ...Object.keys(SIMD_BINARY).map((op) => binaryKernel(t, op as BinaryOp)),
     ...SIMD_UNARY.map((op) => unaryKernel(t, op))];
-  return moduleBytes([gemm, adam, packA, packB, im2col, col2im].flatMap(each).concat(elementwise('f32'), elementwise('f64')),
+  return moduleBytes([gemm, adam, packA, packB, im2col, col2im, maxPool, maxPoolBackward].flatMap(each).concat(elementwise('f32'), elementwise('f64')),
     { shared, minPages: 1, maxPages });
 }
 
@@ -159,6 +160,10 @@ type Pack = (src: number, dst: number, s1: number, s2: number, rows: number, col
 type ColWalk = (x: number, col: number, qWidth: number, qPanel: number, qStep: number, pWidth: number, pPanel: number,
   pStep: number, C: number, H: number, W: number, kH: number, kW: number, outH: number,
   outW: number, sH: number, sW: number, pH: number, pW: number, dH: number, dW: number) => void;
+
+type MaxPool = (x: number, out: number, ind: number, planes: number, H: number, W: number, outH: number, outW: number,
+  kH: number, kW: number, sH: number, sW: number, pH: number, pW: number) => void;
+type MaxPoolBack = (g: number, ind: number, dx: number, planes: number, outPlane: number, plane: number) => void;
 
 /** Elementwise kernels, by name `${op}_${f32|f64}` (./elementwise-kernels.ts). */
 export type Binary = (a: number, b: number, out: number, n: number, aScalar: number, bScalar: number) => void;
@@ -170,6 +175,7 @@ export interface Kernels {
   packA_f32: Pack; packA_f64: Pack; packB_f32: Pack; packB_f64: Pack;
   im2col_f32: ColWalk; im2col_f64: ColWalk; col2im_f32: ColWalk; col2im_f64: ColWalk;
   gemm_f32: Gemm; gemm_f64: Gemm;
+  maxpool_f32: MaxPool; maxpool_f64: MaxPool; maxpoolBack_f32: MaxPoolBack; maxpoolBack_f64: MaxPoolBack;
   adam_f32(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number,
     wd: number, bc1: number, bc2: number): void;
   adam_f64(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number,
