@@ -9,8 +9,8 @@
  */
 import { wasmApi } from './wasm-api.js';
 
-export type ValType = 'i32' | 'f32' | 'f64' | 'v128';
-const VALTYPE: Record<ValType, number> = { i32: 0x7f, f32: 0x7d, f64: 0x7c, v128: 0x7b };
+export type ValType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128';
+const VALTYPE: Record<ValType, number> = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c, v128: 0x7b };
 
 function uleb(out: number[], n: number): void {
   do {
@@ -116,6 +116,9 @@ export class Fn {
   remS(): this { return this.op(0x6f); }
   and(): this { return this.op(0x71); }
   or(): this { return this.op(0x72); }
+  /** select(a, b, cond): a where cond ≠ 0, else b. Branch-free (a conditional move) for integers on x86-64 and ARM64;
+   * engines may branch for floats, so select float bits as integers (toBits / fromBits). */
+  select(): this { return this.op(0x1b); }
   geS(): this { return this.op(0x4e); }
   eqz(): this { return this.op(0x45); }
   /** local n += v (an i32 constant or another local) */
@@ -156,6 +159,9 @@ export class Fn {
   fzero(t: Float): this { return t === 'f32' ? this.op(0x43, 0, 0, 0, 0) : this.f64const(0); }
   /** f64 → f32 (demote) or nothing for f64: hyper-parameters arrive as f64 */
   fromF64(t: Float): this { return t === 'f32' ? this.op(0xb6) : this; }
+  /** a float's bits as an integer of its width (i32 / i64), and back */
+  toBits(t: Float): this { return this.op(t === 'f32' ? 0xbc : 0xbd); }
+  fromBits(t: Float): this { return this.op(t === 'f32' ? 0xbe : 0xbf); }
 
   // SIMD128
   vload(offset = 0): this { return this.simd(0x00).memarg(4, offset); }
