@@ -60,6 +60,7 @@ for (const threads of [false, true]) {
   test(`matmul on the SIMD kernel matches the CPU, float32 and float64 (${threads ? 'every job on the threads' : 'one thread'})`, async () => {
     wasmTuning.smallMatmul = 0;
     wasmTuning.threadMinFlops = threads ? 0 : Infinity;
+    wasmTuning.threadMinElements = threads ? 0 : Infinity;
     try {
       for (const [i, c] of cases.entries()) {
         const inputs = [{ data: randomArray(sizeOf(c.a), 10 + i), shape: c.a }, { data: randomArray(sizeOf(c.b), 30 + i), shape: c.b }];
@@ -75,6 +76,17 @@ for (const threads of [false, true]) {
         [g.fusedLinear(x, w, bs, { relu: true }), g.fusedLinear(x, w.slice(0, 1, 2).reshape([11, 19]), b, { relu: true })];
       await compareDevices('fusedLinear', inputs, f, { atol: 1e-5, rtol: 1e-4 });
       await compareF64('fusedLinear', inputs, f);
+      // conv: im2col, col2im and the weight gradient's im2col as batched calls (split by images on the threads)
+      const conv = [
+        { data: randomArray(5 * 3 * 9 * 7, 5), shape: [5, 3, 9, 7] }, { data: randomArray(6 * 3 * 3 * 2, 6), shape: [6, 3, 3, 2] },
+        { data: randomArray(6, 7), shape: [6] },
+      ];
+      const fc = (x: g.Tensor, w: g.Tensor, b: g.Tensor) => {
+        const y = g.conv2d(x, w, b, { stride: [2, 1], padding: 1 });
+        return [y, ...g.grad((x, w) => g.conv2d(x, w, b, { stride: [2, 1], padding: 1 }).mul(y.detach()).sum(), [x, w])];
+      };
+      await compareDevices('conv2d and its gradients', conv, fc, { atol: 1e-4, rtol: 1e-4 });
+      await compareF64('conv2d and its gradients', conv, fc);
     } finally {
       restore();
     }

@@ -13,14 +13,15 @@
  */
 import { GpugradError } from '../../core/errors.js';
 import type { Platform, WorkerHandle } from '../../core/platform.js';
+import { CALL_WORDS, type CallJob, callItems, decodeCall, encodeCall } from './batched.js';
 import { decodeGemm, encodeGemm, GEMM_WORDS, type GemmJob, gemmItems, share } from './gemm.js';
 import type { Kernels } from './kernels.js';
 import type { WasmMemory, WasmModule } from './wasm-api.js';
 
 // control block words; then, per worker i (1-based): the last job it finished, and whether it has exited
 const SEQ = 0, DONE = 1, FAILED = 2, KIND = 3, ITEMS = 4, PARTS = 5, GONE_ANY = 6, JOB = 8;
-const FINISHED = JOB + GEMM_WORDS;
-export const KIND_STOP = 0, KIND_GEMM = 1;
+const FINISHED = JOB + Math.max(GEMM_WORDS, CALL_WORDS);
+export const KIND_STOP = 0, KIND_GEMM = 1, KIND_CALL = 2;
 const workerCount = (ctl: Int32Array) => (ctl.length - FINISHED) / 2;
 const finishedAt = (i: number) => FINISHED + i - 1;
 const goneAt = (ctl: Int32Array, i: number) => FINISHED + workerCount(ctl) + i - 1;
@@ -108,17 +109,29 @@ export class Threads {
 
   /** Runs a gemm over `items` work items, the main thread taking part 0; `what` names the op in errors. */
   gemm(kern: Kernels, job: GemmJob, items: number, what = 'matmul'): void {
-    if (this.closed || this.active === 1 || this.isBroken()) { gemmItems(kern, job, 0, items); return; }
+    this.run(KIND_GEMM, items, (c) => encodeGemm(job, c, JOB), (from, to) => gemmItems(kern, job, from, to),
+      `wasm ${what}`, `the job (${job.m}×${job.n}, k = ${job.k})`);
+  }
+
+  /** Runs a batched kernel call (./batched.ts) over `count` entries, split like a gemm's items. */
+  call(kern: Kernels, job: CallJob, count: number, what: string): void {
+    this.run(KIND_CALL, count, (c) => encodeCall(job, c, JOB), (from, to) => callItems(kern, job, from, to),
+      `wasm ${what}`, `${job.fn} over ${count} images`);
+  }
+
+  private run(kind: number, items: number, encode: (c: Int32Array) => void, mine: (from: number, to: number) => void,
+    what: string, job: string): void {
+    if (this.closed || this.active === 1 || this.isBroken()) { mine(0, items); return; }
     const c = this.ctl, seq = ++this.seq;
-    c[KIND] = KIND_GEMM;
+    c[KIND] = kind;
     c[ITEMS] = items;
     c[PARTS] = this.active;
-    encodeGemm(job, c, JOB);
+    encode(c);
     Atomics.store(c, FAILED, 0);
     Atomics.store(c, SEQ, seq);
     Atomics.notify(c, SEQ);
     const [from, to] = share(items, this.parts, 0);
-    gemmItems(kern, job, from, to);
+    mine(from, to);
     // every worker reports (those without a share too), or the supervisor reports it gone
     const lost: number[] = [];
     for (let spins = 0; ; spins++) {
@@ -135,11 +148,11 @@ export class Threads {
     }
     if (lost.length) {
       this.isBroken();
-      throw new GpugradError(`wasm ${what}: worker thread ${lost.join(', ')} exited while running its share of the ` +
-        `job (${job.m}×${job.n}, k = ${job.k}), so the result is incomplete and the op failed; the wasm device runs on the ` +
-        'main thread from now on: run the step again (restart the process to get the threads back)');
+      throw new GpugradError(`${what}: worker thread ${lost.join(', ')} exited while running its share of ${job}, so the ` +
+        'result is incomplete and the op failed; ' +
+        'the wasm device runs on the main thread from now on: run the step again (restart the process to get the threads back)');
     }
-    if (Atomics.load(c, FAILED) !== 0) throw new GpugradError(`wasm ${what}: a worker thread failed while running its share of the job`);
+    if (Atomics.load(c, FAILED) !== 0) throw new GpugradError(`${what}: a worker thread failed while running its share of ${job}`);
   }
 
   close(): void {
@@ -162,7 +175,8 @@ export function serve(kern: Kernels, ctl: Int32Array, index: number): void {
     try {
       if (index < ctl[PARTS]) {
         const [from, to] = share(ctl[ITEMS], ctl[PARTS], index);
-        gemmItems(kern, decodeGemm(ctl, JOB), from, to);
+        if (ctl[KIND] === KIND_GEMM) gemmItems(kern, decodeGemm(ctl, JOB), from, to);
+        else callItems(kern, decodeCall(ctl, JOB), from, to);
       }
     } catch {
       Atomics.store(ctl, FAILED, 1);
