@@ -210,7 +210,14 @@ export async function cpuTable(argv: string[]): Promise<string> {
   out.push(`CPU: ${cores} cores, load average ${load0.map((l) => l.toFixed(1)).join(' ')} before, ${load1.map((l) => l.toFixed(1)).join(' ')} after ` +
     `(other processes share the cores); ${reps} interleaved repetitions, median (min–max) ms; ratio = PyTorch time / this side's time at the same thread count (> 1: faster than PyTorch)`);
   out.push(`gpugrad's device: ${wasm.describe()} (${process.version})`);
-  if (typeof torch !== 'string') out.push(`PyTorch's BLAS (its matmuls; threads pinned to each side's count): ${torch.blas}`);
+  if (typeof torch !== 'string') {
+    out.push(`PyTorch's BLAS (its matmuls; threads pinned to each side's count): ${torch.blas}`);
+    // Debian's torch calls whatever libblas.so.3 is: the reference BLAS is ~30× slower than OpenBLAS, not a fair rival
+    if (!/openblas|mkl|blis/i.test(torch.blas)) {
+      out.push('**Not a fair PyTorch:** its matmuls run on this BLAS, not an optimised one; `apt install libopenblas0-pthread` ' +
+        '(Debian/Ubuntu: it becomes the libblas.so.3 alternative) and run again (bench/RESULTS.md, "A fair PyTorch")');
+    }
+  }
   for (const n of notes) out.push(n);
   const json: Record<string, Record<string, number[]>> = {};
   for (const c of cases) {
