@@ -1,6 +1,8 @@
 /**
  * Why did our dead-network rate (11.0 % of 500 deep-MLP trainings after 1 000 Adam steps) come out below an independent
- * PyTorch run's (15.6 %)? Issue 15, science item 7. This script counts dead networks — the experiment's own test
+ * PyTorch run's (15.6 %)? Issue 15, science item 7. (Measured answer, bench/RESULTS.md: chance. From the same initial
+ * values both libraries kill exactly the same networks; over independent draws the rates do not differ significantly.)
+ * This script counts dead networks — the experiment's own test
  * (src/experiments/regression.ts isConstant: a constant output over f1's 500 points) — at initialisation and every
  * --every Adam steps, for batches of N networks trained at once (MLPEnsemble; PyTorch: bench/torch_dead_rate.py,
  * stacked weights and baddbmm), and compares the two libraries one variable at a time:
@@ -16,7 +18,9 @@
  *     [--only chance,identical,float64,adam,data] [--side ours|torch] [--json out.json] [--report]
  *
  * With --json the outcomes are kept in that file as each batch finishes and reused by later calls; --report only
- * prints the tables from it; --side runs one side's batches only (two such calls can share the file).
+ * prints the tables from it; --side runs one side's batches only (two such calls can share the file). --draws only
+ * checks our generator's first numbers after seeding, as the trainings seed it: uniform at each position
+ * (Kolmogorov–Smirnov) and uncorrelated between positions, over 200 000 seeds (a second; no training).
  *
  * Our batch of seed S draws member i from the generator the minimal-ratio experiment's training i uses at --seed S
  * (ctx.rng('training', i, 'init')), so seed 0's batch is that run's Adam phase at --set trainings=N. PyTorch's batch of
@@ -34,13 +38,13 @@ import { deriveSeed } from '../src/run/context.js';
 
 const DEEP = FUNCTION_MODELS.deep;
 
-interface Args { n: number; seeds: number[]; steps: number; every: number; device: g.DeviceName; only: Set<string>; json?: string; reportOnly: boolean; sides: Spec['side'][] }
+interface Args { n: number; seeds: number[]; steps: number; every: number; device: g.DeviceName; only: Set<string>; json?: string; reportOnly: boolean; draws: boolean; sides: Spec['side'][] }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { n: 500, seeds: [0, 1, 2, 3], steps: 1000, every: 100, device: 'wasm', only: new Set(['chance', 'identical', 'float64', 'adam', 'data']), reportOnly: false, sides: ['ours', 'torch'] };
+  const a: Args = { n: 500, seeds: [0, 1, 2, 3], steps: 1000, every: 100, device: 'wasm', only: new Set(['chance', 'identical', 'float64', 'adam', 'data']), reportOnly: false, draws: false, sides: ['ours', 'torch'] };
   for (let i = 0; i < argv.length; i += 2) {
     const [k, v] = [argv[i], argv[i + 1]];
-    if (k === '--report') { a.reportOnly = true; i--; } else if (k === '--n') a.n = Number(v);
+    if (k === '--report') { a.reportOnly = true; i--; } else if (k === '--draws') { a.draws = true; i--; } else if (k === '--n') a.n = Number(v);
     else if (k === '--seeds') a.seeds = v.split(',').map(Number);
     else if (k === '--steps') a.steps = Number(v);
     else if (k === '--every') a.every = Number(v);
@@ -164,8 +168,35 @@ function agreement(n: number, a: number[], b: number[]): string {
 
 // ---- the measurements ---------------------------------------------------------------------------------------------
 
+/** Our generator's first `P` numbers after seeding, for `N` trainings' seeds: KS per position, worst correlation. */
+function checkDraws(N = 200_000, P = 12): string {
+  const cols = Array.from({ length: P }, () => new Float64Array(N));
+  for (let i = 0; i < N; i++) {
+    const gen = new g.Generator(deriveSeed(i % 7, ['training', i, 'init']));
+    for (let p = 0; p < P; p++) cols[p][i] = gen.random();
+  }
+  const ks = (c: Float64Array) => {
+    const s = Float64Array.from(c).sort();
+    let d = 0;
+    s.forEach((v, i) => { d = Math.max(d, Math.abs(v - i / N), Math.abs(v - (i + 1) / N)); });
+    return d * Math.sqrt(N);
+  };
+  const corr = (x: Float64Array, y: Float64Array) => {
+    const mx = x.reduce((s, v) => s + v, 0) / N, my = y.reduce((s, v) => s + v, 0) / N;
+    let sxy = 0, sxx = 0, syy = 0;
+    for (let i = 0; i < N; i++) { sxy += (x[i] - mx) * (y[i] - my); sxx += (x[i] - mx) ** 2; syy += (y[i] - my) ** 2; }
+    return sxy / Math.sqrt(sxx * syy);
+  };
+  let worst = 0;
+  for (let p = 0; p < P; p++) for (let q = p + 1; q < P; q++) worst = Math.max(worst, Math.abs(corr(cols[p], cols[q])));
+  return `Our generator's first ${P} numbers after seeding, ${N} trainings' seeds: Kolmogorov–Smirnov √n·D per position ` +
+    `${cols.map((c) => ks(c).toFixed(2)).join(' ')} (5 % critical value 1.36); largest |correlation| between positions ` +
+    `${worst.toFixed(4)} of ${(P * (P - 1)) / 2} pairs (one standard error: ${(1 / Math.sqrt(N)).toFixed(4)}).`;
+}
+
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
+  if (a.draws) { console.log(checkDraws()); return; }
   g.setDevice(a.device);
   // the initial values written for the identical-draw runs stay beside the JSON, so a resumed run reuses them
   const dir = a.json ? `${a.json}.files` : mkdtempSync(join(tmpdir(), 'dead-rate-'));
