@@ -16,7 +16,7 @@ interface Config { models: [number, number][]; epochs: number; lr: number; batch
 const ALL: [number, number][] = [[4, 8], [8, 16], [16, 32], [32, 64], [64, 128], [100, 200], [128, 256], [200, 300], [256, 400], [256, 512]];
 const DEFINITION = 'task (protocol 3-2: one Adam per model for all epochs; loss and accuracy over the full sets in eval mode)';
 const VARIANT = 'the original’s variant: new Adam every epoch (moments and step count reset; the same initialisation, shuffles, lr and batch)';
-const TASK_LINE = 'one Adam (task)', VARIANT_LINE = 'new Adam every epoch (original’s variant)';
+const TASK_LINE = 'task: one Adam', VARIANT_LINE = 'original’s variant: new Adam every epoch';
 
 /** The two trainings of each model: where their rows and final numbers go, and how their optimiser is kept. */
 const TRAININGS = [
@@ -29,7 +29,8 @@ const experiment: Experiment<Config> = {
   section: '3-2',
   title: 'Number of parameters vs generalisation',
   description: 'ten MNIST MLPs from 3 270 to 337 674 parameters; train/test loss and accuracy against the parameter count',
-  quickShows: 'test accuracy rising with the number of parameters, from ~22 % to ~88 % (3 epochs on 10 000 images: the small models are still learning, so the rise is steeper than at the full preset)',
+  quickShows: 'test accuracy rising with the number of parameters, from ~22 % to ~88 % (3 epochs on 10 000 images: the small models are still learning, so the rise is steeper than at the full preset); ' +
+    'the original’s variant (a new Adam every epoch) learning more slowly: its test accuracy below the task’s for every model',
   data: ['mnist'],
   presets: {
     full: { models: ALL, epochs: 10, lr: 1e-4, batchSize: 64 },
