@@ -92,8 +92,8 @@ test('verdicts come from a stated criterion that a wrong number fails, with the 
   assert.match(rl('test CE at epoch 50 (original’s variant')[4], /^agrees \(criterion: within ±0.2\)$/);
   assert.match(rl('train CE at epoch 50 (task')[4], /^not judged: one Adam for all epochs/, 'the task is another training: no verdict, however close');
   assert.match(at('random-labels', { 'seed.train.loss.e50': 1.62 })('train CE at epoch 50 (original’s variant')[4], /^agrees/);
-  const pvg = at('params-vs-generalization', { 'seed.4-8.testAcc': 0.70, 'seed.32-64.testAcc': 0.9326, 'seed.256-512.testAcc': 0.95, '256-512.testAcc': 0.973 });
-  assert.match(pvg('MLP 784-4-8-10 test accuracy (original’s variant')[4], /^differs \(criterion: within \d+ points\)/, '70 % against 77.3 %');
+  const pvg = at('params-vs-generalization', { 'seed.4-8.testAcc': 0.66, 'seed.32-64.testAcc': 0.9326, 'seed.256-512.testAcc': 0.95, '256-512.testAcc': 0.973 });
+  assert.match(pvg('MLP 784-4-8-10 test accuracy (original’s variant')[4], /^differs \(criterion: within \d+ points\)/, '66 % against 77.3 %');
   assert.match(pvg('MLP 784-32-64-10 test accuracy (original’s variant')[4], /^agrees \(criterion: within 1 points\)$/);
   assert.match(pvg('MLP 784-256-512-10 test accuracy (original’s variant')[4], /^differs/, '95 % against 97.3 %');
   assert.match(pvg('MLP 784-256-512-10 test accuracy (task')[4], /^not judged: /, 'the task equal to the original’s number, and still no verdict');
