@@ -93,7 +93,7 @@ const CASES: Case[] = [
 // ---- the other libraries ------------------------------------------------------------------------------------------
 
 /** PyTorch's server (bench/torch_cpu.py): one request per repetition. */
-async function startTorch(): Promise<{ version: string; time: (key: string, threads: number, inner: number) => Promise<number>; close(): void } | string> {
+async function startTorch(): Promise<{ version: string; blas: string; time: (key: string, threads: number, inner: number) => Promise<number>; close(): void } | string> {
   const script = join(dirname(fileURLToPath(import.meta.url)), '../../bench/torch_cpu.py');
   const py = spawn(process.env.GPUGRAD_PYTHON ?? '/usr/bin/python3', [script], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: py.stdout })[Symbol.asyncIterator]();
@@ -105,7 +105,7 @@ async function startTorch(): Promise<{ version: string; time: (key: string, thre
   try {
     const hello = await Promise.race([next(), new Promise<never>((_, no) => py.once('error', no))]);
     return {
-      version: String(hello.torch),
+      version: String(hello.torch), blas: String(hello.blas ?? 'not reported'),
       async time(key, threads, inner) {
         let ms = 0;
         for (let i = 0; i < inner; i++) { py.stdin.write(`${key} ${threads}\n`); ms += Number((await next()).ms); }
@@ -209,6 +209,15 @@ export async function cpuTable(argv: string[]): Promise<string> {
   const out: string[] = [];
   out.push(`CPU: ${cores} cores, load average ${load0.map((l) => l.toFixed(1)).join(' ')} before, ${load1.map((l) => l.toFixed(1)).join(' ')} after ` +
     `(other processes share the cores); ${reps} interleaved repetitions, median (min–max) ms; ratio = PyTorch time / this side's time at the same thread count (> 1: faster than PyTorch)`);
+  out.push(`gpugrad's device: ${wasm.describe()} (${process.version})`);
+  if (typeof torch !== 'string') {
+    out.push(`PyTorch's BLAS (its matmuls; threads pinned to each side's count): ${torch.blas}`);
+    // Debian's torch calls whatever libblas.so.3 is: the reference BLAS is ~30× slower than OpenBLAS, not a fair rival
+    if (!/openblas|mkl|blis/i.test(torch.blas)) {
+      out.push('**Not a fair PyTorch:** its matmuls run on this BLAS, not an optimised one; `apt install libopenblas0-pthread` ' +
+        '(Debian/Ubuntu: it becomes the libblas.so.3 alternative) and run again (bench/RESULTS.md, "A fair PyTorch")');
+    }
+  }
   for (const n of notes) out.push(n);
   const json: Record<string, Record<string, number[]>> = {};
   for (const c of cases) {
@@ -227,7 +236,7 @@ export async function cpuTable(argv: string[]): Promise<string> {
     }
   }
   const file = arg('--json');
-  if (file) writeFileSync(file, JSON.stringify({ cores, load: [load0, load1], reps, times: json }, null, 1));
+  if (file) writeFileSync(file, JSON.stringify({ cores, load: [load0, load1], reps, blas: typeof torch === 'string' ? null : torch.blas, times: json }, null, 1));
   return out.join('\n');
 }
 

@@ -13,13 +13,18 @@ built on first use and kept). "quit" ends it. The cases (the same work as bench/
     hessian       the 571×571 float64 Hessian of one deep MLP's MSE on f1 (torch.autograd.functional.hessian,
                   vectorize=True: one batched double backward), the minimal-ratio experiment's Hessian
 
-fp32 eager (float64 for the Hessian); the thread count is torch.set_num_threads per request.
+fp32 eager (float64 for the Hessian). The thread count of a request is set twice: torch.set_num_threads (ATen's
+OpenMP pool: conv through oneDNN, elementwise ops) and, when the matmuls go to OpenBLAS, openblas_set_num_threads —
+Debian's build calls the system's libblas.so.3 (BLAS_INFO=generic), and OpenBLAS's pthread build keeps its own pool
+that set_num_threads does not reach (1024²: 26 ms pinned to one thread, 17 ms with its default two, at load ~2). The
+ready line names the BLAS the process loaded, for the table's header.
 """
 import json
 import math
 import os
 import sys
 import time
+import ctypes
 
 import torch
 from torch import nn
@@ -100,15 +105,39 @@ FACTORIES = {
 }
 
 
+def loaded_blas():
+    """The BLAS library this process mapped (after a matmul loaded it), and a setter of its thread count or None.
+
+    Read from /proc/self/maps (Linux): Debian's alternatives decide what libblas.so.3 is (reference BLAS, OpenBLAS
+    pthread / openmp / serial, BLIS), and torch.__config__ says only "generic"."""
+    torch.randn(8, 8) @ torch.randn(8, 8)
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = sorted({ln.split()[-1] for ln in maps if "blas" in ln.lower() and ln.split()[-1].startswith("/")})
+    except OSError:
+        return "unknown (no /proc/self/maps)", None
+    for path in paths:
+        lib = ctypes.CDLL(path)
+        if hasattr(lib, "openblas_set_num_threads"):
+            lib.openblas_get_config.restype = ctypes.c_char_p
+            return f"{lib.openblas_get_config().decode()} ({path})", lib.openblas_set_num_threads
+    if paths:
+        return f"{'reference BLAS' if any('/blas/' in p for p in paths) else 'not OpenBLAS'} ({', '.join(paths)})", None
+    return f"none mapped (BLAS_INFO in torch.__config__: {torch.__config__.show().split('BLAS_INFO=')[-1].split(',')[0]})", None
+
+
 def main():
     cases = {}
-    print(json.dumps({"ready": True, "torch": torch.__version__}), flush=True)
+    blas, set_blas_threads = loaded_blas()
+    print(json.dumps({"ready": True, "torch": torch.__version__, "blas": blas}), flush=True)
     for line in sys.stdin:
         parts = line.split()
         if not parts or parts[0] == "quit":
             break
         name, threads = parts[0], int(parts[1])
         torch.set_num_threads(threads)
+        if set_blas_threads:
+            set_blas_threads(threads)
         if name not in cases:
             cases[name] = FACTORIES[name]()
             cases[name]()  # warm-up

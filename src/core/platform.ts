@@ -36,7 +36,10 @@ export interface Platform {
 export interface WorkerHandle {
   terminate(): unknown;
   unref(): void;
+  ref(): void;
   once(event: 'message' | 'error' | 'exit', listener: (value: unknown) => void): unknown;
+  on(event: 'message', listener: (value: unknown) => void): unknown;
+  postMessage(value: unknown): void;
 }
 
 /** Used until an entry point installs its platform (e.g. by a test that imports a lower floor directly): no settings,

@@ -47,9 +47,21 @@ function wasmThreads(): number {
   return platform().cores?.() ?? 1;
 }
 
+/**
+ * The wasm device's gemm multiply-add: GPUGRAD_WASM_FMA=0 keeps SIMD128's mul + add, 1 requires relaxed SIMD's FMA
+ * (an error where the engine lacks it), unset uses it where the engine has it. Read once, when the device starts.
+ */
+function newWasm(): WasmBackend {
+  const env = platform().env('GPUGRAD_WASM_FMA');
+  if (env !== undefined && env !== '' && env !== '0' && env !== '1') {
+    throw new GpugradError(`GPUGRAD_WASM_FMA=${env} is not 0 or 1; use 0 (SIMD128 mul + add), 1 (relaxed SIMD FMA) or leave it unset (FMA where available)`);
+  }
+  return new WasmBackend({ fma: env === '1' ? true : env === '0' ? false : undefined });
+}
+
 /** Starts the wasm device with its worker threads (idempotent). */
 export async function initWasm(): Promise<void> {
-  wasm ??= new WasmBackend();
+  wasm ??= newWasm();
   await wasm.startThreads(wasmThreads(), platform().startWorker);
 }
 
@@ -111,7 +123,7 @@ export function hasWebGPU(): boolean { return webgpu !== null && !webgpu.runtime
 
 export function getBackend(name: DeviceName = current): Backend {
   if (name === 'cpu') return cpu;
-  if (name === 'wasm') return (wasm ??= new WasmBackend()); // single-threaded until initWasm() has started threads
+  if (name === 'wasm') return (wasm ??= newWasm()); // single-threaded until initWasm() has started threads
   if (name === 'webgpu') {
     if (!webgpu || webgpu.runtime.isShutDown) {
       throw new GpugradError(`device webgpu is not available: ${webgpuReason}. ${howToGetWebGPU()}`);

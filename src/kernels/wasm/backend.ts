@@ -15,10 +15,11 @@ import { GpugradError } from '../../core/errors.js';
 import type { Platform } from '../../core/platform.js';
 import { isContiguous, sizeOf } from '../../core/shape.js';
 import { SIMD_BINARY, SIMD_UNARY } from './elementwise-kernels.js';
+import { relaxedSimdSupported } from './emit.js';
 import { Heap, MAX_PAGES } from './heap.js';
 import { type Binary, type Kernels, kernelModule, MR, nr, type Unary, type Where } from './kernels.js';
 import { maxPoolBackwardInto, maxPoolInto } from './pool.js';
-import { GemmRunner, wasmTuning } from './run-gemm.js';
+import { filled, GemmRunner, wasmTuning } from './run-gemm.js';
 import { Threads } from './threads.js';
 import { type WasmModule, wasmApi } from './wasm-api.js';
 import * as conv from './vision.js';
@@ -39,6 +40,8 @@ function layout(v: View): number {
 }
 /** A storage's first element, as an index into the memory's typed array of its dtype. */
 const el = (s: Storage) => (s as WasmStorage).ptr / BYTES[s.dtype];
+/** A storage's byte address. */
+const ptrOf = (s: Storage) => (s as WasmStorage).ptr;
 /** A view's first element, as a byte address. */
 const at = (v: View) => (v.storage as WasmStorage).ptr + v.offset * BYTES[v.storage.dtype];
 
@@ -51,9 +54,19 @@ export class WasmBackend implements Backend {
   private threads: Threads | null = null;
   private cpu = new CpuBackend();
 
-  constructor() {
+  /** whether the gemm uses relaxed SIMD's fused multiply-add */
+  readonly fma: boolean;
+
+  /** `fma`: use relaxed SIMD's madd in the gemm (default: where the engine has it, see ./emit.ts). */
+  constructor(options: { fma?: boolean } = {}) {
     this.heap = new Heap(typeof SharedArrayBuffer !== 'undefined');
-    this.module = new wasmApi.Module(kernelModule(this.heap.shared, MAX_PAGES));
+    const fma = options.fma ?? relaxedSimdSupported();
+    if (fma && !relaxedSimdSupported()) {
+      throw new GpugradError('wasm: relaxed SIMD (FMA) was asked for, but this JavaScript engine does not compile it; ' +
+        'use Node ≥ 22 (Node 20: node --experimental-wasm-relaxed-simd) or a browser with it (Chrome ≥ 114), or leave it off');
+    }
+    this.fma = fma;
+    this.module = new wasmApi.Module(kernelModule(this.heap.shared, MAX_PAGES, fma));
     const instance = new wasmApi.Instance(this.module, { env: { memory: this.heap.memory } });
     this.kernels = instance.exports as unknown as Kernels;
     this.gemm = new GemmRunner(this);
@@ -73,7 +86,7 @@ export class WasmBackend implements Backend {
 
   describe() {
     const t = this.threadCount;
-    return `wasm: WebAssembly SIMD128, ${t} thread${t === 1 ? '' : 's'}${this.heap.shared ? '' : ' (no SharedArrayBuffer)'}`;
+    return `wasm: WebAssembly SIMD128${this.fma ? ' + relaxed FMA' : ''}, ${t} thread${t === 1 ? '' : 's'}${this.heap.shared ? '' : ' (no SharedArrayBuffer)'}`;
   }
   supportsDType(_dtype: DType) { return true; }
 
@@ -178,14 +191,13 @@ export class WasmBackend implements Backend {
     const size = BYTES[dtype];
     const aAt = (a.storage as WasmStorage).ptr + a.offset * size, bAt = (b.storage as WasmStorage).ptr + b.offset * size;
     const k2 = this.kernels, packA = f64 ? k2.packA_f64 : k2.packA_f32, packB = f64 ? k2.packB_f64 : k2.packB_f32;
-    this.gemm.run({
-      f64, batch, m, n, k,
+    return filled(this, out, () => this.gemm.run({
+      op: 'matmul', f64, batch, m, n, k,
       aShared: sab === 0 || batch === 1, bShared: sbb === 0 || batch === 1,
       packA: (at, p) => packA(aAt + p * sab * size, at, sam, sak, m, k, k * MR),
       packB: (at, p) => packB(bAt + p * sbb * size, at, sbk, sbn, k, n, k * NR),
       out: { c: out.ptr, bias: epi.bias ? (epi.bias as WasmStorage).ptr : 0, biasBatch: (epi.biasBatchStride ?? 0) * size, relu: epi.relu === true },
-    });
-    return out;
+    }));
   }
 
   adam(param: Storage, grad: Storage, m: Storage, v: Storage, s: AdamStep): void {
@@ -209,12 +221,23 @@ export class WasmBackend implements Backend {
   maxPool2d(x: Storage, g: Pool2dGeom): { out: Storage; indices: Storage } {
     const n = g.batch * g.channels * g.outH * g.outW;
     const out = this.alloc(n, x.dtype), indices = this.alloc(n, 'int32');
-    maxPoolInto(this.whole(x.dtype), this.heap.i32, el(x), el(out), el(indices), g);
+    const t = lanes(x.dtype);
+    if (t) {
+      this.kernels[`maxpool_${t}`](ptrOf(x), ptrOf(out), ptrOf(indices), g.batch * g.channels, g.inH, g.inW, g.outH, g.outW,
+        g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW);
+    } else {
+      maxPoolInto(this.whole(x.dtype), this.heap.i32, el(x), el(out), el(indices), g);
+    }
     return { out, indices };
   }
   maxPool2dBackward(gradOut: Storage, indices: Storage, g: Pool2dGeom): Storage {
     const dx = this.fill(g.batch * g.channels * g.inH * g.inW, 0, gradOut.dtype);
-    maxPoolBackwardInto(this.whole(gradOut.dtype), this.heap.i32, el(gradOut), el(indices), el(dx), g);
+    const t = lanes(gradOut.dtype);
+    if (t) {
+      this.kernels[`maxpoolBack_${t}`](ptrOf(gradOut), ptrOf(indices), ptrOf(dx), g.batch * g.channels, g.outH * g.outW, g.inH * g.inW);
+    } else {
+      maxPoolBackwardInto(this.whole(gradOut.dtype), this.heap.i32, el(gradOut), el(indices), el(dx), g);
+    }
     return dx;
   }
   poolGather(x: Storage, indices: Storage, g: Pool2dGeom): Storage {

@@ -7,9 +7,10 @@
  * Opcodes are those of the WebAssembly core specification 2.0 (SIMD128 included); compiling the module validates it,
  * so a wrong byte fails loudly when the device starts, never silently at run time.
  */
+import { wasmApi } from './wasm-api.js';
 
-export type ValType = 'i32' | 'f32' | 'f64' | 'v128';
-const VALTYPE: Record<ValType, number> = { i32: 0x7f, f32: 0x7d, f64: 0x7c, v128: 0x7b };
+export type ValType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128';
+const VALTYPE: Record<ValType, number> = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c, v128: 0x7b };
 
 function uleb(out: number[], n: number): void {
   do {
@@ -37,8 +38,8 @@ function name(out: number[], s: string): void {
 
 /** Scalar ops by lane type, so one generator writes both the float32 and the float64 kernel. */
 const F = {
-  f32: { load: 0x2a, store: 0x38, add: 0x92, sub: 0x93, mul: 0x94, div: 0x95, min: 0x96, max: 0x97, sqrt: 0x91, gt: 0x5e, size: 4 },
-  f64: { load: 0x2b, store: 0x39, add: 0xa0, sub: 0xa1, mul: 0xa2, div: 0xa3, min: 0xa4, max: 0xa5, sqrt: 0x9f, gt: 0x64, size: 8 },
+  f32: { load: 0x2a, store: 0x38, add: 0x92, sub: 0x93, mul: 0x94, div: 0x95, min: 0x96, max: 0x97, sqrt: 0x91, gt: 0x5e, eq: 0x5b, ne: 0x5c, size: 4 },
+  f64: { load: 0x2b, store: 0x39, add: 0xa0, sub: 0xa1, mul: 0xa2, div: 0xa3, min: 0xa4, max: 0xa5, sqrt: 0x9f, gt: 0x64, eq: 0x61, ne: 0x62, size: 8 },
 } as const;
 
 /** SIMD128 ops (0xfd-prefixed) by lane type: f32x4 / f64x2. */
@@ -93,6 +94,9 @@ export class Fn {
   set(n: string): this { this.op(0x21); uleb(this.code, this.idx(n)); return this; }
   tee(n: string): this { this.op(0x22); uleb(this.code, this.idx(n)); return this; }
   i32(v: number): this { this.op(0x41); sleb(this.code, v | 0); return this; }
+  /** i32 load / store (4-byte aligned) */
+  iload(offset = 0): this { return this.op(0x28).memarg(2, offset); }
+  istore(offset = 0): this { return this.op(0x36).memarg(2, offset); }
   f64const(v: number): this {
     this.op(0x44);
     const b = new Uint8Array(new Float64Array([v]).buffer);
@@ -111,6 +115,10 @@ export class Fn {
   divS(): this { return this.op(0x6d); }
   remS(): this { return this.op(0x6f); }
   and(): this { return this.op(0x71); }
+  or(): this { return this.op(0x72); }
+  /** select(a, b, cond): a where cond ≠ 0, else b. Branch-free (a conditional move) for integers on x86-64 and ARM64;
+   * engines may branch for floats, so select float bits as integers (toBits / fromBits). */
+  select(): this { return this.op(0x1b); }
   geS(): this { return this.op(0x4e); }
   eqz(): this { return this.op(0x45); }
   /** local n += v (an i32 constant or another local) */
@@ -146,10 +154,14 @@ export class Fn {
   // scalar floats
   fload(t: Float, offset = 0): this { return this.op(F[t].load).memarg(t === 'f32' ? 2 : 3, offset); }
   fstore(t: Float, offset = 0): this { return this.op(F[t].store).memarg(t === 'f32' ? 2 : 3, offset); }
-  fop(t: Float, o: 'add' | 'sub' | 'mul' | 'div' | 'min' | 'max' | 'sqrt' | 'gt'): this { return this.op(F[t][o]); }
+  /** gt, eq, ne: an i32 (1 true, 0 false); NaN compares false except with ne */
+  fop(t: Float, o: 'add' | 'sub' | 'mul' | 'div' | 'min' | 'max' | 'sqrt' | 'gt' | 'eq' | 'ne'): this { return this.op(F[t][o]); }
   fzero(t: Float): this { return t === 'f32' ? this.op(0x43, 0, 0, 0, 0) : this.f64const(0); }
   /** f64 → f32 (demote) or nothing for f64: hyper-parameters arrive as f64 */
   fromF64(t: Float): this { return t === 'f32' ? this.op(0xb6) : this; }
+  /** a float's bits as an integer of its width (i32 / i64), and back */
+  toBits(t: Float): this { return this.op(t === 'f32' ? 0xbc : 0xbd); }
+  fromBits(t: Float): this { return this.op(t === 'f32' ? 0xbe : 0xbf); }
 
   // SIMD128
   vload(offset = 0): this { return this.simd(0x00).memarg(4, offset); }
@@ -162,6 +174,11 @@ export class Fn {
   vselect(): this { return this.simd(0x52); }
   /** f32x4.extract_lane / f64x2.extract_lane */
   vextract(t: Float, lane: number): this { return this.simd(t === 'f32' ? 0x1f : 0x21, lane); }
+  /**
+   * Relaxed SIMD's multiply-add (a · b + c, stack a b c): one fused instruction where the CPU has FMA, else a multiply
+   * and an add — which of the two is the engine's choice, so results may differ from mul-then-add in the last bit.
+   */
+  vmadd(t: Float): this { return this.simd(t === 'f32' ? 0x105 : 0x107); }
   vzero(): this { this.simd(0x0c); this.code.push(...new Array<number>(16).fill(0)); return this; }
 
   /** The function's body bytes (locals declaration + code + end). */
@@ -228,4 +245,18 @@ export function moduleBytes(fns: Fn[], memory: { shared: boolean; minPages: numb
   }
   section(out, 10, code);
   return new Uint8Array(out);
+}
+
+/**
+ * Whether this engine compiles relaxed SIMD (Chrome ≥ 114, Node ≥ 22; Node 20 with
+ * `--experimental-wasm-relaxed-simd`): a one-function module using f32x4.relaxed_madd, validated.
+ */
+export function relaxedSimdSupported(): boolean {
+  const f = new Fn('madd', [['a', 'v128'], ['b', 'v128'], ['c', 'v128']], ['v128']);
+  f.get('a').get('b').get('c').vmadd('f32');
+  try {
+    return wasmApi.validate(moduleBytes([f], { shared: false, minPages: 1, maxPages: 1 }));
+  } catch {
+    return false;
+  }
 }

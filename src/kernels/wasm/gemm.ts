@@ -27,6 +27,8 @@ export interface GemmJob {
   aPack: number; aBatch: number; bPack: number; bBatch: number; c: number; cBatch: number;
   mPanels: number; nPanels: number; k: number; ldc: number; m: number; n: number;
   bias: number; biasBatch: number; relu: boolean;
+  /** the bias is per row of C (conv's per-channel bias), not per column */
+  biasRows: boolean;
 }
 
 const FIELDS = ['aPack', 'aBatch', 'bPack', 'bBatch', 'c', 'cBatch', 'mPanels', 'nPanels', 'k', 'ldc', 'm', 'n', 'bias',
@@ -34,11 +36,11 @@ const FIELDS = ['aPack', 'aBatch', 'bPack', 'bBatch', 'c', 'cBatch', 'mPanels', 
 export const GEMM_WORDS = FIELDS.length + 2;
 export function encodeGemm(j: GemmJob, out: Int32Array, at: number): void {
   out[at] = j.f64 ? 1 : 0;
-  out[at + 1] = j.relu ? 1 : 0;
+  out[at + 1] = (j.relu ? 1 : 0) | (j.biasRows ? 2 : 0);
   FIELDS.forEach((f, i) => { out[at + 2 + i] = j[f]; });
 }
 export function decodeGemm(w: Int32Array, at: number): GemmJob {
-  const j = { f64: w[at] === 1, relu: w[at + 1] === 1 } as GemmJob;
+  const j = { f64: w[at] === 1, relu: (w[at + 1] & 1) !== 0, biasRows: (w[at + 1] & 2) !== 0 } as GemmJob;
   FIELDS.forEach((f, i) => { j[f] = w[at + 2 + i]; });
   return j;
 }
@@ -62,7 +64,7 @@ export function gemmItems(kern: Kernels, j: GemmJob, from: number, to: number): 
       for (let j0 = 0; j0 < j.nPanels; j0 += NC_PANELS) {
         run(a + p0 * MR * size, b + j0 * bPanelBytes + p0 * NR * size, c + j0 * NR * size, kc, j.ldc,
           Math.min(NC_PANELS, j.nPanels - j0), bPanelBytes, p0 > 0 ? 1 : 0, i1 - i0, aPanelBytes, j.m - i0 * MR, j.n - j0 * NR,
-          last && bias ? bias + j0 * NR * size : 0, last && j.relu ? 1 : 0);
+          last && bias ? bias + (j.biasRows ? i0 * MR : j0 * NR) * size : 0, last && j.relu ? 1 : 0, j.biasRows ? 1 : 0);
       }
     }
     item += i1 - i0;

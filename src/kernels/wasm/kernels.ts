@@ -6,25 +6,27 @@
  *   apart) into MR × NR tiles of C, keeping the whole tile in registers (MR × NR/lanes v128 accumulators) so each k
  *   step does MR splat-loads, NR/lanes vector loads and MR × NR/lanes multiply-adds with no store. The caller
  *   (./gemm.ts) blocks k and n so the B block stays in L2 while the A panels stream past it. `acc` = 1 adds to C
- *   (k blocks after the first). Only C's valid m × n part is written, with the epilogue (bias per column, ReLU)
- *   fused, so C can be the output itself.
+ *   (k blocks after the first). Only C's valid m × n part is written, with the epilogue (bias per column or per row, ReLU)
+ *   fused, so C can be the output itself. With relaxed SIMD (`fma`) each multiply-add is one `relaxed_madd`: an FMA
+ *   on x86-64 and ARM64, which SIMD128 lacks — its separate multiply and add cap the kernel at about half the FMA rate.
  * - `adam_f32` / `adam_f64`: the in-place Adam update, whole vectors (storages are padded to 16 bytes, see ./heap.ts).
- * - packing, im2col and col2im: ./pack-kernels.ts.
+ * - packing, im2col and col2im: ./pack-kernels.ts; max-pool and its backward: ./pool-kernels.ts.
  * The tile (MR rows × VN vectors) is in ./tile.ts.
  */
 import type { BinaryOp } from '../backend.js';
 import { Fn, type Float, floatBytes, laneCount, moduleBytes } from './emit.js';
 import { binaryKernel, SIMD_BINARY, SIMD_UNARY, unaryKernel, whereKernel } from './elementwise-kernels.js';
 import { col2im, im2col, packA, packB } from './pack-kernels.js';
+import { maxPool, maxPoolBackward } from './pool-kernels.js';
 import { MR, nr, VN } from './tile.js';
 
 export { MR, nr } from './tile.js';
 
-function gemm(t: Float): Fn {
+function gemmKernel(t: Float, fma: boolean): Fn {
   const size = floatBytes(t), NR = nr(t), lanes = laneCount(t);
   const f = new Fn(`gemm_${t}`, [['a', 'i32'], ['b', 'i32'], ['c', 'i32'], ['k', 'i32'], ['ldc', 'i32'],
     ['nPanels', 'i32'], ['bStride', 'i32'], ['acc', 'i32'], ['mPanels', 'i32'], ['aStride', 'i32'], ['m', 'i32'], ['n', 'i32'],
-    ['bias', 'i32'], ['relu', 'i32']]);
+    ['bias', 'i32'], ['relu', 'i32'], ['biasRows', 'i32']]);
   const accs: string[] = [];
   for (let r = 0; r < MR; r++) for (let v = 0; v < VN; v++) accs.push(`c${r}_${v}`);
   const bs = Array.from({ length: VN }, (_, v) => `b${v}`);
@@ -53,16 +55,26 @@ function gemm(t: Float): Fn {
         for (let v = 0; v < VN; v++) f.get('pb').vload(v * 16).set(`b${v}`);
         for (let r = 0; r < MR; r++) {
           f.get('pa').vloadSplat(t, r * size).set('ar');
-          for (let v = 0; v < VN; v++) f.get(`c${r}_${v}`).get('ar').get(`b${v}`).vop(t, 'mul').vop(t, 'add').set(`c${r}_${v}`);
+          for (let v = 0; v < VN; v++) {
+            if (fma) f.get('ar').get(`b${v}`).get(`c${r}_${v}`).vmadd(t).set(`c${r}_${v}`);
+            else f.get(`c${r}_${v}`).get('ar').get(`b${v}`).vop(t, 'mul').vop(t, 'add').set(`c${r}_${v}`);
+          }
         }
         f.inc('pa', MR * size).inc('pb', NR * size);
       });
-      // the epilogue (given only with the last k block): + bias per column, then ReLU
+      // the epilogue (given only with the last k block): + bias per column (per row: conv's per-channel bias), then ReLU
       f.get('bias').if();
+      f.get('biasRows').if();
+      for (let r = 0; r < MR; r++) {
+        f.get('bias').get('i').i32(MR * size).mul().add().vloadSplat(t, r * size).set('ar');
+        for (let v = 0; v < VN; v++) f.get(`c${r}_${v}`).get('ar').vop(t, 'add').set(`c${r}_${v}`);
+      }
+      f.else();
       for (let v = 0; v < VN; v++) {
         f.get('bias').get('j').i32(NR * size).mul().add().vload(v * 16).set(`b${v}`);
         for (let r = 0; r < MR; r++) f.get(`c${r}_${v}`).get(`b${v}`).vop(t, 'add').set(`c${r}_${v}`);
       }
+      f.end();
       f.end();
       f.get('relu').if();
       eachAcc((_r, _v, c) => { f.get(c).vzero().vop(t, 'max').set(c); });
@@ -129,21 +141,29 @@ function adam(t: Float): Fn {
   return f;
 }
 
-/** Every kernel of the device, as one module over a memory of `maxPages` 64 KiB pages. */
-export function kernelModule(shared: boolean, maxPages: number): Uint8Array<ArrayBuffer> {
+/**
+ * Every kernel of the device, as one module over a memory of `maxPages` 64 KiB pages. `fma`: the gemm's multiply-adds
+ * are relaxed SIMD's madd (the engine must support it: ./emit.ts's relaxedSimdSupported); the rest is SIMD128.
+ */
+export function kernelModule(shared: boolean, maxPages: number, fma = false): Uint8Array<ArrayBuffer> {
   const each = (make: (t: Float) => Fn) => [make('f32'), make('f64')];
+  const gemm = (t: Float) => gemmKernel(t, fma);
   const elementwise = (t: Float) => [whereKernel(t), ...Object.keys(SIMD_BINARY).map((op) => binaryKernel(t, op as BinaryOp)),
     ...SIMD_UNARY.map((op) => unaryKernel(t, op))];
-  return moduleBytes([gemm, adam, packA, packB, im2col, col2im].flatMap(each).concat(elementwise('f32'), elementwise('f64')),
+  return moduleBytes([gemm, adam, packA, packB, im2col, col2im, maxPool, maxPoolBackward].flatMap(each).concat(elementwise('f32'), elementwise('f64')),
     { shared, minPages: 1, maxPages });
 }
 
 type Gemm = (a: number, b: number, c: number, k: number, ldc: number, nPanels: number, bStride: number, acc: number,
-  mPanels: number, aStride: number, m: number, n: number, bias: number, relu: number) => void;
+  mPanels: number, aStride: number, m: number, n: number, bias: number, relu: number, biasRows: number) => void;
 type Pack = (src: number, dst: number, s1: number, s2: number, rows: number, cols: number, panelStride: number) => void;
 type ColWalk = (x: number, col: number, qWidth: number, qPanel: number, qStep: number, pWidth: number, pPanel: number,
   pStep: number, C: number, H: number, W: number, kH: number, kW: number, outH: number,
   outW: number, sH: number, sW: number, pH: number, pW: number, dH: number, dW: number) => void;
+
+type MaxPool = (x: number, out: number, ind: number, planes: number, H: number, W: number, outH: number, outW: number,
+  kH: number, kW: number, sH: number, sW: number, pH: number, pW: number) => void;
+type MaxPoolBack = (g: number, ind: number, dx: number, planes: number, outPlane: number, plane: number) => void;
 
 /** Elementwise kernels, by name `${op}_${f32|f64}` (./elementwise-kernels.ts). */
 export type Binary = (a: number, b: number, out: number, n: number, aScalar: number, bScalar: number) => void;
@@ -155,6 +175,7 @@ export interface Kernels {
   packA_f32: Pack; packA_f64: Pack; packB_f32: Pack; packB_f64: Pack;
   im2col_f32: ColWalk; im2col_f64: ColWalk; col2im_f32: ColWalk; col2im_f64: ColWalk;
   gemm_f32: Gemm; gemm_f64: Gemm;
+  maxpool_f32: MaxPool; maxpool_f64: MaxPool; maxpoolBack_f32: MaxPoolBack; maxpoolBack_f64: MaxPoolBack;
   adam_f32(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number,
     wd: number, bc1: number, bc2: number): void;
   adam_f64(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number,

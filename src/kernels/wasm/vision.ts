@@ -12,7 +12,9 @@
  */
 import type { Conv2dGeom, Storage } from '../backend.js';
 import type { WasmBackend, WasmStorage } from './backend.js';
+import type { Callable } from './batched.js';
 import type { Kernels } from './kernels.js';
+import { filled } from './run-gemm.js';
 import { MR, nr } from './tile.js';
 
 const ptr = (s: Storage) => (s as WasmStorage).ptr;
@@ -23,13 +25,13 @@ const geomArgs = (g: Conv2dGeom) => [g.inC, g.inH, g.inW, g.kH, g.kW, g.outH, g.
 
 interface ConvKernels {
   size: number; NR: number;
-  packA: Kernels['packA_f32']; packB: Kernels['packB_f32']; im2col: Kernels['im2col_f32']; col2im: Kernels['col2im_f32'];
+  packA: Kernels['packA_f32']; packB: Kernels['packB_f32']; im2col: Callable; col2im: Callable;
 }
 function kernelsFor(be: WasmBackend, f64: boolean): ConvKernels {
   const k = be.kernels;
   return f64
-    ? { size: 8, NR: nr('f64'), packA: k.packA_f64, packB: k.packB_f64, im2col: k.im2col_f64, col2im: k.col2im_f64 }
-    : { size: 4, NR: nr('f32'), packA: k.packA_f32, packB: k.packB_f32, im2col: k.im2col_f32, col2im: k.col2im_f32 };
+    ? { size: 8, NR: nr('f64'), packA: k.packA_f64, packB: k.packB_f64, im2col: 'im2col_f64', col2im: 'col2im_f64' }
+    : { size: 4, NR: nr('f32'), packA: k.packA_f32, packB: k.packB_f32, im2col: 'im2col_f32', col2im: 'col2im_f32' };
 }
 
 /** A width that is never reached: no paneling along that index. */
@@ -49,24 +51,18 @@ export function conv2d(be: WasmBackend, x: Storage, w: Storage, bias: Storage | 
   const dtype = x.dtype, f64 = dtype === 'float64', kk = kernelsFor(be, f64), size = kk.size;
   const K = g.inC * g.kH * g.kW, P = g.outH * g.outW, O = g.outC, image = g.inC * g.inH * g.inW * size;
   const out = be.alloc(g.batch * O * P, dtype);
-  const outEl = out.ptr / size, biasEl = bias ? ptr(bias) / size : -1;
-  be.gemm.run({
-    f64, batch: g.batch, m: O, n: P, k: K, aShared: true, bShared: false,
+  // the gemm writes each image's [O, P] block of the NCHW output itself, + the bias per channel (row)
+  return filled(be, out, () => be.gemm.run({
+    op: 'conv2d', f64, batch: g.batch, m: O, n: P, k: K, aShared: true, bShared: false,
     packA: (at) => kk.packA(ptr(w), at, K, 1, O, K, K * MR),
     // im2col straight into B's panels; a partial last panel's columns past P stay zero
-    packB: (at, n) => {
-      if (P % kk.NR) zero(be, dtype, at + Math.floor(P / kk.NR) * K * kk.NR * size, K * kk.NR, size);
-      kk.im2col(ptr(x) + n * image, at, ...bPanels(K, kk.NR), ...geomArgs(g));
+    packBAll: (at, each) => {
+      if (P % kk.NR) for (let n = 0; n < g.batch; n++) zero(be, dtype, at + n * each + Math.floor(P / kk.NR) * K * kk.NR * size, K * kk.NR, size);
+      be.gemm.batched({ fn: kk.im2col, args: [ptr(x), at, ...bPanels(K, kk.NR), ...geomArgs(g)], strides: [image, each] },
+        g.batch, K * P * g.batch, 'conv2d');
     },
-    sink: (c, cAt, ldc, n) => {
-      const o = be.whole(dtype);
-      for (let oc = 0; oc < O; oc++) {
-        const b = biasEl >= 0 ? o[biasEl + oc] : 0, src = cAt + oc * ldc, dst = outEl + (n * O + oc) * P;
-        for (let p = 0; p < P; p++) o[dst + p] = c[src + p] + b;
-      }
-    },
-  });
-  return out;
+    out: { c: out.ptr, bias: bias ? ptr(bias) : 0, biasBatch: 0, relu: false, biasRows: true },
+  }));
 }
 
 export function conv2dBackwardInput(be: WasmBackend, gradOut: Storage, w: Storage, g: Conv2dGeom): Storage | null {
@@ -74,14 +70,14 @@ export function conv2dBackwardInput(be: WasmBackend, gradOut: Storage, w: Storag
   const dtype = gradOut.dtype, f64 = dtype === 'float64', kk = kernelsFor(be, f64), size = kk.size;
   const K = g.inC * g.kH * g.kW, P = g.outH * g.outW, O = g.outC, image = g.inC * g.inH * g.inW;
   const dx = be.fill(g.batch * image, 0, dtype);
-  be.gemm.run({
-    f64, batch: g.batch, m: K, n: P, k: O, aShared: true, bShared: false,
+  return filled(be, dx, () => be.gemm.run({
+    op: 'conv2d backward (input)', f64, batch: g.batch, m: K, n: P, k: O, aShared: true, bShared: false,
     packA: (at) => kk.packA(ptr(w), at, 1, K, K, O, O * MR),
     packB: (at, n) => kk.packB(ptr(gradOut) + n * O * P * size, at, P, 1, O, P, O * kk.NR),
     // col2im: tap q of output pixel p adds into the input element it read
-    sink: (_c, cAt, ldc, n) => kk.col2im(ptr(dx) + n * image * size, cAt * size, ...plainRows(ldc), ...geomArgs(g)),
-  });
-  return dx;
+    sinkAll: (c, ldc, each) => be.gemm.batched({ fn: kk.col2im, args: [ptr(dx), c, ...plainRows(ldc), ...geomArgs(g)],
+      strides: [image * size, each] }, g.batch, K * P * g.batch, 'conv2d backward (input)'),
+  }));
 }
 
 export function conv2dBackwardWeight(be: WasmBackend, x: Storage, gradOut: Storage, g: Conv2dGeom): Storage | null {
@@ -92,12 +88,13 @@ export function conv2dBackwardWeight(be: WasmBackend, x: Storage, gradOut: Stora
   const dw = be.alloc(O * K, dtype);
   const dwEl = dw.ptr / size;
   // dWᵀ [K, O] = col [K, N·P] · gOutᵀ [N·P, O]: image n is the k segment [n·P, (n+1)·P) of every panel
-  be.gemm.run({
-    f64, batch: 1, m: K, n: O, k: rows, aShared: true, bShared: true,
+  return filled(be, dw, () => be.gemm.run({
+    op: 'conv2d backward (weight)', f64, batch: 1, m: K, n: O, k: rows, aShared: true, bShared: true,
     // im2col straight into A's panels (MR taps each); a partial last panel's taps past K stay zero
     packA: (at) => {
       if (K % MR) zero(be, dtype, at + Math.floor(K / MR) * rows * MR * size, rows * MR, size);
-      for (let n = 0; n < g.batch; n++) kk.im2col(ptr(x) + n * image, at + n * P * MR * size, ...aPanels(rows), ...geomArgs(g));
+      be.gemm.batched({ fn: kk.im2col, args: [ptr(x), at, ...aPanels(rows), ...geomArgs(g)], strides: [image, P * MR * size] },
+        g.batch, K * P * g.batch, 'conv2d backward (weight)');
     },
     // B (k = (n, p), column o) = gOut[n, o, p]
     packB: (at) => {
@@ -107,6 +104,5 @@ export function conv2dBackwardWeight(be: WasmBackend, x: Storage, gradOut: Stora
       const o = be.whole(dtype);
       for (let q = 0; q < K; q++) for (let oc = 0; oc < O; oc++) o[dwEl + oc * K + q] = c[cAt + q * ldc + oc];
     },
-  });
-  return dw;
+  }));
 }

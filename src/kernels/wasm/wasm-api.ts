@@ -15,6 +15,7 @@ interface Api {
   Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => WasmInstance;
+  validate(bytes: Uint8Array): boolean;
 }
 
 /** The global WebAssembly object (Node ≥ 20 and every current browser have SIMD128). */

@@ -1,4 +1,4 @@
-/** Entry of a wasm worker thread (started by ./threads.ts): the kernel module over the shared memory, then serve. */
+/** Entry of a wasm worker thread (started by ./supervisor.ts): the kernel module over the shared memory, then serve. */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Kernels } from './kernels.js';
 import { serve } from './threads.js';
