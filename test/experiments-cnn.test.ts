@@ -1,10 +1,11 @@
 /**
- * The CNN experiments (1-2 MNIST and CIFAR-10, 3-1, 3-3 both parts) end to end at `--preset test`, as
+ * The classifier experiments (1-2 MNIST and CIFAR-10, 3-1, 3-2, 3-3 both parts) end to end at `--preset test`, as
  * experiments.test.ts runs the others: results.json finished with metrics and finite final numbers, metrics.csv,
  * every figure a valid SVG naming its definition and a PNG of sensible size, report.md/html. Then what each computes:
- * parameter counts, the α grid and its end points (θ(0) is θ1, θ(1) is θ2), the input sensitivity against per-sample
- * gradients, and an interpolation sweep interrupted mid-way that resumes to the same numbers. CIFAR-10 here is a tiny
- * synthetic folder in the official binary layout, written by the test.
+ * parameter counts, the original's variant of 3-1 and 3-2 (a new Adam every epoch: the task's first epoch exactly,
+ * then apart), the α grid and its end points (θ(0) is θ1, θ(1) is θ2), the input sensitivity against per-sample
+ * gradients, and runs interrupted mid-way (an interpolation sweep, 3-1's variant) that resume to the same numbers.
+ * CIFAR-10 here is a tiny synthetic folder in the official binary layout, written by the test.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -20,7 +21,7 @@ import { type ExperimentName, loadExperiment } from '../src/experiments/index.js
 import { alphaGrid } from '../src/experiments/interpolation.js';
 import { flatnessCnn } from '../src/experiments/models.js';
 import { inputSensitivity } from '../src/experiments/sensitivity.js';
-import type { Experiment, Results, RunContext } from '../src/run/types.js';
+import type { Experiment, Results, Row, RunContext } from '../src/run/types.js';
 import { writeRunReport } from '../src/report/run-report.js';
 import { writeCifarFolder } from './data-fixtures.js';
 import { assertClose } from './helpers.js';
@@ -90,15 +91,69 @@ test('cifar-cnns: CNN-1 and CNN-2 on a CIFAR-10 folder in the official binary la
   assert.match(String(accuracy?.definition), /CNN-1 measured with dropout on/, 'the figure names the CIFAR model with dropout, not MNIST\'s CNN-B');
 });
 
-test('random-labels: training labels drawn at random, train and test loss per epoch', async () => {
+/**
+ * The original's variant beside the task: the same initialisation and batches, so its first epoch (a new Adam in
+ * both) is the task's to the bit, and from the second on only the reset optimiser sets it apart.
+ */
+function assertVariantOfTask(task: readonly Row[], variant: readonly Row[], fields: string[], what: string) {
+  const pick = (x: Row | undefined) => JSON.stringify(fields.map((f) => x?.[f]));
+  assert.ok(variant.length >= 2, `${what}: the variant trained at least two epochs`);
+  assert.is(pick(variant.find((x) => x.epoch === 1)), pick(task.find((x) => x.epoch === 1)), `${what}: epoch 1 of the variant is the task's`);
+  assert.is.not(pick(variant.find((x) => x.epoch === 2)), pick(task.find((x) => x.epoch === 2)), `${what}: epoch 2 differs (the optimiser was reset)`);
+}
+
+let randomLabels: Results;
+test('random-labels: training labels drawn at random, train and test loss per epoch; the original’s variant beside the task', async () => {
   const e = await load('random-labels');
-  const r = await runChecked(e, 'random-labels');
+  const r = (randomLabels = await runChecked(e, 'random-labels'));
   assert.ok(Number(r.final['labels.agreeWithTrue']) < 0.5, `random labels mostly differ from the true ones (${r.final['labels.agreeWithTrue']})`);
   const rows = r.series.epochs;
   assert.equal(rows.map((x) => x.epoch), [1, 2]);
   assert.ok(rows.every((x) => Number(x.trainLoss) > 0 && Number(x.testLoss) > 0));
   assert.is(r.final['train.loss.first'], rows[0].trainLoss);
   assert.is(r.final['train.loss.e50'], null, 'a 2-epoch run has no epoch 50');
+  const seed = r.series['seed.epochs'];
+  assert.equal(seed.map((x) => x.epoch), [1, 2], 'the variant: min(variantEpochs, epochs) epochs, in its own series');
+  assertVariantOfTask(rows, seed, ['trainLoss', 'trainAcc', 'testLoss', 'testAcc'], 'random-labels');
+  assert.is(r.final['seed.train.loss.final'], seed[1].trainLoss);
+  assert.is(r.final['seed.epochs'], 2);
+  assert.ok(r.units['cnnA.seed']?.finished, 'the variant is a unit of its own');
+  for (const f of e.figures(r)) assert.match(f.definition, /^task .*; dashed, the original’s variant: new Adam every epoch/, `${f.name} names both definitions`);
+  assert.match(e.summarize!(r).join(' '), /The original’s variant \(a new Adam every epoch, as its code trained; .*\), 2 epochs: .*At epoch 2 the variant's train loss/);
+});
+
+test('random-labels: a run killed in the variant resumes from its checkpoint, resets Adam again, and gives the same rows', async () => {
+  const e = await load('random-labels');
+  const dir = join(root, 'random-labels-killed');
+  // dies logging the variant's second epoch: the task is finished, the variant checkpointed after its first epoch
+  await runExperiment(dyingAfter(e, 'seed.epochs', 1), { seed: 0, runsDir: root, out: dir, resume: false, preset: 'test' }, g.deviceInfo())
+    .then(() => assert.unreachable('the run should have died'), (err: Error) => assert.match(err.message, /simulated kill/));
+  const killed = readResults(dir);
+  assert.ok(killed.units.cnnA.finished);
+  assert.is(killed.units['cnnA.seed'].epochsDone, 1);
+  await runExperiment(e, { seed: 0, runsDir: root, out: dir, resume: true }, g.deviceInfo());
+  const r = readResults(dir);
+  assert.is(r.status, 'finished');
+  assert.is(r.attempts, 2);
+  for (const s of ['epochs', 'seed.epochs']) {
+    assert.equal(r.series[s].map((x) => JSON.stringify(x)), randomLabels.series[s].map((x) => JSON.stringify(x)), `${s}: the same rows as the run that was not killed`);
+  }
+  assert.equal(r.final, randomLabels.final);
+});
+
+test('params-vs-generalization: every model trained twice, the task and the original’s variant, from one initialisation', async () => {
+  const e = await load('params-vs-generalization');
+  const r = await runChecked(e, 'params-vs-generalization');
+  const names = (e.presets.test as { models: [number, number][] }).models.map(([a, b]) => `${a}-${b}`);
+  for (const s of ['models', 'seed.models']) assert.equal(r.series[s].map((x) => x.model), names, `${s}: one row per model`);
+  for (const m of names) {
+    const of = (s: string) => r.series[s].filter((x) => x.model === m);
+    assertVariantOfTask(of('epochs'), of('seed.epochs'), ['trainLoss', 'trainAcc'], m);
+    assert.ok(isAcc(r.final[`seed.${m}.testAcc`]) && isAcc(r.final[`${m}.testAcc`]), `${m}: both test accuracies`);
+    assert.ok(r.units[`${m}.seed`]?.finished);
+  }
+  for (const f of e.figures(r)) assert.match(f.definition, /; dashed, the original’s variant: new Adam every epoch/, `${f.name} names both definitions`);
+  assert.match(e.summarize!(r).join(' '), /Test accuracy, variant minus task: 4-8 [+−]/);
 });
 
 test('alphaGrid: −1 … 2 with 0 and 1 exactly on the grid', () => {

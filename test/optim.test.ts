@@ -108,6 +108,27 @@ test('stateDict / loadStateDict: a fresh optimizer continues exactly where a sav
   }
 });
 
+test('reset(): the next steps are a new optimizer\'s over the same parameters (moments, buffers and bias correction restart)', async () => {
+  for (const device of devices()) {
+    for (const make of [(p: Tensor) => new g.Adam([p], { lr: 0.1 }), (p: Tensor) => new g.SGD([p], { lr: 0.1, momentum: 0.9 })]) {
+      const stepOf = (p: Tensor, opt: Optimizer) => g.tidy(() => { opt.zeroGrad(); p.square().mul(g.tensor([1, 2, 3], { device })).sum().backward(); opt.step(); });
+      const p = g.tensor([1, -2, 0.5], { device, requiresGrad: true });
+      const opt = make(p);
+      for (let i = 0; i < 3; i++) stepOf(p, opt);
+      const q = g.tensor(await p.data(), { device, requiresGrad: true });
+      const before = g.memory()[device].tensors;
+      opt.reset();
+      assert.is(opt.stepCount, 0);
+      assert.ok(g.memory()[device].tensors < before, 'the old state is released, not leaked');
+      const fresh = make(q);
+      for (let i = 0; i < 3; i++) { stepOf(p, opt); stepOf(q, fresh); }
+      // bit for bit: the same kernels on the same numbers; a kept moment or step count would move p elsewhere
+      assert.equal(Array.from(await p.data()), Array.from(await q.data()), `${device} ${opt.constructor.name}`);
+      opt.dispose(); fresh.dispose();
+    }
+  }
+});
+
 test('optimizers skip parameters without a gradient and refuse non-parameters', async () => {
   const a = g.tensor([1], { requiresGrad: true }), b = g.tensor([2], { requiresGrad: true });
   const opt = new g.Adam([a, b], { lr: 0.5 });

@@ -88,6 +88,18 @@ test('verdicts come from a stated criterion that a wrong number fails, with the 
   assert.match(mr('dead networks after minimising ½‖∇L‖² (task)')[4], /^compare by eye$/);
   assert.match(mr('loss of the dead networks (measured')[4], /^differs/, 'a measured dead loss, not Var(f1) from the data: it can disagree');
   assert.match(mr('minimal ratio, alive runs, min')[4], /^not judged: /, 'a different quantity gets no verdict');
+  // 3-1 and 3-2: the original's numbers are judged against its variant (a new Adam every epoch); the task's stand beside
+  const rl = at('random-labels', { 'seed.train.loss.e50': 1.2, 'seed.test.loss.e50': 2.9, 'train.loss.e50': 1.79, 'test.loss.e50': 2.83 });
+  assert.match(rl('train CE at epoch 50 (original’s variant')[4], /^differs \(criterion: within ±0.2\): the same model/, 'a variant that memorised faster than the original’s');
+  assert.match(rl('test CE at epoch 50 (original’s variant')[4], /^agrees \(criterion: within ±0.2\)$/);
+  assert.match(rl('train CE at epoch 50 (task')[4], /^not judged: one Adam for all epochs/, 'the task is another training: no verdict, however close');
+  assert.match(at('random-labels', { 'seed.train.loss.e50': 1.62 })('train CE at epoch 50 (original’s variant')[4], /^agrees/);
+  const pvg = at('params-vs-generalization', { 'seed.4-8.testAcc': 0.66, 'seed.32-64.testAcc': 0.9326, 'seed.256-512.testAcc': 0.95, '256-512.testAcc': 0.973 });
+  assert.match(pvg('MLP 784-4-8-10 test accuracy (original’s variant')[4], /^differs \(criterion: within \d+ points\)/, '66 % against 77.3 %');
+  assert.match(pvg('MLP 784-32-64-10 test accuracy (original’s variant')[4], /^agrees \(criterion: within 1 points\)$/);
+  assert.match(pvg('MLP 784-256-512-10 test accuracy (original’s variant')[4], /^differs/, '95 % against 97.3 %');
+  assert.match(pvg('MLP 784-256-512-10 test accuracy (task')[4], /^not judged: /, 'the task equal to the original’s number, and still no verdict');
+  assert.match(pvg('MLP 784-8-16-10 test accuracy (original’s variant')[4], /^not measured/);
   // at a small preset the verdict says where it was measured
   assert.match(at('mnist-cnns', { 'cnnA.testAcc': 0.25, 'cnnA.params': 371581 }, 'quick')('CNN-A test')[4], /^differs \(criterion: within 0.5 points\), at the quick preset$/);
   assert.match(at('mnist-cnns', { 'cnnA.params': 371581 }, 'quick')('CNN-A parameters')[4], /^agrees \(criterion: equal\)$/);

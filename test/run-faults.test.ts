@@ -164,6 +164,8 @@ for (const device of ['cpu', 'webgpu'] as const) {
       if (c.stall && c.stall > 5000) assert.ok(Date.now() - t0 < c.stall / 2, 'the second signal did not wait for the stalled write');
       if (c.expect.code) assert.match(run.stderr(), new RegExp(`interrupted by SIG(INT|TERM); gpugrad run fit-functions --resume --out ${dir} continues it`));
       const r = assertConsistent(dir, c.name);
+      // every write records the attempt's time so far: even a killed attempt's time counts (it was 0 before)
+      assert.ok(r.wallTimeS > 0, `the interrupted attempt's wall time is recorded (${r.wallTimeS} s)`);
       if (c.expect.epochsDone !== undefined) assert.is(r.units.ensembles?.epochsDone ?? 0, c.expect.epochsDone);
       if (c.expect.code) {
         assert.is(r.status, 'failed');
@@ -177,6 +179,7 @@ for (const device of ['cpu', 'webgpu'] as const) {
       assert.match(again.stderr(), new RegExp(`resuming fit-functions in ${dir} \\(attempt 2; .*\\) with its preset test, seed 7, device ${device} and settings\\n`));
       assert.ok(baseline, 'the reference run');
       assert.equal(comparable(results(dir)), baseline!.results, 'results.json equals the uninterrupted run');
+      assert.ok(results(dir).wallTimeS > r.wallTimeS, 'the wall time adds both attempts');
       assert.is(readFileSync(join(dir, 'metrics.csv'), 'utf8'), baseline!.csv, 'metrics.csv equals the uninterrupted run');
       assert.equal(listing(dir), baseline!.files, 'nothing left but the run\'s own files');
     });

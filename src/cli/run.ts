@@ -319,8 +319,6 @@ export async function runExperiment(e: Experiment<any>, o: RunOptions, adapter: 
   }
 
   const r = folder.results;
-  const wallBefore = r.wallTimeS;
-  const t0 = performance.now();
   const ctx = new Context(folder, r.config, r.seed, r.preset, o.dataDir, progressBar);
   // What an interrupted run keeps: the rows and numbers its checkpoints cover, and how to continue.
   const recordStop = (signal: NodeJS.Signals) => {
@@ -334,7 +332,6 @@ export async function runExperiment(e: Experiment<any>, o: RunOptions, adapter: 
     onAbandon: async (signal) => {
       ctx.abandon(signal);
       recordStop(signal);
-      r.wallTimeS = wallBefore + (performance.now() - t0) / 1000;
       await folder.write();
       folder.release();
       process.stderr.write(`gpugrad: ${r.error} (stopped at once: no safe point came)\n`);
@@ -358,7 +355,6 @@ export async function runExperiment(e: Experiment<any>, o: RunOptions, adapter: 
   } finally {
     unwatch();
     ctx.stopBars();
-    r.wallTimeS = wallBefore + (performance.now() - t0) / 1000;
     try {
       await folder.write();
     } finally {

@@ -101,6 +101,16 @@ export interface TrainOptions {
   /** the model's name for people (`CNN-A`), on the progress bar and the per-epoch lines; default the unit's name */
   label?: string;
   batchSize: number;
+  /**
+   * The original homework's way (3-1, 3-2): a new Adam every epoch — `opt.reset()` before each epoch's first step,
+   * also after a resume (the checkpoint's moments are then not used). Default: one Adam for all epochs (the task).
+   */
+  newAdamEachEpoch?: boolean;
+  /**
+   * Draw each epoch's shuffle as the unit of this name does (default: this unit's own name): a variant trained beside
+   * the task, from the same initialisation, then sees the same batches, and only the optimiser differs.
+   */
+  shuffleAs?: string;
   /** called before each epoch (0-based), e.g. to reseed a dropout generator so a resume repeats the masks */
   beforeEpoch?: (epoch: number) => void;
   /**
@@ -133,7 +143,8 @@ export async function trainUnit(ctx: RunContext<unknown>, name: string, model: M
   const bar = ctx.progress(label, o.epochs * perEpoch);
   for (; epoch < o.epochs; epoch++) {
     o.beforeEpoch?.(epoch);
-    const loader = epochLoader(ctx, train, o.batchSize, name, epoch);
+    if (o.newAdamEachEpoch) opt.reset();
+    const loader = epochLoader(ctx, train, o.batchSize, o.shuffleAs ?? name, epoch);
     const e = epoch;
     const stats = await trainEpoch(model, opt, loader, (i) => bar.update(e * perEpoch + i, `epoch ${e + 1}/${o.epochs}`));
     const more = await o.afterEpoch?.(epoch + 1, stats);
@@ -213,11 +224,17 @@ export interface CurveOptions {
   seedDropoutOn?: boolean;
   /** the model's name for people, on the terminal */
   label?: string;
+  /** the series the rows go to (default `epochs`) */
+  series?: string;
+  /** as in TrainOptions: the original's new Adam every epoch, and the unit whose shuffles to repeat */
+  newAdamEachEpoch?: boolean;
+  shuffleAs?: string;
 }
 
 /**
- * Trains `model` as the resumable unit `name` (its own Adam for all epochs) and after every epoch measures the whole
- * test set in eval mode, logging one row per epoch into the series `epochs`: {model, epoch, trainLoss, trainAcc (the
+ * Trains `model` as the resumable unit `name` (its own Adam for all epochs, or a new one every epoch with
+ * `newAdamEachEpoch`) and after every epoch measures the whole test set in eval mode, logging one row per epoch into
+ * the series `epochs` (or `o.series`): {model, epoch, trainLoss, trainAcc (the
  * running means over the epoch's batches), testLoss, testAcc, and testAccDropoutOn / testLossDropoutOn with
  * `seedDropoutOn`}. Dropout masks repeat after a resume: the generator is reseeded before each epoch and before the
  * dropout-on evaluation. Does nothing when the unit finished in an earlier attempt.
@@ -226,7 +243,7 @@ export async function trainWithTestCurve(ctx: RunContext<unknown>, name: string,
   if (ctx.unit(name).finished) return;
   const opt = new g.Adam(model.parameters(), { lr: o.lr });
   const unit = await trainUnit(ctx, name, model, opt, train, {
-    epochs: o.epochs, batchSize: o.batchSize, label: o.label,
+    epochs: o.epochs, batchSize: o.batchSize, label: o.label, newAdamEachEpoch: o.newAdamEachEpoch, shuffleAs: o.shuffleAs,
     beforeEpoch: (epoch) => o.dropout?.seed(ctx.seedFor(name, 'dropout', epoch)),
     afterEpoch: async (epoch, s) => {
       const te = await evaluate(model, test);
@@ -236,7 +253,7 @@ export async function trainWithTestCurve(ctx: RunContext<unknown>, name: string,
         const on = await evaluate(model, test, { trainMode: true });
         Object.assign(row, { testLossDropoutOn: on.loss, testAccDropoutOn: on.acc });
       }
-      ctx.log('epochs', row);
+      ctx.log(o.series ?? 'epochs', row);
       return `test loss ${num(te.loss)}  acc ${pct(te.acc)}`;
     },
   });

@@ -66,6 +66,16 @@ export abstract class Optimizer {
   abstract dispose(): void;
 
   /**
+   * Forgets the state (Adam's moments, SGD's momentum buffers) and the step count, keeping the parameters and the
+   * settings: the next step is the first step of a new optimizer over the same parameters, bias correction included.
+   * (Homework 1's original report made a new Adam every epoch; its variant is trained this way.)
+   */
+  reset(): void {
+    this.dispose();
+    this.stepCount = 0;
+  }
+
+  /**
    * The optimizer's state, to save with a checkpoint (e.g. with `saveSafetensors`): the step count and its state
    * tensors by name (`<parameter index>.<name>`, e.g. `0.m`). The tensors are the live ones: save or copy them before
    * the next step.

@@ -95,7 +95,10 @@ function encodeSeries(s: Series, channel: 'color' | 'strokeDash'): Spec {
   const scale = channel !== 'color' ? undefined
     : s.colors && s.sort ? { domain: s.sort, range: s.colors }
       : s.scheme ? { scheme: s.scheme } : undefined;
-  return { field: s.field, type: 'nominal', title: s.title, ...(s.sort ? { sort: s.sort } : {}), ...(scale ? { scale } : {}) };
+  // a dash legend shows strokes, also where the lines carry points (else both entries are the same black dot)
+  const legend = channel === 'strokeDash'
+    ? { legend: { symbolType: 'stroke', symbolSize: 300, symbolStrokeWidth: 1.6, labelLimit: 400, encode: { symbols: { update: { stroke: { value: '#444' } } } } } } : {};
+  return { field: s.field, type: 'nominal', title: s.title, ...(s.sort ? { sort: s.sort } : {}), ...(scale ? { scale } : {}), ...legend };
 }
 
 /** Rows with a non-positive value can not sit on a log axis: keep them out (and out of the domain). */

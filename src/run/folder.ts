@@ -69,8 +69,14 @@ export function findRuns(runsDir: string): string[] {
 export class RunFolder {
   private lastWrite = 0;
   private writing: Promise<void> = Promise.resolve();
+  /** The wall time of earlier attempts, and when this one began: every write records the sum, so an attempt that is
+   * killed (SIGKILL, a crash, a machine going away) still counts the time it ran up to its last write. */
+  private readonly wallBefore: number;
+  private readonly attemptStart = performance.now();
 
-  private constructor(readonly dir: string, readonly results: Results, private readonly lock: RunLock) {}
+  private constructor(readonly dir: string, readonly results: Results, private readonly lock: RunLock) {
+    this.wallBefore = results.wallTimeS;
+  }
 
   /** Makes a new run folder and takes its lock; refuses a folder that already holds a run. */
   static async create(dir: string, results: Results): Promise<RunFolder> {
@@ -145,6 +151,7 @@ export class RunFolder {
   write(): Promise<void> {
     this.lastWrite = Date.now();
     this.results.updatedAt = new Date().toISOString();
+    this.results.wallTimeS = this.wallBefore + (performance.now() - this.attemptStart) / 1000;
     const json = JSON.stringify(this.results, null, 1);
     const csv = toCsv(this.results.series);
     const next = this.writing.catch(() => {}).then(async () => {
