@@ -17,16 +17,21 @@ import { join } from 'node:path';
 import * as g from '../src/index.js';
 import { runExperiment } from '../src/cli/run.js';
 import { readResults } from '../src/run/folder.js';
-import { loadExperiment } from '../src/experiments/index.js';
+import { type ExperimentName, loadExperiment } from '../src/experiments/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gpugrad-quick-'));
 
+/** Runs `name` at seed 0 and its quick preset (with `set` overrides) on `device`; returns the experiment and its results. */
+async function runQuick(name: ExperimentName, device: 'cpu' | 'wasm', set?: string[]) {
+  g.setDevice(device);
+  const e = await loadExperiment(name);
+  const out = join(root, name);
+  await runExperiment(e, { seed: 0, runsDir: root, out, resume: false, preset: 'quick', set }, g.deviceInfo());
+  return { e, r: readResults(out) };
+}
+
 test('fit-functions at --preset quick: on f1 the deep model is ahead of the shallow one, over several seeds', async () => {
-  g.setDevice('cpu'); // the device a machine without a GPU runs these tiny MLPs on fastest
-  const e = await loadExperiment('fit-functions');
-  const out = join(root, 'fit-functions');
-  await runExperiment(e, { seed: 0, runsDir: root, out, resume: false, preset: 'quick' }, g.deviceInfo());
-  const r = readResults(out);
+  const { e, r } = await runQuick('fit-functions', 'cpu'); // the device a machine without a GPU runs these tiny MLPs on fastest
   const seeds = Number(r.config.seeds);
   assert.ok(seeds >= 3, 'several seeds');
   assert.ok(Number(r.final['f1.deep.mse']) < Number(r.final['f1.shallow.mse']), 'median final MSE: deep below shallow');
@@ -37,12 +42,8 @@ test('fit-functions at --preset quick: on f1 the deep model is ahead of the shal
 });
 
 test('mnist-cnns at --preset quick on wasm: CNN-A reaches 90 % test accuracy in two epochs over the whole training set', async () => {
-  g.setDevice('wasm');
-  const e = await loadExperiment('mnist-cnns');
-  const out = join(root, 'mnist-cnns');
   // CNN-A exactly at the quick preset; CNN-B (not what this promise is about) on 640 images to stay in CI's budget
-  await runExperiment(e, { seed: 0, runsDir: root, out, resume: false, preset: 'quick', set: ['cnnBTrainSamples=640'] }, g.deviceInfo());
-  const r = readResults(out);
+  const { e, r } = await runQuick('mnist-cnns', 'wasm', ['cnnBTrainSamples=640']);
   assert.is(r.preset, 'quick');
   const a = (r.series.epochs ?? []).filter((x) => x.model === 'cnnA');
   assert.is(a.length, Number(e.presets.quick.epochs), 'CNN-A trained the quick preset\'s epochs');
@@ -52,11 +53,7 @@ test('mnist-cnns at --preset quick on wasm: CNN-A reaches 90 % test accuracy in 
 });
 
 test('random-labels at --preset quick on wasm: the train loss on random labels falls below the test loss', async () => {
-  g.setDevice('wasm');
-  const e = await loadExperiment('random-labels');
-  const out = join(root, 'random-labels');
-  await runExperiment(e, { seed: 0, runsDir: root, out, resume: false, preset: 'quick' }, g.deviceInfo());
-  const r = readResults(out);
+  const { e, r } = await runQuick('random-labels', 'wasm');
   const rows = r.series.epochs ?? [];
   assert.is(rows.length, Number(e.presets.quick.epochs));
   const first = rows[0], last = rows.at(-1)!;
@@ -69,11 +66,7 @@ test('random-labels at --preset quick on wasm: the train loss on random labels f
 });
 
 test('params-vs-generalization at --preset quick on wasm: test accuracy rises with the parameters; the variant learns more slowly', async () => {
-  g.setDevice('wasm');
-  const e = await loadExperiment('params-vs-generalization');
-  const out = join(root, 'params-vs-generalization');
-  await runExperiment(e, { seed: 0, runsDir: root, out, resume: false, preset: 'quick' }, g.deviceInfo());
-  const r = readResults(out);
+  const { e, r } = await runQuick('params-vs-generalization', 'wasm');
   const models = [...r.series.models].sort((a, b) => Number(a.params) - Number(b.params));
   assert.is(models.length, 10);
   assert.ok(Number(models[0].testAcc) < 0.4 && Number(models[9].testAcc) > 0.8, `test accuracy ${models[0].testAcc} → ${models[9].testAcc}`);
