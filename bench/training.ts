@@ -32,7 +32,7 @@ const lin = (i: number, o: number): Layer => ({ kind: 'linear', in: i, out: o })
 const conv = (i: number, o: number, k: number, pad = 0): Layer => ({ kind: 'conv', in: i, out: o, k, pad });
 const R: Layer = { kind: 'relu' }, P: Layer = { kind: 'pool' }, F: Layer = { kind: 'flatten' };
 
-/** The models, as PROTOCOL.md describes them (bench/torch_steps.py must match). */
+/** The models, as docs/protocol.md describes them (bench/torch_steps.py must match). */
 export const MODELS: ModelSpec[] = [
   {
     key: 'mlp571', title: 'MLP 1-5-10-10-10-10-10-5-1 (571 params), full batch 500, MSE', batch: 500, input: [1],

@@ -41,7 +41,7 @@ const missing = (...names: string[]) => `gpugrad does not export ${names.join('/
 interface ConvLayer { model: string; c: number; o: number; k: number; pad: number; hw: number; batch: number; tier: Tier }
 
 /**
- * Every conv layer of the seed's models (PROTOCOL.md), at the batch the experiments train with. On SwiftShader TF.js
+ * Every conv layer of the homework's models (docs/protocol.md), at the batch the experiments train with. On SwiftShader TF.js
  * needs 3-40 s per run of most of them, so only CNN-A's run by default; --full runs them all (a real GPU always does).
  */
 export const CONV_LAYERS: ConvLayer[] = [
