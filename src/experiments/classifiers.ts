@@ -91,6 +91,19 @@ export function epochLine(epoch: number, epochs: number, label: string, s: Epoch
   return `epoch ${String(epoch).padStart(String(epochs).length)}/${epochs}  ${label}  loss ${num(s.loss)}  acc ${pct(s.acc)}`;
 }
 
+/** The legend entries of a task trained beside the original's variant, a new Adam every epoch (3-1, 3-2). */
+export const ADAM_LINES = { task: 'task: one Adam', variant: 'original’s variant: new Adam every epoch' } as const;
+
+/**
+ * How 3-1 and 3-2 draw the task beside that variant (rows tagged with a `definition` field of ADAM_LINES): the variant
+ * dashed, and the figure's definition naming both; a run that did not train the variant draws the task alone.
+ */
+export function adamVariantStyle(variantTrained: boolean, taskDefinition: string, variantDefinition: string) {
+  return variantTrained
+    ? { dash: { dash: { field: 'definition', title: 'optimiser', sort: [ADAM_LINES.task, ADAM_LINES.variant] } }, definition: `${taskDefinition}; dashed, ${variantDefinition}` }
+    : { dash: {}, definition: taskDefinition };
+}
+
 /** A loader whose shuffle for epoch `epoch` depends only on the run's seed and the labels (so a resume repeats it). */
 export function epochLoader(ctx: RunContext<unknown>, ds: ImageDataset, batchSize: number, ...labels: (string | number)[]): g.DataLoader {
   return new g.DataLoader(ds, { batchSize, shuffle: true, seed: ctx.seedFor(...labels, 'shuffle') });

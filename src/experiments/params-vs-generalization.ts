@@ -7,7 +7,7 @@
 import { int, num, pct } from '../run/format.js';
 import * as g from '../index.js';
 import { line, melt, percent } from '../run/charts.js';
-import { evaluate, loadMnist, trainUnit } from './classifiers.js';
+import { ADAM_LINES, adamVariantStyle, evaluate, loadMnist, trainUnit } from './classifiers.js';
 import { mnistMlp } from './models.js';
 import type { Experiment, Results, Row } from '../run/types.js';
 
@@ -16,7 +16,6 @@ interface Config { models: [number, number][]; epochs: number; lr: number; batch
 const ALL: [number, number][] = [[4, 8], [8, 16], [16, 32], [32, 64], [64, 128], [100, 200], [128, 256], [200, 300], [256, 400], [256, 512]];
 const DEFINITION = 'task (protocol 3-2: one Adam per model for all epochs; loss and accuracy over the full sets in eval mode)';
 const VARIANT = 'the original’s variant: new Adam every epoch (moments and step count reset; the same initialisation, shuffles, lr and batch)';
-const TASK_LINE = 'task: one Adam', VARIANT_LINE = 'original’s variant: new Adam every epoch';
 
 /** The two trainings of each model: where their rows and final numbers go, and how their optimiser is kept. */
 const TRAININGS = [
@@ -71,18 +70,16 @@ const experiment: Experiment<Config> = {
 
   figures(r) {
     const tagged = (series: string, definition: string) => (r.series[series] ?? []).map((x) => ({ ...x, definition }));
-    const task = tagged('models', TASK_LINE), variant = tagged('seed.models', VARIANT_LINE);
+    const task = tagged('models', ADAM_LINES.task), variant = tagged('seed.models', ADAM_LINES.variant);
     const rows = [...task, ...variant];
     const both = variant.length > 0;
     const long = (cols: Record<string, string>) => melt(percent(rows, ['trainAcc', 'testAcc']), ['model', 'params', 'definition'], cols, 'split');
     const x = { field: 'params', title: 'number of parameters', log: true };
     const split = { field: 'split', title: 'set', sort: ['train', 'test'], colors: ['#4c78a8', '#f58518'] };
-    // the variant dashed where it was trained (a run that skipped it draws the task alone)
-    const dash = both ? { dash: { field: 'definition', title: 'optimiser', sort: [TASK_LINE, VARIANT_LINE] } } : {};
-    const definition = both ? `${DEFINITION}; dashed, ${VARIANT}` : DEFINITION;
+    const { dash, definition } = adamVariantStyle(both, DEFINITION, VARIANT);
     const chart = (cols: Record<string, string>, title: string, log: boolean) =>
       line(long(cols), { x, y: { field: 'value', title, log, ...(log ? {} : { domain: [0, 100] as [number, number] }) }, color: split, ...dash, points: true });
-    const curves = [...tagged('epochs', TASK_LINE), ...tagged('seed.epochs', VARIANT_LINE)];
+    const curves = [...tagged('epochs', ADAM_LINES.task), ...tagged('seed.epochs', ADAM_LINES.variant)];
     return [
       {
         name: 'loss-vs-params', title: 'Loss vs number of parameters (MNIST MLPs)', definition,

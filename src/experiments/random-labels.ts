@@ -9,7 +9,7 @@
 import * as g from '../index.js';
 import { line } from '../run/charts.js';
 import { num, pct } from '../run/format.js';
-import { loadMnist, lrNote, trainWithTestCurve } from './classifiers.js';
+import { ADAM_LINES, adamVariantStyle, loadMnist, lrNote, trainWithTestCurve } from './classifiers.js';
 import { cnnA } from './models.js';
 import type { Experiment, Results, Row } from '../run/types.js';
 
@@ -22,7 +22,6 @@ interface Config {
 
 const DEFINITION = 'task (protocol 3-1: one Adam for all epochs; mean cross-entropy; train = running mean over each epoch on the random labels, test = true labels, eval mode)';
 const VARIANT = 'the original’s variant: new Adam every epoch (moments and step count reset; the same initialisation, labels, shuffles, lr and batch), for the original’s 50 epochs';
-const TASK_LINE = 'task: one Adam', VARIANT_LINE = 'original’s variant: new Adam every epoch';
 
 /** The final numbers of one training's per-epoch rows, under `prefix` ('' for the task, 'seed.' for the variant). */
 function curveFinals(rows: readonly Row[], prefix: string): Record<string, number | null> {
@@ -86,13 +85,11 @@ const experiment: Experiment<Config> = {
       { epoch: x.epoch, definition, split: 'train (random labels)', loss: x.trainLoss, acc: 100 * Number(x.trainAcc) },
       { epoch: x.epoch, definition, split: 'test (true labels)', loss: x.testLoss, acc: 100 * Number(x.testAcc) },
     ]);
-    const task = curve(r.series.epochs ?? [], TASK_LINE), variant = curve(r.series['seed.epochs'] ?? [], VARIANT_LINE);
+    const task = curve(r.series.epochs ?? [], ADAM_LINES.task), variant = curve(r.series['seed.epochs'] ?? [], ADAM_LINES.variant);
     const rows = [...task, ...variant];
     const split = { field: 'split', title: 'set', sort: ['train (random labels)', 'test (true labels)'], colors: ['#4c78a8', '#f58518'] };
     const both = variant.length > 0;
-    // the variant dashed where it was trained (a run that skipped it draws the task alone, as before)
-    const dash = both ? { dash: { field: 'definition', title: 'optimiser', sort: [TASK_LINE, VARIANT_LINE] } } : {};
-    const definition = both ? `${DEFINITION}; dashed, ${VARIANT}` : DEFINITION;
+    const { dash, definition } = adamVariantStyle(both, DEFINITION, VARIANT);
     const epoch = { field: 'epoch', title: 'epoch', integer: true, tight: true };
     const points = task.length < 200 && variant.length < 200;
     return [
