@@ -97,6 +97,9 @@ const experiment: Experiment<Config> = {
 const initRng = (ctx: RunContext<Config>, run: number, draw: number) =>
   run === 0 ? ctx.rng('deep', 'init', draw) : ctx.rng('deep', `run-${run}`, 'init', draw);
 
+/** The final number that holds how many dead initial draws run `run` skipped (run 0's unprefixed, as before runs). */
+const skippedKey = (run: number) => (run === 0 ? 'deadInitsSkipped' : `run-${run}.deadInitsSkipped`);
+
 /**
  * The first draw of run `run` whose network is alive. An init whose network is already dead (constant output: some
  * layer's ReLUs all off) would show nothing but a flat line; 2-3 studies those. This redraw is ours, and it conditions
@@ -112,7 +115,7 @@ async function liveDraw(ctx: RunContext<Config>, run: number, x: g.Tensor): Prom
     const dead = isConstant(pred);
     if (!dead) break;
   }
-  ctx.final({ [run === 0 ? 'deadInitsSkipped' : `run-${run}.deadInitsSkipped`]: draw });
+  ctx.final({ [skippedKey(run)]: draw });
   return draw;
 }
 
@@ -182,7 +185,7 @@ async function train(ctx: RunContext<Config>, runs: readonly number[], x: g.Tens
  */
 function redrawSummary(r: Results): string {
   const runs = Number(r.config.runs ?? 1);
-  const skipped = Array.from({ length: runs }, (_, k) => r.final[k === 0 ? 'deadInitsSkipped' : `run-${k}.deadInitsSkipped`]);
+  const skipped = Array.from({ length: runs }, (_, k) => r.final[skippedKey(k)]);
   if (skipped.some((v) => typeof v !== 'number')) return 'Initialisations dead at the start (constant output) are redrawn (ours); this run did not record how many.';
   const n = skipped as number[], total = n.reduce((a, b) => a + b, 0);
   const which = n.flatMap((v, k) => (v ? [`run ${k}: ${v}`] : [])).join(', ');

@@ -54,10 +54,13 @@ const seconds = (t0: number) => (performance.now() - t0) / 1000;
 const count = (flags: readonly boolean[]) => flags.filter(Boolean).length;
 const STATES = ['alive', 'dead after Adam (constant output)', 'died minimising ½‖∇L‖²'] as const;
 
+/** How many rows are flagged `key`; null when a row lacks the flag (a run folder from before it was recorded). */
+const recordedCount = (rows: readonly Row[], key: 'deadInit' | 'deadTask') =>
+  (rows.every((x) => typeof x[key] === 'boolean') ? rows.filter((x) => x[key]).length : null);
+
 /** "Dead networks (constant output), of N: a at initialisation, b after Adam, c after minimising ½‖∇L‖²." */
 function deadText(r: Results, rows: readonly Row[]): string {
-  const at = (key: 'deadInit' | 'deadTask') => (rows.every((x) => typeof x[key] === 'boolean') ? rows.filter((x) => x[key]).length : null);
-  const init = at('deadInit'), task = at('deadTask');
+  const init = recordedCount(rows, 'deadInit'), task = recordedCount(rows, 'deadTask');
   const parts = [init === null ? null : `${init} at initialisation`, `${rows.filter((x) => x.dead).length} after ${int(Number(r.config.adamSteps))} Adam steps`,
     task === null ? null : `${task} after minimising ½‖∇L‖²`];
   return `Dead networks (constant output) of ${rows.length} trainings: ${parts.filter(Boolean).join(', ')}.`;
@@ -120,7 +123,7 @@ const experiment: Experiment<Config> = {
     const seed = stats('seedRatio', seedAlive);
     ctx.final({
       'seconds.adam': spent.adam, 'seconds.gradNorm': spent.gradNorm, 'seconds.hessian': spent.hessian,
-      'init.dead': rows.every((r) => typeof r.deadInit === 'boolean') ? rows.filter((r) => r.deadInit).length : null,
+      'init.dead': recordedCount(rows, 'deadInit'),
       'adam.dead': adamDead.length, 'task.dead': rows.length - alive.length, 'task.ratio.min': task.min, 'task.ratio.max': task.max, 'task.ratio.median': task.median,
       'task.gradNorm.median': stats('taskGradNorm', alive).median, 'task.loss.median': stats('taskLoss', alive).median,
       'seed.dead': rows.length - seedAlive.length, 'seed.ratio.min': seed.min, 'seed.ratio.max': seed.max,
